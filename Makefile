@@ -1,0 +1,42 @@
+# TeamMoa — `make run` runs it, `make test` tests it. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TEAMMOA_PORT ?= 8000
+export TEAMMOA_DATA_DIR ?= var
+
+.PHONY: run test test-fast lint format lock clean help
+
+help:
+	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
+	@echo "make test   - run the test suite (SQLite; MariaDB/Redis/Chromium parts when configured)"
+	@echo "make lint   - ruff"
+
+$(STAMP): requirements/app.txt requirements/dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m gateway --port $(TEAMMOA_PORT)
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -x -q -m "not browser and not stack" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+lock: $(STAMP)
+	@echo "Edit requirements/*.in, install, check with 'pip check', then pin with pip freeze into requirements/*.txt"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

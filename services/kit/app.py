@@ -1,0 +1,127 @@
+"""Build a service's Starlette app: middleware, errors, health, metrics and the shared resources.
+
+Resources (database, Redis, events, peers, token verifier) are opened in the lifespan and kept on
+``app.state``. In embedded mode the gateway hands every service the same event bus and in-process
+transports to its peers through ``Shared``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
+
+from . import db as kit_db
+from .errors import install_error_handlers
+from .events import EventBus
+from .health import Check, health_endpoint
+from .observability import RequestContextMiddleware, TrailingSlashMiddleware, configure_logging, metrics_endpoint
+from .openapi import openapi_endpoint
+from .passwords import PasswordHasher
+from .peers import Peers
+from .ratelimit import MemoryCounters, RedisCounters
+from .settings import Settings
+from .tokens import TokenVerifier
+
+Extra = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+
+
+@dataclass
+class Shared:
+    """What the embedded gateway shares between the services of one process."""
+
+    events: EventBus | None = None
+    transports: dict[str, httpx.AsyncBaseTransport] = field(default_factory=dict)
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    routes: list[BaseRoute]
+    migrations: Path | None = None
+    extra: Extra | None = None
+    jwks: Callable[[Starlette], Callable[[], Awaitable[dict]]] | None = None
+    checks: Callable[[Starlette], Mapping[str, Check]] | None = None
+    openapi_path: str | None = None
+    passwords: bool = False
+
+
+def _checks(spec: ServiceSpec):
+    def build(request: Request) -> dict[str, Check]:
+        app = request.app
+        state = app.state
+        checks: dict[str, Check] = {}
+        if spec.migrations is not None:
+            checks["database"] = lambda: kit_db.ping(state.db)
+        if state.redis is not None:
+            checks["redis"] = state.redis.ping
+        if spec.checks:
+            checks.update(spec.checks(app))
+        return checks
+    return build
+
+
+def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
+    """The service's ASGI app; nothing is opened until its lifespan starts."""
+    settings = settings or Settings(spec.name)
+    shared = shared or Shared()
+    registry = CollectorRegistry()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settings.check()
+        configure_logging()
+        state = app.state
+        async with contextlib.AsyncExitStack() as stack:
+            state.db = None
+            if spec.migrations is not None:
+                state.db = await kit_db.connect(settings.database_url, script_location=spec.migrations,
+                                                auto_migrate=settings.auto_migrate, pool_max=settings.db_pool_max)
+                stack.push_async_callback(kit_db.disconnect, state.db)
+            state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) \
+                if settings.redis_url else None
+            if state.redis is not None:
+                stack.push_async_callback(state.redis.aclose)
+            state.counters = RedisCounters(state.redis, settings.redis_prefix) if state.redis else MemoryCounters()
+            if shared.events is not None:
+                state.events = shared.events
+            else:
+                state.events = EventBus.create(settings)
+                await state.events.connect()
+                stack.push_async_callback(state.events.disconnect)
+            state.peers = Peers(settings, shared.transports)
+            stack.push_async_callback(state.peers.aclose)
+            fetch = spec.jwks(app) if spec.jwks else (lambda: state.peers.get_json("auth", "/.well-known/jwks.json"))
+            state.tokens = TokenVerifier(fetch, service=spec.name)
+            if spec.passwords:
+                state.passwords = PasswordHasher.from_settings(settings)
+            if spec.extra is not None:
+                await stack.enter_async_context(spec.extra(app))
+            yield
+
+    routes = [*spec.routes,
+              Route("/health", health_endpoint(spec.name, _checks(spec))),
+              Route("/metrics", metrics_endpoint(registry))]
+    if spec.openapi_path:
+        routes.append(Route(spec.openapi_path, openapi_endpoint(spec.title, spec.routes)))
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContextMiddleware, service=spec.name, log_requests=settings.log_requests,
+                               registry=registry),
+                    Middleware(TrailingSlashMiddleware)],
+        exception_handlers=install_error_handlers(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.redis = None
+    return app

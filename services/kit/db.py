@@ -1,0 +1,102 @@
+"""Database access over ``databases`` (SQLite embedded, MySQL/MariaDB in production) and Alembic.
+
+Traps handled here (DEPENDENCIES.md): SQLite needs a file and a busy timeout; MySQL pools need a
+bound and ``pool_recycle``; migrations run on their own connection before the pool opens;
+``disconnect()`` is bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from databases import Database
+
+log = logging.getLogger("teammoa.db")
+DISCONNECT_TIMEOUT_S = 5  # disconnect() can hang on MySQL after implicit DDL commits
+SQLITE_BUSY_TIMEOUT_S = 30
+
+def _scheme(url: str) -> str:
+    return urlsplit(url).scheme.split("+")[0]
+
+def is_sqlite(url: str) -> bool:
+    return _scheme(url) == "sqlite"
+
+def async_url(url: str) -> str:
+    """The URL ``databases`` connects with (aiosqlite / aiomysql)."""
+    parts = urlsplit(url)
+    scheme = {"sqlite": "sqlite+aiosqlite", "mysql": "mysql+aiomysql"}.get(_scheme(url), parts.scheme)
+    return urlunsplit(parts._replace(scheme=scheme))
+
+def sync_url(url: str) -> str:
+    """The URL Alembic and admin tasks use (sqlite3 / PyMySQL)."""
+    parts = urlsplit(url)
+    scheme = {"sqlite": "sqlite", "mysql": "mysql+pymysql"}.get(_scheme(url), parts.scheme)
+    return urlunsplit(parts._replace(scheme=scheme))
+
+def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False) -> Database:
+    """A ``databases`` handle with the right options for the backend."""
+    if is_sqlite(url):
+        path = Path(urlsplit(url).path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return Database(async_url(url), force_rollback=force_rollback, timeout=SQLITE_BUSY_TIMEOUT_S)
+    return Database(async_url(url), force_rollback=force_rollback, minsize=1, maxsize=pool_max,
+                    pool_recycle=3600, charset="utf8mb4", connect_timeout=5)
+
+def ensure_database(url: str) -> None:
+    """Create the MySQL database named in the URL when it is missing (SQLite creates its file)."""
+    if is_sqlite(url):
+        Path(urlsplit(url).path).parent.mkdir(parents=True, exist_ok=True)
+        return
+    parts = urlsplit(sync_url(url))
+    name = parts.path.lstrip("/")
+    server = sa.create_engine(urlunsplit(parts._replace(path="/")))
+    with server.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    server.dispose()
+
+def migrate(url: str, script_location: Path) -> None:
+    """Bring the database to the newest revision of the service's own Alembic history."""
+    from alembic import command
+    from alembic.config import Config
+
+    ensure_database(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+def run_migrations_env(target_metadata: sa.MetaData) -> None:
+    """The body of every service's ``migrations/env.py`` (online mode only)."""
+    from alembic import context
+
+    config = context.config
+    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+async def connect(url: str, *, script_location: Path | None, auto_migrate: bool, pool_max: int) -> Database:
+    """Migrate (when asked) on a separate connection, then open the pool."""
+    if auto_migrate and script_location is not None:
+        await asyncio.to_thread(migrate, url, script_location)
+    database = make_database(url, pool_max=pool_max)
+    await database.connect()
+    if is_sqlite(url):
+        await database.execute("PRAGMA journal_mode=WAL")
+    return database
+
+async def disconnect(database: Database) -> None:
+    try:
+        await asyncio.wait_for(database.disconnect(), DISCONNECT_TIMEOUT_S)
+    except (asyncio.TimeoutError, Exception) as exc:  # shutting down: log, never hang
+        log.warning("database disconnect did not finish cleanly: %r", exc)
+
+async def ping(database: Database) -> None:
+    await database.fetch_val("SELECT 1")

@@ -1,0 +1,42 @@
+"""Health endpoints: named dependency checks, 200 when all pass, 503 with the failures otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+Check = Callable[[], Awaitable[object]]
+CHECK_TIMEOUT_S = 2.0
+
+
+async def run_checks(checks: Mapping[str, Check]) -> tuple[bool, dict[str, dict]]:
+    """Run every check concurrently, each bounded by a timeout."""
+
+    async def one(check: Check) -> dict:
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
+        except Exception as exc:  # a failing dependency is a report, not an error
+            return {"ok": False, "error": type(exc).__name__ + (f": {exc}" if str(exc) else ""),
+                    "ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    names = list(checks)
+    results = await asyncio.gather(*(one(checks[name]) for name in names))
+    report = dict(zip(names, results, strict=True))
+    return all(r["ok"] for r in results), report
+
+
+def health_endpoint(service: str, checks: Callable[[Request], Mapping[str, Check]]):
+    """A ``GET /health`` handler; ``checks`` builds the named checks from the request's app."""
+
+    async def health(request: Request) -> JSONResponse:
+        ok, report = await run_checks(checks(request))
+        return JSONResponse({"service": service, "status": "ok" if ok else "unavailable", "checks": report},
+                            status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+
+    return health

@@ -1,0 +1,122 @@
+"""Request ids, one JSON log line per request, trailing-slash normalising and Prometheus metrics.
+
+All pure ASGI middleware: ``BaseHTTPMiddleware`` would move work onto other tasks and out of
+database transactions (see DEPENDENCIES.md).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+access_log = logging.getLogger("teammoa.access")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname.lower(),
+                 "logger": record.name, "message": record.getMessage()}
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log JSON lines to stderr (idempotent)."""
+    root = logging.getLogger("teammoa")
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+class RequestContextMiddleware:
+    """Give every request an id (kept from ``X-Request-ID`` when well-formed), log it as one line."""
+
+    def __init__(self, app: ASGIApp, *, service: str, log_requests: bool = True,
+                 registry: CollectorRegistry | None = None) -> None:
+        self.app, self.service, self.log_requests = app, service, log_requests
+        self.requests = self.latency = None
+        if registry is not None:
+            self.requests = Counter("http_requests_total", "HTTP requests", ["method", "status"], registry=registry)
+            self.latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["method"],
+                                     registry=registry, buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for key, value in scope.get("headers", []):
+            if key == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        rid = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        scope.setdefault("state", {})["request_id"] = rid
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            status = status or 500
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            if scope["type"] == "http":
+                if self.requests is not None:
+                    self.requests.labels(scope["method"], str(status)).inc()
+                    self.latency.labels(scope["method"]).observe(elapsed)
+                if self.log_requests:
+                    access_log.info("request", extra={"fields": {
+                        "service": self.service, "request_id": rid, "method": scope["method"],
+                        "path": scope["path"], "status": status, "ms": round(elapsed * 1000, 2)}})
+            request_id_var.reset(token)
+
+
+class TrailingSlashMiddleware:
+    """Accept API paths without their trailing slash, as SPEC.md asks (no redirect round trip)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            path = scope["path"]
+            if not path.endswith("/") and (path.startswith("/api/") or path.startswith("/ws")) \
+                    and "." not in path.rsplit("/", 1)[-1]:
+                scope = dict(scope, path=path + "/", raw_path=(path + "/").encode())
+        await self.app(scope, receive, send)
+
+
+def metrics_endpoint(registry: CollectorRegistry):
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return metrics

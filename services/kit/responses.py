@@ -1,0 +1,52 @@
+"""JSON responses and pagination in the shape SPEC.md gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import Field
+from starlette.responses import JSONResponse
+
+from .validation import Schema
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+class PageQuery(Schema):
+    model_config = Schema.model_config | {"extra": "ignore"}
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """A stored naive-UTC time as ISO 8601 with offset."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat()
+
+
+def utcnow() -> dt.datetime:
+    """Now, as the naive UTC time the databases store (MySQL drops zones)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def page(items: list[Any], query: PageQuery, total: int) -> dict[str, Any]:
+    return {"items": items, "page": query.page, "page_size": query.page_size, "total": total}
+
+
+def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers=headers)
+
+
+def no_content() -> JSONResponse:
+    from starlette.responses import Response
+
+    return Response(status_code=204)  # type: ignore[return-value]

@@ -1,0 +1,72 @@
+"""Settings read once from ``TEAMMOA_*`` environment variables.
+
+Embedded mode (the default) needs nothing installed: SQLite files under the data directory and an
+in-memory broker. Production mode refuses to start with a default or missing secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from starlette.config import Config
+from starlette.datastructures import CommaSeparatedStrings, Secret
+
+EMBEDDED = "embedded"
+PRODUCTION = "production"
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - the refused default
+SERVICES = ("auth", "teams", "schedule", "realtime")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment cannot run this service safely."""
+
+
+class Settings:
+    """One service's configuration, read once from the environment."""
+
+    def __init__(self, service: str, environ: Mapping[str, str] | None = None) -> None:
+        config = Config(environ=dict(os.environ if environ is None else environ))
+        upper = service.upper()
+        self.service = service
+        self.mode = config("TEAMMOA_MODE", default=EMBEDDED)
+        if self.mode not in (EMBEDDED, PRODUCTION):
+            raise ConfigurationError(f"TEAMMOA_MODE must be {EMBEDDED} or {PRODUCTION}, not {self.mode!r}")
+        self.data_dir = Path(config("TEAMMOA_DATA_DIR", default="var")).resolve()
+        self.database_url: str = config(
+            f"TEAMMOA_{upper}_DATABASE_URL", default=f"sqlite:///{self.data_dir / (service + '.db')}"
+        )
+        self.db_pool_max: int = config("TEAMMOA_DB_POOL_MAX", cast=int, default=10)
+        self.auto_migrate: bool = config("TEAMMOA_AUTO_MIGRATE", cast=bool, default=self.embedded)
+        self.redis_url: str = config("TEAMMOA_REDIS_URL", default="")
+        self.redis_prefix: str = config("TEAMMOA_REDIS_PREFIX", default="teammoa:")
+        self.service_token: Secret = config("TEAMMOA_SERVICE_TOKEN", cast=Secret, default=Secret(DEV_SERVICE_TOKEN))
+        self.site_url: str = config("TEAMMOA_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+        self.allowed_origins = list(config("TEAMMOA_ALLOWED_ORIGINS", cast=CommaSeparatedStrings, default=self.site_url))
+        self.cookie_secure: bool = config("TEAMMOA_COOKIE_SECURE", cast=bool, default=not self.embedded)
+        self.peer_urls = {name: config(f"TEAMMOA_{name.upper()}_URL", default=f"http://{name}:8000") for name in SERVICES}
+        self.argon2_memory_kib: int = config("TEAMMOA_ARGON2_MEMORY_KIB", cast=int, default=19 * 1024)  # OWASP minimum
+        self.argon2_time_cost: int = config("TEAMMOA_ARGON2_TIME_COST", cast=int, default=2)
+        self.argon2_parallelism: int = config("TEAMMOA_ARGON2_PARALLELISM", cast=int, default=1)
+        self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
+        self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default="127.0.0.1"))
+        self._config = config
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == EMBEDDED
+
+    def get(self, name: str, cast=None, default=None):
+        """Read one more service-specific variable."""
+        return self._config(name, cast=cast, default=default)
+
+    def check(self) -> None:
+        """Refuse to run production with a default or missing secret."""
+        if self.mode != PRODUCTION:
+            return
+        token = str(self.service_token)
+        if not token or token == DEV_SERVICE_TOKEN or len(token) < 32:
+            raise ConfigurationError("TEAMMOA_SERVICE_TOKEN must be set to a random value of 32+ characters")
+        if self.database_url.startswith("sqlite"):
+            raise ConfigurationError(f"TEAMMOA_{self.service.upper()}_DATABASE_URL must name a MySQL database")

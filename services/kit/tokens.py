@@ -1,0 +1,132 @@
+"""Access-token verification against the auth service's JWKS, and the caller of a request.
+
+Tokens are EdDSA (Ed25519) JWTs with a ``kid``; only auth holds the private keys. Each service
+checks its own audience (``teammoa:<service>``). The key set is cached and refetched when a token
+names an unknown ``kid`` (at most once per ``REFETCH_MIN_INTERVAL_S``, so forged kids cannot make us
+hammer auth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import jwt
+from starlette.requests import HTTPConnection
+
+from .errors import NotAuthenticated, PermissionDenied
+
+ACCESS_COOKIE = "teammoa_access"
+REFRESH_COOKIE = "teammoa_refresh"
+CSRF_COOKIE = "teammoa_csrf"
+CSRF_HEADER = "x-csrf-token"
+ISSUER = "teammoa-auth"
+ALGORITHM = "EdDSA"
+JWKS_TTL_S = 10 * 60
+REFETCH_MIN_INTERVAL_S = 5.0
+LEEWAY_S = 5
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def audience(service: str) -> str:
+    return f"teammoa:{service}"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user a request acts for."""
+
+    user_id: int
+    nickname: str
+    via_cookie: bool
+
+
+class TokenVerifier:
+    """Verify access tokens with public keys from a JWKS source (HTTP in production)."""
+
+    def __init__(self, fetch_jwks: Callable[[], Awaitable[dict]], *, service: str) -> None:
+        self._fetch = fetch_jwks
+        self._audience = audience(service)
+        self._keys: dict[str, object] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self, *, force: bool) -> None:
+        async with self._lock:
+            age = time.monotonic() - self._fetched_at
+            if (not force and age < JWKS_TTL_S) or (force and age < REFETCH_MIN_INTERVAL_S):
+                return
+            document = await self._fetch()
+            keys = {}
+            for jwk in document.get("keys", []):
+                if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519" and jwk.get("kid"):
+                    keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
+            self._keys, self._fetched_at = keys, time.monotonic()
+
+    async def _key_for(self, kid: str):
+        if not self._keys or time.monotonic() - self._fetched_at > JWKS_TTL_S:
+            await self._refresh(force=False)
+        if kid not in self._keys:
+            await self._refresh(force=True)
+        return self._keys.get(kid)
+
+    async def verify(self, token: str) -> dict:
+        """The claims of a valid access token; NotAuthenticated for anything else."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise NotAuthenticated("Your session is not valid. Sign in again.") from None
+        kid = header.get("kid")
+        if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+            raise NotAuthenticated("Your session is not valid. Sign in again.")
+        try:
+            key = await self._key_for(kid)
+        except Exception:
+            from .errors import Unavailable
+
+            raise Unavailable("Cannot verify sign-ins right now.") from None
+        if key is None:
+            raise NotAuthenticated("Your session is not valid. Sign in again.")
+        try:
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self._audience, issuer=ISSUER,
+                                leeway=LEEWAY_S, options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+        except jwt.ExpiredSignatureError:
+            raise NotAuthenticated("Your session has expired. Sign in again.", code="token_expired") from None
+        except jwt.PyJWTError:
+            raise NotAuthenticated("Your session is not valid. Sign in again.") from None
+        if claims.get("typ") != "access" or not str(claims.get("sub", "")).isdigit():
+            raise NotAuthenticated("Your session is not valid. Sign in again.")
+        return claims
+
+
+def _bearer(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def check_csrf(conn: HTTPConnection) -> None:
+    """Unsafe cookie-authenticated requests must echo the CSRF cookie in ``X-CSRF-Token``."""
+    cookie = conn.cookies.get(CSRF_COOKIE, "")
+    header = conn.headers.get(CSRF_HEADER, "")
+    if not cookie or not header or not hmac.compare_digest(cookie.encode(), header.encode()):
+        raise PermissionDenied("The CSRF token is missing or wrong. Reload the page and try again.", code="csrf_failed")
+
+
+async def authenticate(conn: HTTPConnection, *, csrf: bool = True) -> Principal:
+    """The caller of this request, from a Bearer token or the access cookie (with CSRF check)."""
+    verifier: TokenVerifier = conn.app.state.tokens
+    token = _bearer(conn)
+    via_cookie = False
+    if token is None:
+        token = conn.cookies.get(ACCESS_COOKIE)
+        via_cookie = True
+    if not token:
+        raise NotAuthenticated()
+    claims = await verifier.verify(token)
+    if via_cookie and csrf and conn.scope["type"] == "http" and conn.scope["method"] not in SAFE_METHODS:
+        check_csrf(conn)
+    return Principal(user_id=int(claims["sub"]), nickname=str(claims.get("name", "")), via_cookie=via_cookie)
