@@ -25,23 +25,28 @@ def _scheme(url: str) -> str:
 def is_sqlite(url: str) -> bool:
     return _scheme(url) == "sqlite"
 
+def _with_scheme(url: str, scheme: str) -> str:
+    return scheme + url[url.index(":"):]
+
+
 def async_url(url: str) -> str:
     """The URL ``databases`` connects with (aiosqlite / aiomysql)."""
-    parts = urlsplit(url)
-    scheme = {"sqlite": "sqlite+aiosqlite", "mysql": "mysql+aiomysql"}.get(_scheme(url), parts.scheme)
-    return urlunsplit(parts._replace(scheme=scheme))
+    return _with_scheme(url, {"sqlite": "sqlite+aiosqlite", "mysql": "mysql+aiomysql"}.get(_scheme(url), _scheme(url)))
+
 
 def sync_url(url: str) -> str:
     """The URL Alembic and admin tasks use (sqlite3 / PyMySQL)."""
-    parts = urlsplit(url)
-    scheme = {"sqlite": "sqlite", "mysql": "mysql+pymysql"}.get(_scheme(url), parts.scheme)
-    return urlunsplit(parts._replace(scheme=scheme))
+    return _with_scheme(url, {"sqlite": "sqlite", "mysql": "mysql+pymysql"}.get(_scheme(url), _scheme(url)))
+
+
+def _sqlite_file(url: str) -> Path:
+    return Path(url[url.index(":///") + 3:])
+
 
 def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False) -> Database:
     """A ``databases`` handle with the right options for the backend."""
     if is_sqlite(url):
-        path = Path(urlsplit(url).path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_file(url).parent.mkdir(parents=True, exist_ok=True)
         return Database(async_url(url), force_rollback=force_rollback, timeout=SQLITE_BUSY_TIMEOUT_S)
     return Database(async_url(url), force_rollback=force_rollback, minsize=1, maxsize=pool_max,
                     pool_recycle=3600, charset="utf8mb4", connect_timeout=5)
@@ -49,7 +54,7 @@ def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False)
 def ensure_database(url: str) -> None:
     """Create the MySQL database named in the URL when it is missing (SQLite creates its file)."""
     if is_sqlite(url):
-        Path(urlsplit(url).path).parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_file(url).parent.mkdir(parents=True, exist_ok=True)
         return
     parts = urlsplit(sync_url(url))
     name = parts.path.lstrip("/")
@@ -95,7 +100,7 @@ async def connect(url: str, *, script_location: Path | None, auto_migrate: bool,
 async def disconnect(database: Database) -> None:
     try:
         await asyncio.wait_for(database.disconnect(), DISCONNECT_TIMEOUT_S)
-    except (asyncio.TimeoutError, Exception) as exc:  # shutting down: log, never hang
+    except (TimeoutError, Exception) as exc:  # shutting down: log, never hang
         log.warning("database disconnect did not finish cleanly: %r", exc)
 
 async def ping(database: Database) -> None:

@@ -58,7 +58,7 @@ class ResilientRedisBackend(BroadcastBackend):
         self._task = asyncio.create_task(self._listen(), name="redis-listener")
         try:
             await asyncio.wait_for(self._up.wait(), 5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("redis subscription not up yet; retrying in the background")
 
     async def disconnect(self) -> None:

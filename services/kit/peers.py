@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection
 from .errors import NotAuthenticated, Unavailable
 from .observability import request_id_var
 
-SERVICE_TOKEN_HEADER = "x-teammoa-service-token"
+SERVICE_TOKEN_HEADER = "x-teammoa-service-token"  # noqa: S105 - a header name
 TIMEOUT = httpx.Timeout(3.0, connect=1.0)
 CONNECT_RETRIES = 2
 RETRY_DELAY_S = 0.1

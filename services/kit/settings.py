@@ -41,7 +41,7 @@ class Settings:
         self.auto_migrate: bool = config("TEAMMOA_AUTO_MIGRATE", cast=bool, default=self.embedded)
         self.redis_url: str = config("TEAMMOA_REDIS_URL", default="")
         self.redis_prefix: str = config("TEAMMOA_REDIS_PREFIX", default="teammoa:")
-        self.service_token: Secret = config("TEAMMOA_SERVICE_TOKEN", cast=Secret, default=Secret(DEV_SERVICE_TOKEN))
+        self.service_token: Secret = config("TEAMMOA_SERVICE_TOKEN", cast=Secret, default=DEV_SERVICE_TOKEN)
         self.site_url: str = config("TEAMMOA_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
         self.allowed_origins = list(config("TEAMMOA_ALLOWED_ORIGINS", cast=CommaSeparatedStrings, default=self.site_url))
         self.cookie_secure: bool = config("TEAMMOA_COOKIE_SECURE", cast=bool, default=not self.embedded)

@@ -1,0 +1,64 @@
+"""The auth service: accounts, sessions, e-mail verification and the signing keys."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.ratelimit import AttemptLimiter
+from services.kit.settings import Settings
+
+from . import accounts, keys
+from .mail import Mailer
+from .relay import DeactivationRelay
+from .routes import routes
+from .sessions import LOGIN_WINDOW_S
+
+PURGE_INTERVAL_S = 3600  # embedded mode only; production runs `python -m services.auth purge-unverified`
+
+
+@contextlib.asynccontextmanager
+async def _auth_resources(app: Starlette) -> AsyncIterator[None]:
+    state = app.state
+    settings = state.settings
+    state.keys = await keys.load(state.db)
+    state.mailer = Mailer(settings)
+    state.outbox_visible = settings.embedded or settings.get("TEAMMOA_DEV_OUTBOX", cast=bool, default=False)
+    state.login_limiter = AttemptLimiter(state.counters, window_s=LOGIN_WINDOW_S)
+    state.availability_limiter = AttemptLimiter(state.counters, window_s=60)
+    state.deactivation_relay = DeactivationRelay(app)
+    tasks = [asyncio.create_task(state.deactivation_relay.run(), name="deactivation-relay")]
+    if settings.embedded:
+        tasks.append(asyncio.create_task(_purge_forever(app), name="purge-unverified"))
+    state.deactivation_relay.wake()  # deliver what an earlier run left behind
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _purge_forever(app: Starlette) -> None:
+    while True:
+        with contextlib.suppress(Exception):
+            await accounts.purge_unverified(db=app.state.db)
+        await asyncio.sleep(PURGE_INTERVAL_S)
+
+
+def _jwks(app: Starlette):
+    async def local_keys() -> dict:
+        return app.state.keys.jwks
+    return local_keys
+
+
+def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
+    spec = ServiceSpec(name="auth", title="TeamMoa accounts API", routes=routes,
+                       migrations=Path(__file__).parent / "migrations", extra=_auth_resources, jwks=_jwks,
+                       openapi_path="/api/v1/users/openapi.json", passwords=True)
+    return build_app(spec, settings or Settings("auth"), shared)

@@ -1,0 +1,79 @@
+"""Users, e-mail tokens, refresh tokens, signing keys, pending deactivations.
+
+Revision ID: 0001_initial
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001_initial"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("username", sa.String(30), nullable=False),
+        sa.Column("username_key", sa.String(30), nullable=False, unique=True),
+        sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("email_key", sa.String(254), nullable=False, unique=True),
+        sa.Column("nickname", sa.String(20), nullable=False),
+        sa.Column("nickname_key", sa.String(40), nullable=False, unique=True),
+        sa.Column("password_hash", sa.String(255), nullable=False),
+        sa.Column("profile", sa.String(500), nullable=False, server_default=""),
+        sa.Column("is_verified", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("date_joined", sa.DateTime, nullable=False),
+        sa.Column("last_login", sa.DateTime, nullable=True),
+        sa.Column("verification_sent_at", sa.DateTime, nullable=True),
+        sa.Column("deactivated_at", sa.DateTime, nullable=True),
+        mysql_charset="utf8mb4",
+    )
+    op.create_index("ix_users_unverified", "users", ["is_verified", "date_joined"])
+    op.create_table(
+        "email_tokens",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.Integer, nullable=False, index=True),
+        sa.Column("purpose", sa.String(16), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("expires_at", sa.DateTime, nullable=False),
+        sa.Column("used_at", sa.DateTime, nullable=True),
+        mysql_charset="utf8mb4",
+    )
+    op.create_table(
+        "refresh_tokens",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.Integer, nullable=False, index=True),
+        sa.Column("family", sa.String(32), nullable=False, index=True),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("expires_at", sa.DateTime, nullable=False),
+        sa.Column("revoked_at", sa.DateTime, nullable=True),
+        sa.Column("replaced_by", sa.String(64), nullable=True),
+        mysql_charset="utf8mb4",
+    )
+    op.create_table(
+        "signing_keys",
+        sa.Column("kid", sa.String(32), primary_key=True),
+        sa.Column("private_pem", sa.Text, nullable=False),
+        sa.Column("public_jwk", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("retired_at", sa.DateTime, nullable=True),
+        mysql_charset="utf8mb4",
+    )
+    op.create_table(
+        "pending_deactivations",
+        sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        mysql_charset="utf8mb4",
+    )
+
+
+def downgrade() -> None:
+    for name in ("pending_deactivations", "signing_keys", "refresh_tokens", "email_tokens", "users"):
+        op.drop_table(name)

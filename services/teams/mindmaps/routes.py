@@ -1,0 +1,3 @@
+"""Mind-map routes (filled in by the mind-map work)."""
+
+routes: list = []
