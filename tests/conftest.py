@@ -38,6 +38,12 @@ def _mysql_url(service: str) -> str:
     return TEST_DATABASE_URL.rstrip("/") + f"/teammoa_test_{service}"
 
 
+@pytest.fixture(name="anyio_backend", scope="session")
+def fx_anyio_backend() -> str:
+    """Async tests (``@pytest.mark.anyio``) run on asyncio, like uvicorn."""
+    return "asyncio"
+
+
 @pytest.fixture(name="db_template", scope="session")
 def fx_db_template(tmp_path_factory) -> dict[str, str]:
     """Migrate every service's schema once per session; return the database URLs."""

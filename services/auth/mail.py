@@ -8,7 +8,7 @@ import logging
 import re
 import smtplib
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import Parser
 from email.utils import formatdate, make_msgid, parsedate_to_datetime
@@ -43,7 +43,7 @@ class Mailer:
                 smtp.send_message(message)
             return
         self.outbox.mkdir(parents=True, exist_ok=True)
-        name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"  # sorts by time
+        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"  # sorts by time
         path = self.outbox / name
         path.write_bytes(bytes(message))
         log.info("mail written to outbox", extra={"fields": {"to": message["To"], "subject": message["Subject"],

@@ -1,0 +1,164 @@
+"""What the schedule service knows of teams and people, asked of their owners and cached briefly.
+
+Teams (time zone, current members) come from the teams service, nicknames from auth. A team's entry
+is cached only while this instance follows the team's event channel: any ``member.*``,
+``team.updated`` or ``team.disbanded`` event drops it at once, so a member who leaves stops counting
+on the next request, and the short TTL bounds staleness if an event is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from services.kit.errors import AppError, NotFound, Unavailable
+from services.kit.events import EventBus
+from services.kit.peers import Peers, TTLCache
+
+log = logging.getLogger("teammoa.schedule.directory")
+TEAM_TTL_S = 5.0  # membership: brief, and dropped by events anyway
+NICKNAME_TTL_S = 60.0  # display names only
+FOLLOW_IDLE_S = 10 * 60  # stop following a team nobody asked about for this long
+FOLLOW_MAX = 1000  # teams followed at once by one instance
+SUBSCRIBE_WAIT_S = 1.0
+DROPPING_EVENTS = ("member.", "team.updated", "team.disbanded")
+FORMER_MEMBER = "Former member"
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: int
+    time_zone: str
+    members: frozenset[int]
+    name: str | None = None
+
+
+class TeamDirectory:
+    """Team facts from the teams service, cached while the team's events are followed."""
+
+    def __init__(self, *, peers: Peers, events: EventBus) -> None:
+        self._peers, self._events = peers, events
+        self._teams = TTLCache(TEAM_TTL_S)
+        self._nicknames = TTLCache(NICKNAME_TTL_S)
+        self._generation: dict[int, int] = {}
+        self._follows: dict[int, tuple[asyncio.Task, asyncio.Event]] = {}
+        self._last_used: dict[int, float] = {}
+
+    async def team(self, team_id: int) -> Team:
+        """The team's time zone and current members; NotFound when there is no such team."""
+        self._last_used[team_id] = time.monotonic()
+        cached = self._teams.get(team_id)
+        if cached is not None:
+            return cached
+        following = await self._follow(team_id)
+        generation = self._generation.get(team_id, 0)
+        try:
+            team = await self._fetch(team_id)
+        except NotFound:
+            self._unfollow(team_id)  # nothing to follow: probing ids must not pile up subscriptions
+            raise
+        if following and self._generation.get(team_id, 0) == generation:
+            self._teams.set(team_id, team)  # no event arrived while we asked
+        return team
+
+    async def member_team(self, team_id: int, user_id: int) -> Team:
+        """The team, if ``user_id`` is a current member; NotFound otherwise (never reveal the team)."""
+        team = await self.team(team_id)
+        if user_id not in team.members:
+            raise NotFound()
+        return team
+
+    async def _fetch(self, team_id: int) -> Team:
+        response = await self._peers.request("teams", "GET", f"/internal/teams/{team_id}/members/")
+        if response.status_code == 404:
+            raise NotFound()
+        if response.status_code != 200:
+            raise Unavailable("The teams service failed.")
+        body = response.json()
+        members = frozenset(int(m["user_id"]) for m in body.get("members", []))
+        return Team(team_id, str(body.get("time_zone") or "UTC"), members, body.get("name"))
+
+    async def nicknames(self, user_ids: list[int]) -> dict[int, str]:
+        """Display names of users (a missing or failing auth service leaves them out)."""
+        names = {uid: self._nicknames.get(uid) for uid in user_ids}
+        missing = [uid for uid, name in names.items() if name is None]
+        if missing:
+            try:
+                body = await self._batch(missing)
+            except AppError as exc:
+                log.warning("nicknames unavailable: %s", exc.message)
+                body = {"users": []}
+            for user in body.get("users", []):
+                nickname = user.get("nickname") if user.get("is_active", True) else FORMER_MEMBER
+                self._nicknames.set(int(user["id"]), nickname or FORMER_MEMBER)
+                names[int(user["id"])] = nickname or FORMER_MEMBER
+        return {uid: name for uid, name in names.items() if name is not None}
+
+    async def _batch(self, user_ids: list[int]) -> dict:
+        response = await self._peers.request("auth", "POST", "/internal/users/batch", json={"ids": user_ids})
+        if response.status_code != 200:
+            raise Unavailable("The auth service failed.")
+        return response.json()
+
+    # Following team channels -------------------------------------------------------------------
+
+    async def _follow(self, team_id: int) -> bool:
+        """Make sure this instance hears the team's events; True once it does."""
+        follow = self._follows.get(team_id)
+        if follow is None or follow[0].done():
+            if len(self._follows) >= FOLLOW_MAX:
+                self._unfollow(min(self._follows, key=lambda t: self._last_used.get(t, 0.0)))
+            ready = asyncio.Event()
+            task = asyncio.create_task(self._listen(team_id, ready), name=f"schedule-follow-team-{team_id}")
+            follow = self._follows[team_id] = (task, ready)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(follow[1].wait(), SUBSCRIBE_WAIT_S)
+        return follow[1].is_set()
+
+    async def _listen(self, team_id: int, ready: asyncio.Event) -> None:
+        try:
+            async with self._events.subscribe(f"team.{team_id}") as subscriber:
+                ready.set()
+                async for event in subscriber:
+                    self.heard(team_id, event.message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the bus is down: stop caching this team until we follow it again
+            log.warning("cannot follow team.%s: %r", team_id, exc)
+        finally:
+            self._teams.drop(team_id)
+
+    def heard(self, team_id: int, message: str) -> None:
+        """React to one event of a team's channel."""
+        try:
+            kind = str(json.loads(message).get("type", ""))
+        except (ValueError, AttributeError):
+            return
+        if kind.startswith(DROPPING_EVENTS):
+            self._generation[team_id] = self._generation.get(team_id, 0) + 1
+            self._teams.drop(team_id)
+
+    def _unfollow(self, team_id: int) -> None:
+        follow = self._follows.pop(team_id, None)
+        self._last_used.pop(team_id, None)
+        self._teams.drop(team_id)
+        if follow is not None:
+            follow[0].cancel()
+
+    async def prune(self) -> None:
+        """Stop following teams nobody asked about lately."""
+        cutoff = time.monotonic() - FOLLOW_IDLE_S
+        for team_id in [t for t, used in self._last_used.items() if used < cutoff]:
+            self._unfollow(team_id)
+            self._generation.pop(team_id, None)
+
+    async def aclose(self) -> None:
+        """Stop following every team (before the event bus disconnects)."""
+        tasks = [task for task, _ in self._follows.values()]
+        for team_id in list(self._follows):
+            self._unfollow(team_id)
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,186 @@
+"""Request models of the teams API (responses are plain dicts built next to the rules).
+
+Partial updates (``*Update``) declare required fields with a ``None`` default that is never
+validated: an absent field stays unchanged, an explicit ``null`` is refused with the field named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, ValidationInfo, field_validator
+
+from services.kit.responses import MAX_PAGE_SIZE, PageQuery
+from services.kit.validation import Schema
+
+PRIORITIES = ("critical", "high", "medium", "low", "minimal")  # highest rank first
+MAX_DESCRIPTION_CHARS = 500
+MAX_MILESTONE_DESCRIPTION_CHARS = 2000
+MAX_POST_BODY_CHARS = 20_000
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _time_zone(name: str) -> str:
+    if name not in _known_zones():
+        raise ValueError("Unknown time zone; use an IANA name such as Asia/Seoul or UTC.")
+    return name
+
+
+TeamName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_CHARS)]
+JoinPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=4, max_length=128)]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time_zone)]
+Capacity = Annotated[int, Field(ge=1, le=100)]
+
+
+class Patch(Schema):
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent."""
+        return self.model_dump(exclude_unset=True)
+
+
+class TeamCreate(Schema):
+    name: TeamName
+    description: Description = ""
+    capacity: Capacity
+    join_password: JoinPassword
+    time_zone: TimeZone = "UTC"
+
+
+class TeamUpdate(Patch):
+    name: TeamName = None
+    description: Description = None
+    capacity: Capacity = None
+    time_zone: TimeZone = None
+
+
+class InvitePreview(Schema):
+    invite_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class Join(InvitePreview):
+    password: Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=128)]
+
+
+class PasswordChange(Schema):
+    password: JoinPassword
+
+
+class HostTransfer(Schema):
+    user_id: Id
+
+
+class MyTeamsQuery(PageQuery):
+    pass
+
+
+class MembersQuery(PageQuery):
+    page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)  # a team holds at most 100 members
+
+
+MilestoneTitle = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+MilestoneDescription = Annotated[str, StringConstraints(max_length=MAX_MILESTONE_DESCRIPTION_CHARS)]
+Priority = Literal["critical", "high", "medium", "low", "minimal"]
+ProgressMode = Literal["auto", "manual"]
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+
+class MilestoneCreate(Schema):
+    title: MilestoneTitle
+    description: MilestoneDescription = ""
+    start_date: dt.date
+    end_date: dt.date
+    priority: Priority = "medium"
+    progress_mode: ProgressMode = "auto"
+    progress: Percent | None = None
+
+    @field_validator("end_date")
+    @classmethod
+    def _not_before_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start_date")
+        if start is not None and end < start:
+            raise ValueError("The end date must not be before the start date.")
+        return end
+
+    @field_validator("progress")
+    @classmethod
+    def _manual_only(cls, progress: int | None, info: ValidationInfo) -> int | None:
+        if progress is not None and info.data.get("progress_mode") == "auto":
+            raise ValueError("Progress is set by hand only in manual mode.")
+        return progress
+
+
+class MilestoneUpdate(Patch):
+    title: MilestoneTitle = None
+    description: MilestoneDescription = None
+    start_date: dt.date = None
+    end_date: dt.date = None
+    priority: Priority = None
+    progress_mode: ProgressMode = None
+    progress: Percent = None
+
+
+class MilestonesQuery(PageQuery):
+    page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    order: Literal["priority", "start_date"] = "priority"
+
+
+TodoContent = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class TodoCreate(Schema):
+    content: TodoContent
+    milestone_id: Id | None = None
+
+
+class TodoEdit(Schema):
+    content: TodoContent
+
+
+class TodoAssign(Schema):
+    user_id: Id
+
+
+class TodoComplete(Schema):
+    completed: StrictBool
+
+
+class TodoReorder(Schema):
+    position: Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class TodoMilestone(Schema):
+    milestone_id: Id | None
+
+
+class TodosQuery(PageQuery):
+    page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    state: Literal["backlog", "assigned", "done"] | None = None
+    assignee_id: Id | None = None
+    milestone_id: Id | None = None
+
+
+PostTitle = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+PostBody = Annotated[str, StringConstraints(max_length=MAX_POST_BODY_CHARS)]
+
+
+class PostCreate(Schema):
+    title: PostTitle
+    body: PostBody = ""
+
+
+class PostUpdate(Patch):
+    title: PostTitle = None
+    body: PostBody = None
+
+
+class PostsQuery(PageQuery):
+    q: Annotated[str, StringConstraints(max_length=100)] = ""
