@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+
 from services.kit.app import ServiceSpec, Shared, build_app
 from services.kit.settings import Settings
 
+from .directory import TeamDirectory
+from .routes import routes
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+PRUNE_EVERY_S = 60
+
+
+@contextlib.asynccontextmanager
+async def follow_teams(app: Starlette) -> AsyncIterator[None]:
+    """Keep the team directory (and its event subscriptions) for the app's lifetime."""
+    directory = app.state.directory = TeamDirectory(peers=app.state.peers, events=app.state.events)
+
+    async def prune_forever() -> None:
+        while True:
+            await asyncio.sleep(PRUNE_EVERY_S)
+            await directory.prune()
+
+    pruner = asyncio.create_task(prune_forever(), name="schedule-directory-prune")
+    try:
+        yield
+    finally:
+        pruner.cancel()
+        await asyncio.gather(pruner, return_exceptions=True)
+        await directory.aclose()
+
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None):
-    spec = ServiceSpec(name="schedule", title="TeamMoa schedule API", routes=[],
-                       openapi_path="/api/v1/schedules/openapi.json")
+    spec = ServiceSpec(name="schedule", title="TeamMoa schedule API", routes=routes, migrations=MIGRATIONS,
+                       extra=follow_teams, openapi_path="/api/v1/schedules/openapi.json")
     return build_app(spec, settings or Settings("schedule"), shared)

@@ -62,7 +62,8 @@ def parse_clock(text: str, *, allow_midnight_end: bool = False) -> int:
         raise SlotError(f"{text.strip()!r} is not a time like 09:30.")
     h, m = int(hours), int(minutes)
     if m not in (0, 30) or h > 24 or (h == 24 and (m or not allow_midnight_end)):
-        raise SlotError(f"{text.strip()!r} is not on the half-hour grid (00:00–{'24:00' if allow_midnight_end else '23:30'}).")
+        last = "24:00" if allow_midnight_end else "23:30"
+        raise SlotError(f"{text.strip()!r} is not on the half-hour grid (00:00–{last}).")
     return h * 2 + m // 30
 
 

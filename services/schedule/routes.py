@@ -1,0 +1,152 @@
+"""HTTP routes of the schedule service: parse input, check the caller, call the rules, respond."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.kit.errors import InvalidInput, PayloadTooLarge
+from services.kit.openapi import documented
+from services.kit.tokens import authenticate
+from services.kit.validation import parse_body, parse_query, path_int
+
+from . import mine, planning
+from .directory import Team
+from .schemas import IcsQuery, RangeQuery, SuggestionQuery, WeekBody, WeekQuery
+from .timeline import RangeError, date_range, parse_instant, parse_week, zone_of
+
+PREFIX = "/api/v1/teams/{team_id}/schedules"
+MAX_CSV_BYTES = 512 * 1024  # a personal calendar; years of rows fit well below this
+
+
+async def _caller(request: Request) -> tuple[int, Team]:
+    """The signed-in caller and the team in the path, which they must belong to (404 otherwise)."""
+    principal = await authenticate(request)
+    team = await request.app.state.directory.member_team(path_int(request, "team_id"), principal.user_id)
+    return principal.user_id, team
+
+
+def _range_error(exc: RangeError) -> InvalidInput:
+    return InvalidInput.field(exc.field, str(exc))
+
+
+def _dates(query: RangeQuery, team: Team) -> list[dt.date]:
+    try:
+        return date_range(query.start, query.end, zone=zone_of(team.time_zone))
+    except RangeError as exc:
+        raise _range_error(exc) from None
+
+
+@documented(query=WeekQuery, body=WeekBody)
+async def my_week(request: Request) -> JSONResponse:
+    """Read (GET) or replace (PUT) my availability for the seven days from a week start."""
+    user_id, team = await _caller(request)
+    db = request.app.state.db
+    if request.method == "PUT":
+        body = await parse_body(request, WeekBody)
+        week = await mine.save_week(db=db, team=team, user_id=user_id, start=body.week_start, slots=body.days())
+        return JSONResponse(week)
+    query = parse_query(request, WeekQuery)
+    try:
+        start = parse_week(query.week) if query.week else mine.default_week(team)
+    except RangeError as exc:
+        raise _range_error(exc) from None
+    return JSONResponse(await mine.read_week(db=db, team=team, user_id=user_id, start=start))
+
+
+@documented(query=RangeQuery)
+async def team_view(request: Request) -> JSONResponse:
+    """Show, per slot of a date range (≤ 62 days), how many members are free and who."""
+    _, team = await _caller(request)
+    dates = _dates(parse_query(request, RangeQuery), team)
+    state = request.app.state
+    return JSONResponse(await planning.team_view(db=state.db, directory=state.directory, team=team, dates=dates))
+
+
+@documented(query=SuggestionQuery)
+async def suggestions(request: Request) -> JSONResponse:
+    """Suggest the best meeting windows of a length, ranked by attendance and then start."""
+    _, team = await _caller(request)
+    query = parse_query(request, SuggestionQuery)
+    dates = _dates(query, team)
+    state = request.app.state
+    return JSONResponse(await planning.suggestions(
+        db=state.db, directory=state.directory, team=team, dates=dates, duration_minutes=query.duration_minutes,
+        min_attendance=query.min_attendance, limit=query.limit))
+
+
+async def _upload(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_CSV_BYTES + 64 * 1024:
+        raise PayloadTooLarge("The CSV file is too large.")
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=5) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInput.field("file", "Attach the CSV file as the form field 'file'.")
+            raw = await upload.read(MAX_CSV_BYTES + 1)
+    else:
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_CSV_BYTES:
+                break
+        raw = bytes(raw)
+    if len(raw) > MAX_CSV_BYTES:
+        raise PayloadTooLarge("The CSV file is too large.")
+    return raw
+
+
+async def import_csv(request: Request) -> JSONResponse:
+    """Import my availability from CSV rows date,start,end (text/csv body or multipart field 'file')."""
+    user_id, team = await _caller(request)
+    raw = await _upload(request)
+    return JSONResponse(await mine.import_csv(db=request.app.state.db, team=team, user_id=user_id, raw=raw))
+
+
+@documented(query=RangeQuery)
+async def export_csv(request: Request) -> Response:
+    """Export my availability as CSV rows date,start,end (optionally between two dates)."""
+    user_id, team = await _caller(request)
+    query = parse_query(request, RangeQuery)
+    if query.start and query.end and query.end < query.start:
+        raise InvalidInput.field("end", "end must not be before start.")
+    text = await mine.export_csv(db=request.app.state.db, team=team, user_id=user_id, start=query.start,
+                                 end=query.end)
+    return Response(text, media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="availability-team-{team.id}.csv"'})
+
+
+@documented(query=IcsQuery)
+async def ics_export(request: Request) -> Response:
+    """Download a chosen window as an iCalendar (.ics) event."""
+    _, team = await _caller(request)
+    query = parse_query(request, IcsQuery)
+    zone = zone_of(team.time_zone)
+    try:
+        start = parse_instant(query.start, "start", zone)
+        end = parse_instant(query.end, "end", zone)
+    except RangeError as exc:
+        raise _range_error(exc) from None
+    if end <= start:
+        raise InvalidInput.field("end", "end must be after start.")
+    if end - start > planning.MAX_EVENT:
+        raise InvalidInput.field("end", "An event may last at most 7 days.")
+    host = urlsplit(request.app.state.settings.site_url).hostname or "teammoa"
+    text = planning.calendar_file(team=team, start=start, end=end, title=query.title, host=host)
+    return Response(text, media_type="text/calendar",
+                    headers={"Content-Disposition": 'attachment; filename="teammoa-meeting.ics"'})
+
+
+routes = [
+    Route(f"{PREFIX}/", team_view, methods=["GET"]),
+    Route(f"{PREFIX}/me/", my_week, methods=["GET", "PUT"]),
+    Route(f"{PREFIX}/me/import/", import_csv, methods=["POST"]),
+    Route(f"{PREFIX}/me/export/", export_csv, methods=["GET"]),
+    Route(f"{PREFIX}/suggestions/", suggestions, methods=["GET"]),
+    Route(f"{PREFIX}/ics/", ics_export, methods=["GET"]),
+]

@@ -1,0 +1,71 @@
+"""One change to a team: a transaction that first locks the team, then events published after commit.
+
+Every write to a team's data runs inside ``team_change``. Locking the team row first serialises the
+writers of one team, which is what keeps capacity, positions and milestone progress exact under
+concurrent requests, and — being the only lock taken first — cannot deadlock:
+
+- MySQL: ``SELECT … FOR UPDATE`` on the team row; later plain reads in the transaction take their
+  snapshot after the lock was granted, so they see every earlier writer's commit.
+- SQLite: a no-op ``UPDATE`` as the first statement takes the database's write lock (waiting out the
+  busy timeout); reading first and writing later would fail with "database is locked" instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from databases import Database
+
+from services.kit.errors import NotFound
+from services.kit.events import EventBus
+
+from .tables import teams
+
+log = logging.getLogger("teammoa.teams")
+
+
+def channel(team_id: int) -> str:
+    return f"team.{team_id}"
+
+
+async def lock_team(db: Database, team_id: int):
+    """Lock one team row for the rest of the transaction; None when the team is gone."""
+    query = sa.select(teams).where(teams.c.id == team_id)
+    if db.url.dialect == "mysql":
+        return await db.fetch_one(query.with_for_update())
+    await db.execute(teams.update().where(teams.c.id == team_id).values(id=teams.c.id))
+    return await db.fetch_one(query)
+
+
+@dataclass
+class Change:
+    """The locked team and the events to publish once the transaction commits."""
+
+    team: Any
+    events: list[tuple[str, Any]] = field(default_factory=list)
+
+    def publish(self, type_: str, data: Any) -> None:
+        self.events.append((type_, data))
+
+
+@asynccontextmanager
+async def team_change(db: Database, bus: EventBus, team_id: int) -> AsyncIterator[Change]:
+    """Run a block as one transaction on a locked team; publish its events after commit."""
+    async with db.transaction():
+        team = await lock_team(db, team_id)
+        if team is None:
+            raise NotFound()
+        change = Change(team=team)
+        yield change
+    for type_, data in change.events:
+        await bus.publish(channel(team_id), type_, data)
+
+
+def is_duplicate(exc: BaseException) -> bool:
+    """Whether a database error is a unique-key violation (sqlite3, PyMySQL and aiomysql alike)."""
+    return type(exc).__name__ == "IntegrityError"
