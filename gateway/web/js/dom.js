@@ -147,14 +147,13 @@ function fieldBox(form, name) {
   return form.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
 }
 
-/** Show a message under a field: kind "error" (default) or "ok". Returns false if no such field. */
+/** Show a message under a field: kind "error" (default), "ok" or "note". False if there is no such field. */
 export function setFieldMessage(form, name, message, kind = "error") {
   const box = fieldBox(form, name);
   if (!box) return false;
   const input = box.querySelector("input, textarea, select");
   const slot = box.querySelector(".field-message");
-  box.classList.toggle("has-error", Boolean(message) && kind === "error");
-  box.classList.toggle("has-ok", Boolean(message) && kind === "ok");
+  for (const each of ["error", "ok", "note"]) box.classList.toggle(`has-${each}`, Boolean(message) && kind === each);
   if (input) input.setAttribute("aria-invalid", message && kind === "error" ? "true" : "false");
   slot.textContent = message || "";
   return true;
@@ -261,4 +260,16 @@ export function debounce(fn, waitMs = 400) {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), waitMs);
   };
+}
+
+/** A page heading with an optional line under it and actions beside it. */
+export function pageHeader(title, lead = null, ...actions) {
+  return el("header", { class: "page-header" },
+    el("div", {}, el("h1", {}, title), lead ? el("p", { class: "lead" }, lead) : null),
+    actions.length ? el("div", { class: "page-actions" }, actions) : null);
+}
+
+/** The centred card most account pages live in. */
+export function card(...children) {
+  return el("div", { class: "container narrow" }, el("section", { class: "card" }, children));
 }

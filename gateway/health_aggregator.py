@@ -1,0 +1,61 @@
+"""The whole's health behind Nginx: ``GET /health/`` asks the gateway for each part and answers 200
+only when every one is healthy (what a load balancer probes).
+
+Nginx cannot combine several upstream answers, so this tiny app runs as its own process (its own
+container) next to the gateway. It asks the gateway itself (``/health/<service>/``), not the
+instances: the answer is what a client would get through the routes the gateway actually serves,
+with failover between instances included. It imports no service: only ``kit.health``.
+
+    uvicorn gateway.health_aggregator:create_app --factory --port 8000
+
+``TEAMMOA_HEALTH_GATEWAY_URL`` is where the gateway's plain HTTP listener is (http://127.0.0.1:8080).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Mapping
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from services.kit.health import CHECK_TIMEOUT_S, run_checks
+from services.kit.settings import SERVICES
+
+PARTS = (*SERVICES, "gateway")
+
+
+def create_app(environ: Mapping[str, str] | None = None) -> Starlette:
+    """The aggregator app; its httpx client lives in the lifespan."""
+    environ = os.environ if environ is None else environ
+    gateway_url = environ.get("TEAMMOA_HEALTH_GATEWAY_URL", "http://127.0.0.1:8080").rstrip("/")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(CHECK_TIMEOUT_S, connect=1.0)
+        async with httpx.AsyncClient(base_url=gateway_url, timeout=timeout) as client:
+            app.state.client = client
+            yield
+
+    async def health(request: Request) -> JSONResponse:
+        """Report every part; 200 only when all are healthy."""
+        client: httpx.AsyncClient = request.app.state.client
+        headers = {"x-request-id": request.headers.get("x-request-id", "")} if "x-request-id" in request.headers \
+            else {}
+
+        def check(part: str):
+            async def ask() -> None:
+                response = await client.get(f"/health/{part}/", headers=headers)
+                if response.status_code != 200:
+                    raise RuntimeError(f"HTTP {response.status_code}: {response.text[:500]}")
+            return ask
+
+        ok, report = await run_checks({part: check(part) for part in PARTS})
+        return JSONResponse({"status": "ok" if ok else "unavailable", "services": report},
+                            status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+
+    return Starlette(routes=[Route("/health/", health), Route("/health", health)], lifespan=lifespan)

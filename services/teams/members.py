@@ -1,0 +1,169 @@
+"""Memberships: join (within capacity), list, remove, leave, transfer host, and account deactivation.
+
+When a membership ends, the member's open todos go back to the backlog (their done todos keep the
+name of who did them). The host cannot leave: they transfer the host role or disband the team.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from databases import Database
+
+from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from services.kit.events import EventBus
+from services.kit.responses import PageQuery, iso, page, utcnow
+
+from .access import Caller, role_of
+from .changes import Change, is_duplicate, team_change
+from .purge import delete_rows
+from .tables import memberships, teams, todos
+from .users import Directory
+
+log = logging.getLogger("teammoa.teams")
+
+
+def member_out(row: Any, host_id: int, nickname: str | None) -> dict[str, Any]:
+    return {"user_id": row.user_id, "nickname": nickname, "role": role_of(row.user_id, host_id),
+            "joined_at": iso(row.joined_at), "last_seen_at": iso(row.last_seen_at)}
+
+
+async def add(*, db: Database, change: Change, user_id: int) -> None:
+    """Add a member to the locked team, refusing duplicates and a full team."""
+    team = change.team
+    rows = await db.fetch_all(sa.select(memberships.c.user_id).where(memberships.c.team_id == team.id))
+    if any(row.user_id == user_id for row in rows):
+        raise Conflict("You are already a member of this team.", code="already_member")
+    if len(rows) >= team.capacity:
+        raise Conflict("The team is full.", code="team_full")
+    now = utcnow()
+    try:
+        await db.execute(memberships.insert().values(team_id=team.id, user_id=user_id, joined_at=now,
+                                                     last_seen_at=now))
+    except Exception as exc:
+        if is_duplicate(exc):
+            raise Conflict("You are already a member of this team.", code="already_member") from None
+        raise
+    change.publish("member.joined", {"user_id": user_id, "role": "member", "joined_at": iso(now),
+                                     "member_count": len(rows) + 1})
+
+
+async def listing(*, db: Database, users: Directory, caller: Caller, query: PageQuery) -> dict[str, Any]:
+    """The team's members, longest-standing first, with nicknames from one batched lookup."""
+    where = memberships.c.team_id == caller.team_id
+    total = await db.fetch_val(sa.select(sa.func.count()).where(where))
+    rows = await db.fetch_all(sa.select(memberships).where(where)
+                              .order_by(memberships.c.joined_at, memberships.c.id)
+                              .limit(query.page_size).offset(query.offset))
+    names = await users.nicknames(row.user_id for row in rows)
+    return page([member_out(row, caller.host_id, names[row.user_id]) for row in rows], query, total)
+
+
+async def _end(db: Database, team_id: int, user_id: int) -> None:
+    """Delete a membership and put the member's open todos back on the backlog, in order."""
+    backlog_end = await db.fetch_val(sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
+        todos.c.team_id == team_id, todos.c.assignee_id.is_(None), todos.c.is_completed.is_(False)))
+    await db.execute(todos.update().where(todos.c.team_id == team_id, todos.c.assignee_id == user_id,
+                                          todos.c.is_completed.is_(False))
+                     .values(assignee_id=None, position=todos.c.position + backlog_end))
+    await db.execute(memberships.delete().where(memberships.c.team_id == team_id,
+                                                memberships.c.user_id == user_id))
+
+
+async def remove(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -> None:
+    """Remove a member (host), or leave the team (the member themselves)."""
+    leaving = user_id == caller.user_id
+    if not leaving and not caller.is_host:
+        raise PermissionDenied("Only the team's host can remove members.")
+    async with team_change(db, bus, caller.team_id) as change:
+        if change.team.host_id == user_id:
+            raise Conflict("The host cannot leave; transfer the host role or disband the team.",
+                           code="host_cannot_leave")
+        found = await db.fetch_val(sa.select(sa.func.count()).where(
+            memberships.c.team_id == caller.team_id, memberships.c.user_id == user_id))
+        if not found:
+            raise NotFound("No such member in this team.")
+        await _end(db, caller.team_id, user_id)
+        change.publish("member.left" if leaving else "member.removed",
+                       {"user_id": user_id, "by": caller.user_id})
+
+
+async def transfer_host(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -> None:
+    """Hand the host role to another member (host)."""
+    async with team_change(db, bus, caller.team_id) as change:
+        if change.team.host_id != caller.user_id:
+            raise PermissionDenied("Only the team's host can do that.")
+        if user_id == caller.user_id:
+            raise InvalidInput.field("user_id", "You are already the host.")
+        found = await db.fetch_val(sa.select(sa.func.count()).where(
+            memberships.c.team_id == caller.team_id, memberships.c.user_id == user_id))
+        if not found:
+            raise InvalidInput.field("user_id", "That user is not a member of this team.")
+        await db.execute(teams.update().where(teams.c.id == caller.team_id).values(host_id=user_id,
+                                                                                   updated_at=utcnow()))
+        change.publish("member.role_changed", {"user_id": user_id, "role": "host"})
+        change.publish("member.role_changed", {"user_id": caller.user_id, "role": "member"})
+
+
+async def deactivate(*, db: Database, bus: EventBus, user_id: int) -> list[int]:
+    """End a deactivated user's memberships; hand their hosted teams on or disband empty ones.
+
+    Idempotent: a second call finds no membership left. Returns the ids of the disbanded teams.
+    """
+    team_ids = [row.team_id for row in await db.fetch_all(
+        sa.select(memberships.c.team_id).where(memberships.c.user_id == user_id))]
+    disbanded = []
+    for team_id in team_ids:
+        try:
+            async with team_change(db, bus, team_id) as change:
+                if await _leave_for_good(db, change, user_id):
+                    disbanded.append(team_id)
+        except NotFound:  # disbanded meanwhile
+            continue
+    return disbanded
+
+
+async def _leave_for_good(db: Database, change: Change, user_id: int) -> bool:
+    team_id = change.team.id
+    if change.team.host_id == user_id:
+        successor = await db.fetch_one(
+            sa.select(memberships.c.user_id)
+            .where(memberships.c.team_id == team_id, memberships.c.user_id != user_id)
+            .order_by(memberships.c.joined_at, memberships.c.id).limit(1))
+        if successor is None:
+            await delete_rows(db, teams, teams.c.id == team_id)
+            change.publish("team.disbanded", {"id": team_id})
+            return True
+        await db.execute(teams.update().where(teams.c.id == team_id).values(host_id=successor.user_id,
+                                                                            updated_at=utcnow()))
+        change.publish("member.role_changed", {"user_id": successor.user_id, "role": "host"})
+    await _end(db, team_id, user_id)
+    change.publish("member.left", {"user_id": user_id, "reason": "deactivated"})
+    return False
+
+
+async def roster(*, db: Database, team_id: int) -> dict[str, Any]:
+    """Every member of a team with the team's time zone (internal, for the schedule service)."""
+    team = await db.fetch_one(sa.select(teams.c.id, teams.c.host_id, teams.c.time_zone).where(teams.c.id == team_id))
+    if team is None:
+        raise NotFound()
+    rows = await db.fetch_all(sa.select(memberships.c.user_id, memberships.c.joined_at)
+                              .where(memberships.c.team_id == team_id)
+                              .order_by(memberships.c.joined_at, memberships.c.id))
+    return {"team_id": team_id, "time_zone": team.time_zone,
+            "members": [{"user_id": row.user_id, "role": role_of(row.user_id, team.host_id),
+                         "joined_at": iso(row.joined_at)} for row in rows]}
+
+
+async def membership(*, db: Database, team_id: int, user_id: int) -> dict[str, Any]:
+    """One user's membership of a team (internal, for the realtime service)."""
+    row = await db.fetch_one(
+        sa.select(teams.c.host_id, teams.c.time_zone)
+        .join(memberships, memberships.c.team_id == teams.c.id)
+        .where(teams.c.id == team_id, memberships.c.user_id == user_id))
+    if row is None:
+        raise NotFound()
+    return {"team_id": team_id, "user_id": user_id, "role": role_of(user_id, row.host_id),
+            "time_zone": row.time_zone}
