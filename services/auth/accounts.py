@@ -213,6 +213,17 @@ async def confirm_reset(*, db: Database, passwords, token: str, new: str) -> Non
     await revoke_all(db, user["id"])
 
 
+def _anonymous_names(user_id: int) -> dict[str, str]:
+    """Names no registration or rename can take, so anonymising never collides with a live account.
+
+    ':' is not allowed in usernames; an e-mail domain without a dot does not validate; the nickname key has
+    35 characters, and lower-casing a nickname (at most 20) lengthens it only by the U+0307 that 'İ' gains.
+    """
+    return {"username": f"former:{user_id}", "username_key": f"former:{user_id}",
+            "email": f"former-{user_id}@invalid", "email_key": f"former-{user_id}@invalid",
+            "nickname_key": f"former member #{user_id:020d}"}
+
+
 async def deactivate(*, db: Database, passwords, user_id: int, password: str) -> None:
     """Anonymise the account, end its sessions and queue the news for the teams service."""
     user = await get_active(db, user_id)
@@ -220,9 +231,8 @@ async def deactivate(*, db: Database, passwords, user_id: int, password: str) ->
     now = utcnow()
     async with db.transaction():
         await db.execute(users.update().where(users.c.id == user_id).values(
-            is_active=False, deactivated_at=now, username=f"former-{user_id}", username_key=f"former-{user_id}",
-            email=f"former-{user_id}@invalid", email_key=f"former-{user_id}@invalid", nickname=FORMER_MEMBER,
-            nickname_key=f"former:{user_id}", profile="", password_hash="!"))  # noqa: S106 - matches no password
+            is_active=False, deactivated_at=now, **_anonymous_names(user_id), nickname=FORMER_MEMBER, profile="",
+            password_hash="!"))  # noqa: S106 - matches no password
         await db.execute(pending_deactivations.insert().values(user_id=user_id, created_at=now))
     await revoke_all(db, user_id)
 

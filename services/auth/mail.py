@@ -30,7 +30,7 @@ class Mailer:
     def _message(self, to: str, subject: str, text: str) -> EmailMessage:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, to, subject
-        message["Date"], message["Message-ID"] = formatdate(localtime=False), make_msgid("teammoa")
+        message["Date"], message["Message-ID"] = formatdate(usegmt=True), make_msgid("teammoa")
         message.set_content(text, cte="8bit")
         return message
 

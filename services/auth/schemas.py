@@ -7,6 +7,7 @@ import re
 import unicodedata
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationInfo, field_validator
@@ -126,5 +127,8 @@ class RefreshIn(Schema):
     refresh_token: str | None = Field(None, max_length=200)
 
 
+UserId = Annotated[int, Field(ge=1, le=2**62)]  # bounded: SQLite refuses integers beyond 64 bits with a crash
+
+
 class BatchIn(Schema):
-    ids: list[int] = Field(max_length=1000)
+    ids: list[UserId] = Field(max_length=1000)

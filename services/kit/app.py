@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 from . import db as kit_db
 from .errors import install_error_handlers
 from .events import EventBus
-from .health import Check, health_endpoint
+from .health import Check, health_endpoint, livez
 from .observability import RequestContextMiddleware, TrailingSlashMiddleware, configure_logging, metrics_endpoint
 from .openapi import openapi_endpoint
 from .passwords import PasswordHasher
@@ -111,6 +111,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
 
     routes = [*spec.routes,
               Route("/health", health_endpoint(spec.name, _checks(spec))),
+              Route("/livez", livez),  # liveness: never asks MySQL or Redis, unlike /health
               Route("/metrics", metrics_endpoint(registry))]
     if spec.openapi_path:
         routes.append(Route(spec.openapi_path, openapi_endpoint(spec.title, spec.routes)))

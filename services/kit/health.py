@@ -40,3 +40,8 @@ def health_endpoint(service: str, checks: Callable[[Request], Mapping[str, Check
                             status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
 
     return health
+
+
+async def livez(request: Request) -> JSONResponse:
+    """Answer that the process serves requests; checks no dependency (what a liveness probe asks)."""
+    return JSONResponse({"status": "alive"}, headers={"Cache-Control": "no-store"})

@@ -2,7 +2,7 @@
 
 Availability is kept by local date and wall-clock slot, so every date has 48 slots whatever the
 daylight-saving rules do. Turning a slot into an instant resolves it the way a wall clock would: a
-time skipped by a spring-forward change maps to the instant just after the gap (and is never
+time skipped by a spring-forward change maps to the first instant after the gap (and is never
 suggested, see ``missing_slots``); a time repeated by a fall-back change means its first occurrence.
 """
 
@@ -103,11 +103,19 @@ def date_range(start: dt.date | None, end: dt.date | None, *, zone: ZoneInfo,
 
 
 def slot_start(day: dt.date, boundary: int, zone: ZoneInfo) -> dt.datetime:
-    """The instant slot boundary ``boundary`` (0–48) of a local date begins, in the zone."""
-    day = day + dt.timedelta(days=boundary // SLOTS_PER_DAY)
-    minutes = (boundary % SLOTS_PER_DAY) * SLOT_MINUTES
-    wall = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=zone)
-    return wall.astimezone(UTC).astimezone(zone)
+    """The instant slot boundary ``boundary`` (0–48) of a local date begins, in the zone.
+
+    A wall time skipped by a spring-forward change resolves to the first instant after the gap, so
+    instants never go backwards along a day.
+    """
+    while True:
+        local = day + dt.timedelta(days=boundary // SLOTS_PER_DAY)
+        minutes = (boundary % SLOTS_PER_DAY) * SLOT_MINUTES
+        wall = dt.datetime(local.year, local.month, local.day, minutes // 60, minutes % 60)
+        instant = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+        if instant.replace(tzinfo=None) == wall:
+            return instant
+        boundary += 1  # inside a gap: gaps last an hour or two, so this ends quickly
 
 
 def missing_slots(day: dt.date, zone: ZoneInfo) -> list[int]:
@@ -119,7 +127,7 @@ def missing_slots(day: dt.date, zone: ZoneInfo) -> list[int]:
     for slot in range(SLOTS_PER_DAY):
         minutes = slot * SLOT_MINUTES
         wall = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60)
-        if slot_start(day, slot, zone).replace(tzinfo=None) != wall:
+        if wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
             missing.append(slot)
     return missing
 

@@ -2,10 +2,54 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio.to_thread
+from starlette.applications import Starlette
+
 from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
+from services.teams.mindmaps.routes import routes as mindmap_routes
+
+from .files import Storage
+from .routes import routes
+from .teams import JOIN_WINDOW_S
+from .users import Directory
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _resources(settings: Settings):
+    files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
+
+    @contextlib.asynccontextmanager
+    async def resources(app: Starlette) -> AsyncIterator[None]:
+        state = app.state
+        state.storage = Storage(files_dir)
+        state.users = Directory(state.peers)
+        state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
+        yield
+    return resources
+
+
+def _checks(app: Starlette):
+    def probe() -> None:
+        root = app.state.storage.root
+        root.mkdir(parents=True, exist_ok=True)
+        (root / ".health").write_bytes(b"ok")
+        (root / ".health").unlink()
+
+    async def files() -> None:
+        await anyio.to_thread.run_sync(probe)
+    return {"files": files}
 
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None):
-    spec = ServiceSpec(name="teams", title="TeamMoa teams API", routes=[], openapi_path="/api/v1/teams/openapi.json")
-    return build_app(spec, settings or Settings("teams"), shared)
+    settings = settings or Settings("teams")
+    spec = ServiceSpec(name="teams", title="TeamMoa teams API", routes=[*routes, *mindmap_routes],
+                       migrations=MIGRATIONS, extra=_resources(settings), checks=_checks, passwords=True,
+                       openapi_path="/api/v1/teams/openapi.json")
+    return build_app(spec, settings, shared)

@@ -61,6 +61,11 @@ async def listing(*, db: Database, users: Directory, caller: Caller, query: Page
     return page([member_out(row, caller.host_id, names[row.user_id]) for row in rows], query, total)
 
 
+async def _is_member(db: Database, team_id: int, user_id: int) -> bool:
+    return bool(await db.fetch_val(sa.select(sa.func.count()).where(
+        memberships.c.team_id == team_id, memberships.c.user_id == user_id)))
+
+
 async def _end(db: Database, team_id: int, user_id: int) -> None:
     """Delete a membership and put the member's open todos back on the backlog, in order."""
     backlog_end = await db.fetch_val(sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
@@ -75,15 +80,15 @@ async def _end(db: Database, team_id: int, user_id: int) -> None:
 async def remove(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -> None:
     """Remove a member (host), or leave the team (the member themselves)."""
     leaving = user_id == caller.user_id
+    if not await _is_member(db, caller.team_id, user_id):
+        raise NotFound("No such member in this team.")
     if not leaving and not caller.is_host:
         raise PermissionDenied("Only the team's host can remove members.")
     async with team_change(db, bus, caller.team_id) as change:
         if change.team.host_id == user_id:
             raise Conflict("The host cannot leave; transfer the host role or disband the team.",
                            code="host_cannot_leave")
-        found = await db.fetch_val(sa.select(sa.func.count()).where(
-            memberships.c.team_id == caller.team_id, memberships.c.user_id == user_id))
-        if not found:
+        if not await _is_member(db, caller.team_id, user_id):
             raise NotFound("No such member in this team.")
         await _end(db, caller.team_id, user_id)
         change.publish("member.left" if leaving else "member.removed",
@@ -97,9 +102,7 @@ async def transfer_host(*, db: Database, bus: EventBus, caller: Caller, user_id:
             raise PermissionDenied("Only the team's host can do that.")
         if user_id == caller.user_id:
             raise InvalidInput.field("user_id", "You are already the host.")
-        found = await db.fetch_val(sa.select(sa.func.count()).where(
-            memberships.c.team_id == caller.team_id, memberships.c.user_id == user_id))
-        if not found:
+        if not await _is_member(db, caller.team_id, user_id):
             raise InvalidInput.field("user_id", "That user is not a member of this team.")
         await db.execute(teams.update().where(teams.c.id == caller.team_id).values(host_id=user_id,
                                                                                    updated_at=utcnow()))

@@ -32,8 +32,9 @@ JOIN_WINDOW_S = 15 * 60
 JOIN_FAILURES_PER_USER = 10
 JOIN_FAILURES_PER_TEAM = 10
 
-member_count = (sa.select(sa.func.count()).where(memberships.c.team_id == teams.c.id)
-                .scalar_subquery().label("member_count"))
+_counted = memberships.alias("counted")
+member_count = (sa.select(sa.func.count()).select_from(_counted).where(_counted.c.team_id == teams.c.id)
+                .correlate(teams).scalar_subquery().label("member_count"))
 
 
 def new_invite_code() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ def test_every_window_lies_inside_the_availability_of_every_member_it_counts(tea
     members, dates, masks = team
     for window in suggest(dates=dates, members=members, masks=masks, length=length, min_attendance=floor):
         assert window.length == length
-        assert 0 <= window.start and window.end <= len(dates) * SLOTS_PER_DAY
+        assert window.start >= 0 and window.end <= len(dates) * SLOTS_PER_DAY
         assert len(window.attendees) >= floor
         for uid in window.attendees:
             assert uid in members
@@ -46,7 +47,7 @@ def test_windows_are_sorted_by_attendance_then_start_and_never_overlap(team, len
     keys = [(-len(w.attendees), w.start) for w in windows]
     assert keys == sorted(keys)
     spans = sorted((w.start, w.end) for w in windows)
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
 @given(teams(), lengths, floors)

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { el, field, notice, onSubmit, setNotice } from "./dom.js";
 import { t } from "./i18n.js";
 import { emailProblem, problems } from "./rules.js";
+import { currentUser } from "./session.js";
 
 const PENDING_EMAIL = "teammoa.pendingEmail";
 let outboxAvailable = null;
@@ -62,4 +63,10 @@ export function outboxHint() {
     }
   });
   return slot;
+}
+
+/** A hidden username input, so password managers know whose password a form changes. */
+export function usernameForPasswordManagers() {
+  return el("input", { type: "text", name: "username", autocomplete: "username", value: currentUser()?.username || "",
+                       hidden: true, readonly: true, tabindex: "-1", "aria-hidden": "true" });
 }

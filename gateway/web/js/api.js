@@ -30,13 +30,20 @@ export class ApiError extends Error {
     this.retryAfter = retryAfter;
   }
 
-  /** Field name → message, from the details that name a field ("body.email" → "email"). */
+  /**
+   * Field name → message, from the details that name a field ("body.email" → "email"). A detail whose
+   * type the catalogue knows ("fieldErrors.<field>.<type>" or "fieldErrors.<type>") is said in the UI's
+   * language; otherwise the server's message is shown.
+   */
   get fields() {
     const out = {};
     for (const item of this.details) {
       if (item && typeof item.field === "string" && item.field !== "body") {
         const name = item.field.replace(/^body\./, "");
-        if (!(name in out)) out[name] = item.message || "";
+        if (name in out) continue;
+        const specific = `fieldErrors.${name}.${item.type}`;
+        const general = `fieldErrors.${item.type}`;
+        out[name] = has(specific) ? t(specific) : has(general) ? t(general) : item.message || t("errors.invalid");
       }
     }
     return out;

@@ -40,6 +40,13 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Replace a node's children (arrays are flattened; null and false are skipped, as in el()). */
+export function fill(node, ...children) {
+  node.replaceChildren();
+  attach(node, children);
+  return node;
+}
+
 const ICONS = {
   calendar: "M7 3v3M17 3v3M4 9h16M5 5h14a1 1 0 0 1 1 1v13a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1z",
   mindmap: "M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM5 4a2 2 0 1 0 0 4 2 2 0 0 0 0-4zM19 16a2 2 0 1 0 0 4 2 2 0 0 0 0-4zM19 4a2 2 0 1 0 0 4 2 2 0 0 0 0-4zM6.6 7.2l3.2 2.6M17.4 7.2l-3.2 2.6M14.3 14l3.2 2.6",
@@ -53,7 +60,7 @@ const ICONS = {
   globe: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM3 12h18M12 3c2.5 2.6 3.8 5.6 3.8 9s-1.3 6.4-3.8 9c-2.5-2.6-3.8-5.6-3.8-9S9.5 5.6 12 3z",
   user: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 3.6-6 8-6s8 2 8 6",
   lock: "M6 11h12v10H6zM8 11V7a4 4 0 0 1 8 0v4",
-  book: "M5 4h10a4 4 0 0 1 4 4v12H9a4 4 0 0 1-4-4V4zM5 16a4 4 0 0 1 4-4h10",
+  doc: "M7 3h7l5 5v13H7zM14 3v5h5M10 13h6M10 17h6",
 };
 
 /** A 24×24 line icon (decorative: hidden from screen readers). */
@@ -93,7 +100,7 @@ export function notice(kind, ...children) {
 /** Replace what a slot shows with a notice (or nothing when kind is null). */
 export function setNotice(slot, kind, ...children) {
   if (!slot) return;
-  slot.replaceChildren(kind ? notice(kind, ...children) : "");
+  fill(slot, kind ? notice(kind, ...children) : null);
 }
 
 /**
@@ -201,7 +208,7 @@ export function valuesOf(form) {
 export function showFormError(form, err, slot = form.querySelector(".form-notice")) {
   const rest = err instanceof ApiError ? showFieldErrors(form, err.fields) : [];
   const fieldsShown = err instanceof ApiError && Object.keys(err.fields).length > rest.length;
-  const summary = fieldsShown && err.code === "invalid" ? t("errors.check_fields") : describeError(err);
+  const summary = fieldsShown ? t("errors.check_fields") : describeError(err);
   setNotice(slot, "error", summary, rest.length ? el("ul", {}, rest.map((m) => el("li", {}, m))) : null);
   if (!(err instanceof ApiError)) console.error(err);
 }
@@ -253,13 +260,15 @@ export function toast(message, kind = "info", { timeoutMs = 6000 } = {}) {
   if (timeoutMs) setTimeout(remove, kind === "error" ? timeoutMs * 2 : timeoutMs);
 }
 
-/** Call fn after the input has been quiet for waitMs. */
+/** Call fn after the input has been quiet for waitMs; `.cancel()` drops a pending call. */
 export function debounce(fn, waitMs = 400) {
   let timer = null;
-  return (...args) => {
+  const debounced = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), waitMs);
   };
+  debounced.cancel = () => clearTimeout(timer);
+  return debounced;
 }
 
 /** A page heading with an optional line under it and actions beside it. */

@@ -7,7 +7,7 @@ import { t } from "./i18n.js";
 
 export const LIMITS = { usernameMin: 3, usernameMax: 30, nicknameMin: 2, nicknameMax: 20, passwordMin: 8,
                         passwordMax: 128, profileMax: 500 };
-const USERNAME = /^[\p{L}\p{N}._-]+$/u;
+const USERNAME = /^[A-Za-z0-9._-]+$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function usernameProblem(value) {

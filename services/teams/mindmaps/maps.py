@@ -13,6 +13,7 @@ from services.kit.responses import PageQuery, iso, page, utcnow
 from services.teams.access import Caller
 from services.teams.changes import channel as team_channel
 from services.teams.changes import is_duplicate
+from services.teams.purge import delete_rows
 
 from .changes import map_change
 from .tables import mindmap_comments, mindmap_links, mindmap_nodes, mindmap_votes, mindmaps
@@ -74,24 +75,17 @@ async def delete_map(*, db: Database, bus: EventBus, caller: Caller, map_id: int
     async with map_change(db, bus, team_id=caller.team_id, map_id=map_id) as change:
         if not caller.is_host and change.created_by != caller.user_id:
             raise PermissionDenied("Only the host or the map's creator can delete it.")
-        await delete_rows(db, [map_id])
+        await delete_rows(db, mindmaps, mindmaps.c.id == map_id)
         change.publish("mindmap.deleted", {"id": map_id})
     await bus.publish(team_channel(caller.team_id), "mindmap.deleted", {"id": map_id})
 
 
-async def delete_rows(db: Database, map_ids: list[int]) -> None:
-    """Delete maps and their rows, children first (call inside a transaction)."""
-    if not map_ids:
-        return
-    for table in (mindmap_votes, mindmap_comments, mindmap_links, mindmap_nodes):
-        await db.execute(table.delete().where(table.c.mindmap_id.in_(map_ids)))
-    await db.execute(mindmaps.delete().where(mindmaps.c.id.in_(map_ids)))
-
-
-async def purge_team(*, db: Database, team_id: int) -> None:
-    """Delete every map of a team (the teams service calls this when a team is disbanded)."""
-    ids = [row.id for row in await db.fetch_all(sa.select(mindmaps.c.id).where(mindmaps.c.team_id == team_id))]
-    await delete_rows(db, ids)
+async def require_map(db: Database, *, caller: Caller, map_id: int) -> None:
+    """404 unless the map belongs to the caller's team."""
+    found = await db.fetch_val(sa.select(mindmaps.c.id).where(mindmaps.c.id == map_id,
+                                                              mindmaps.c.team_id == caller.team_id))
+    if found is None:
+        raise NotFound()
 
 
 async def _counts(db: Database, table, map_id: int) -> dict[int, int]:

@@ -1,7 +1,7 @@
 /** The development outbox (embedded mode): the mail TeamMoa would have sent, with working links. */
 
 import { api, describeError } from "../api.js";
-import { el, loading, notice, pageHeader, pageTitle, setBusy } from "../dom.js";
+import { el, fill, loading, notice, pageHeader, pageTitle, setBusy } from "../dom.js";
 import { formatDateTime, t, tn } from "../i18n.js";
 
 /** The same-site path of a link in a mail, so it opens here whatever site address the mail names. */
@@ -48,7 +48,7 @@ export async function render(root) {
     try {
       const data = await api.get("users/dev/outbox/");
       const items = data?.items || [];
-      list.replaceChildren(
+      fill(list,
         el("p", { class: "muted" }, tn("outbox.count", items.length)),
         items.length ? items.map(mailCard) : el("p", { class: "empty" }, t("outbox.empty")));
     } catch (err) {

@@ -25,7 +25,7 @@ function watchAvailability(form, name) {
                                                                    signal: controller.signal }))[name];
       if (input.value.trim() !== value || !answer) return;
       if (answer.available) setFieldMessage(form, name, t("signup.available"), "ok");
-      else setFieldMessage(form, name, t(`signup.taken.${name}`));
+      else setFieldMessage(form, name, t(`fieldErrors.${name}.taken`));
     } catch (err) {
       if (err.name === "AbortError") return;
       setFieldMessage(form, name, t("signup.cannotCheck"), "note");
@@ -34,6 +34,10 @@ function watchAvailability(form, name) {
   input.addEventListener("input", () => {
     setFieldMessage(form, name, "");
     check();
+  });
+  form.addEventListener("submit", () => {  // the server's answer to the submission speaks now
+    check.cancel();
+    controller?.abort();
   });
   input.addEventListener("blur", () => {
     const problem = input.value.trim() ? CHECKED[name](input.value) : null;

@@ -2,7 +2,7 @@
 
 import { rememberedEmail, resendForm } from "../account.js";
 import { api, describeError } from "../api.js";
-import { card, el, icon, loading, notice, pageTitle } from "../dom.js";
+import { card, el, fill, icon, loading, notice, pageTitle } from "../dom.js";
 import { t } from "../i18n.js";
 
 /** Which sentence explains a refused token. */
@@ -34,7 +34,7 @@ export async function render(root, params) {
       render(root, params);
     });
     const transient = err.status === 0 || err.status >= 500;
-    body.replaceChildren(notice("error", tokenProblem(err)),
+    fill(body, notice("error", tokenProblem(err)),
       transient ? retry : [el("p", {}, t("verify.askAgain")), resendForm(rememberedEmail())]);
     return;
   }

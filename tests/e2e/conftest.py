@@ -1,0 +1,156 @@
+"""The real local stack (deploy/stack.py) for end-to-end tests: every service as its own uvicorn
+process behind the real Nginx, on MariaDB and Redis, with its own data directory, gateway port,
+databases (teammoa_e2e_*) and Redis key prefix, so it never touches the stack a developer runs or
+the unit tests' data. Started once per module; stopped at the end.
+
+Skipped with a reason when Nginx, MariaDB or Redis is missing, except in CI (CI=true): a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from services.kit import db as kit_db
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "deploy" / "stack.py"
+DB_PREFIX = "teammoa_e2e_"
+PORTS_NEEDED = 12  # the gateway and the 11 ports after it
+MYSQL_URL = (os.environ.get("TEAMMOA_TEST_DATABASE_URL") or os.environ.get("TEAMMOA_STACK_DATABASE_URL")
+             or "mysql://root@127.0.0.1:3306").rstrip("/")
+REDIS_URL = (os.environ.get("TEAMMOA_TEST_REDIS_URL") or os.environ.get("TEAMMOA_STACK_REDIS_URL")
+             or "redis://127.0.0.1:6379/0")
+
+
+@dataclass
+class Stack:
+    url: str
+    data_dir: Path
+    state: dict
+    env: dict[str, str]
+
+    def ports_of(self, service: str) -> set[int]:
+        """The ports of a service's instances (realtime -> {realtime-1, realtime-2})."""
+        return {port for name, port in self.state["ports"].items()
+                if name.startswith(service + "-") and name[len(service) + 1:].isdigit()}
+
+    def log(self, name: str) -> str:
+        path = self.data_dir / "logs" / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def access_log(self) -> list[dict]:
+        """The gateway's JSON access log lines of public requests (not service-to-service calls)."""
+        lines = [json.loads(line) for line in self.log("nginx-access").splitlines() if line.startswith("{")]
+        return [line for line in lines if line["port"] == self.state["ports"]["nginx"]]
+
+    def run(self, command: str, timeout: float = 90) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(STACK), command], cwd=ROOT, env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def _free_block() -> int:
+    """A gateway port with the PORTS_NEEDED - 1 ports after it free as well."""
+    for _ in range(50):
+        start = random.randint(20000, 40000)
+        ports = range(start, start + PORTS_NEEDED)
+        try:
+            probes = []
+            for port in ports:
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+        return start
+    raise RuntimeError("no free block of ports")
+
+
+def _drop_databases() -> None:
+    engine = sa.create_engine(kit_db.sync_url(MYSQL_URL + "/"))
+    with engine.begin() as conn:
+        for service in ("auth", "teams", "schedule"):
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{DB_PREFIX}{service}`"))
+    engine.dispose()
+
+
+def _forget_redis_keys(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture(name="stack", scope="module")
+def fx_stack():
+    """Start the stack, yield where it is, stop it (and forget its data) afterwards."""
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        _missing("nginx is not installed (apt-get install -y nginx)")
+    if not _reachable(MYSQL_URL):
+        _missing(f"MariaDB is not reachable at {MYSQL_URL}")
+    if not _reachable(REDIS_URL):
+        _missing(f"Redis is not reachable at {REDIS_URL}")
+    # Not under pytest's tmp root (mode 0700): run as root, nginx's workers drop to "nobody".
+    data_dir = Path(tempfile.mkdtemp(prefix="teammoa-e2e-"))
+    data_dir.chmod(0o755)
+    redis_prefix = f"teammoa-e2e:{uuid.uuid4().hex[:12]}:"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
+    env.update({
+        "TEAMMOA_GATEWAY_PORT": str(_free_block()),
+        "TEAMMOA_DATA_DIR": str(data_dir),
+        "TEAMMOA_STACK_DATABASE_URL": MYSQL_URL,
+        "TEAMMOA_STACK_DB_PREFIX": DB_PREFIX,
+        "TEAMMOA_STACK_REDIS_URL": REDIS_URL,
+        "TEAMMOA_REDIS_PREFIX": redis_prefix,
+        "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests
+        "TEAMMOA_ARGON2_TIME_COST": "1",
+    })
+    _drop_databases()
+    stack = Stack(url=f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}", data_dir=data_dir, state={}, env=env)
+    try:
+        started = stack.run("up")
+        if started.returncode != 0:
+            pytest.fail(f"deploy/stack.py up failed:\n{started.stdout}\n{started.stderr}")
+        stack.state = json.loads((data_dir / "stack.json").read_text())
+        yield stack
+    finally:
+        stack.run("down")
+        _forget_redis_keys(redis_prefix)
+        _drop_databases()
+        shutil.rmtree(data_dir, ignore_errors=True)
