@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TEAMMOA_PORT ?= 8000
 export TEAMMOA_DATA_DIR ?= var
 
-.PHONY: run test test-fast lint format lock clean help
+.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status migrate
 
 help:
 	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
@@ -27,6 +27,21 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -x -q -m "not browser and not stack" $(PYTEST_ARGS)
+
+# The local multi-process stack: real Nginx, MariaDB, Redis (deploy/stack.py; data in var/stack by default).
+STACK_ENV = TEAMMOA_DATA_DIR=$(if $(filter command line environment,$(origin TEAMMOA_DATA_DIR)),$(TEAMMOA_DATA_DIR),var/stack)
+
+stack: $(STAMP)
+	$(STACK_ENV) $(PY) deploy/stack.py up
+
+stack-down: $(STAMP)
+	$(STACK_ENV) $(PY) deploy/stack.py down
+
+stack-status: $(STAMP)
+	$(STACK_ENV) $(PY) deploy/stack.py status
+
+migrate: $(STAMP)
+	$(STACK_ENV) $(PY) deploy/stack.py migrate
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

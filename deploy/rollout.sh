@@ -33,6 +33,12 @@ set_tag() {  # set_tag IMAGE TAG: rewrite one line of tags.env
     mv "$TAGS.new" "$TAGS"
 }
 
+reload_gateway() {  # nginx resolves upstream names at (re)load: recreated containers have new addresses
+    if [[ " $* " != *" gateway "* ]]; then
+        compose kill -s HUP gateway
+    fi
+}
+
 healthy() {  # wait until this host's /health/ answers 200
     local deadline=$((SECONDS + HEALTH_WAIT_S))
     while ((SECONDS < deadline)); do
@@ -71,6 +77,7 @@ update() {  # update TAG IMAGE...
     done
     compose pull "${services[@]}"
     compose up -d --no-deps "${services[@]}"
+    reload_gateway "${services[@]}"
     if healthy; then
         echo "$(hostname): ${services[*]} now at $tag, healthy"
         return 0
@@ -78,6 +85,7 @@ update() {  # update TAG IMAGE...
     echo "$(hostname): not healthy after ${HEALTH_WAIT_S}s; putting the previous version back" >&2
     cp "$TAGS.previous" "$TAGS"
     compose up -d --no-deps "${services[@]}"
+    reload_gateway "${services[@]}"
     return 1
 }
 

@@ -121,9 +121,6 @@ def service_env(config: Config, environ: dict[str, str]) -> dict[str, str]:
     })
     for svc in WITH_DATABASE:
         env[f"TEAMMOA_{svc.upper()}_DATABASE_URL"] = f"{config.mysql_url}/{config.db_prefix}{svc}"
-    # realtime has no database, but kit's Settings.check() asks every production service for a MySQL
-    # URL; this one is never connected to.
-    env.setdefault("TEAMMOA_REALTIME_DATABASE_URL", f"{config.mysql_url}/{config.db_prefix}realtime_unused")
     for svc in INSTANCES:
         env[f"TEAMMOA_{svc.upper()}_URL"] = f"http://{HOST}:{ports['internal-' + svc]}"
     if not environ.get("TEAMMOA_SMTP_HOST"):

@@ -17,6 +17,7 @@ EMBEDDED = "embedded"
 PRODUCTION = "production"
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - the refused default
 SERVICES = ("auth", "teams", "schedule", "realtime")
+SERVICES_WITH_DATABASE = ("auth", "teams", "schedule")  # realtime keeps everything in Redis
 
 
 class ConfigurationError(RuntimeError):
@@ -68,5 +69,7 @@ class Settings:
         token = str(self.service_token)
         if not token or token == DEV_SERVICE_TOKEN or len(token) < 32:
             raise ConfigurationError("TEAMMOA_SERVICE_TOKEN must be set to a random value of 32+ characters")
-        if self.database_url.startswith("sqlite"):
+        if self.service in SERVICES_WITH_DATABASE and self.database_url.startswith("sqlite"):
             raise ConfigurationError(f"TEAMMOA_{self.service.upper()}_DATABASE_URL must name a MySQL database")
+        if self.service == "realtime" and not self.redis_url:
+            raise ConfigurationError("TEAMMOA_REDIS_URL is required: realtime instances share state through Redis")

@@ -117,6 +117,8 @@ class Connection:
             for task in (reader, sender):
                 task.cancel()
             await asyncio.gather(reader, sender, return_exceptions=True)
+        while not self.outbox.empty():  # nothing more goes out: free the frames now
+            self.outbox.get_nowait()
         if self.close_code != CLIENT_GONE:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.ws.close(self.close_code or protocol.NORMAL, self.close_reason),

@@ -58,7 +58,7 @@ class AuthDatabase:
         names = sa.inspect(self.engine).get_table_names()
         with self.engine.connect() as conn:
             return "\n".join(repr(tuple(row)) for name in names
-                             for row in conn.execute(sa.text(f"SELECT * FROM {name}")))  # noqa: S608 - table names
+                             for row in conn.execute(sa.text(f"SELECT * FROM {name}")))
 
 
 @pytest.fixture(name="auth_db")

@@ -176,7 +176,14 @@ def test_a_rollout_switches_the_changed_images_and_passes_the_health_gate(tmp_pa
     assert "TEAMMOA_AUTH_TAG=abc123" in tags and "TEAMMOA_GATEWAY_TAG=abc123" in tags
     assert "TEAMMOA_SCHEDULE_TAG=kept" in tags and "old" not in tags
     calls = (tmp_path / "docker.log").read_text().splitlines()
-    assert calls[-1].endswith("up -d --no-deps auth health gateway")
+    assert calls[-1].endswith("up -d --no-deps auth health gateway")  # a new gateway needs no reload
+
+
+def test_a_rollout_of_a_service_reloads_the_gateway_to_resolve_its_new_containers(tmp_path):
+    (tmp_path / "tags.env").write_text("")
+    assert _rollout(tmp_path, "update", "abc123", "realtime", healthy=True).returncode == 0
+    calls = (tmp_path / "docker.log").read_text().splitlines()
+    assert calls[-2].endswith("up -d --no-deps realtime") and calls[-1].endswith("kill -s HUP gateway")
 
 
 def test_a_rollout_that_fails_its_health_gate_puts_the_previous_version_back(tmp_path):
@@ -184,7 +191,8 @@ def test_a_rollout_that_fails_its_health_gate_puts_the_previous_version_back(tmp
     result = _rollout(tmp_path, "update", "abc123", "teams", healthy=False)
     assert result.returncode == 1
     assert (tmp_path / "tags.env").read_text() == "TEAMMOA_TEAMS_TAG=old\n"
-    assert (tmp_path / "docker.log").read_text().splitlines()[-1].endswith("up -d --no-deps teams")
+    calls = (tmp_path / "docker.log").read_text().splitlines()
+    assert calls[-2].endswith("up -d --no-deps teams") and calls[-1].endswith("kill -s HUP gateway")
 
 
 def test_migrations_run_once_for_the_images_that_own_a_database(tmp_path):

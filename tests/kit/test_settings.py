@@ -41,3 +41,10 @@ def test_production_starts_with_real_secrets():
 def test_an_unknown_mode_is_refused():
     with pytest.raises(ConfigurationError):
         Settings("auth", {"TEAMMOA_MODE": "staging"})
+
+
+def test_realtime_needs_redis_but_no_database_in_production():
+    base = {"TEAMMOA_MODE": "production", "TEAMMOA_SERVICE_TOKEN": "x" * 40}
+    with pytest.raises(ConfigurationError, match="REDIS_URL"):
+        Settings("realtime", base).check()
+    Settings("realtime", base | {"TEAMMOA_REDIS_URL": "redis://cache:6379/0"}).check()

@@ -17,6 +17,7 @@ import contextlib
 import json
 import random
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,6 +158,7 @@ class Peer:
     def __init__(self, ws: ClientConnection, user: Member | None) -> None:
         self.ws, self.user = ws, user
         self.frames: list[dict[str, Any]] = []
+        self.arrivals: list[float] = []  # time.perf_counter() at which each frame arrived
         self.closed = asyncio.Event()
         self._arrived = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
@@ -185,6 +187,7 @@ class Peer:
         try:
             async for text in self.ws:
                 self.frames.append(json.loads(text))
+                self.arrivals.append(time.perf_counter())
                 self._wake()
         except ConnectionClosed:
             pass

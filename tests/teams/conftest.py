@@ -134,11 +134,14 @@ def in_app(client, work):
     return client.portal.call(run)
 
 
-def internal(client, method: str, path: str, *, token: str | None = "default", **kwargs):
-    """Call an internal endpoint of the teams service directly, as a peer service would."""
-    state = teams_app(client).state
-    headers = {} if token is None else {SERVICE_TOKEN_HEADER: str(state.settings.service_token) if token == "default"
-                                        else token}
+def internal(client, method: str, path: str, *, credential: bool | str = True, **kwargs):
+    """Call an internal endpoint of the teams service directly, as a peer service would.
+
+    ``credential``: True sends the real service token, False none, a string that string.
+    """
+    real = str(teams_app(client).state.settings.service_token)
+    token = real if credential is True else credential or None
+    headers = {SERVICE_TOKEN_HEADER: token} if token else {}
 
     async def run():
         transport = httpx.ASGITransport(app=teams_app(client))

@@ -80,7 +80,8 @@ def test_a_request_without_a_file_part_is_invalid(tmp_path):
 
 @pytest.mark.parametrize(("head", "expected"), [
     (b"\x89PNG\r\n\x1a\n....", "image/png"), (b"\xff\xd8\xff\xe0..JFIF", "image/jpeg"), (b"GIF89a...", "image/gif"),
-    (b"%PDF-1.7\n", "application/pdf"), (b"PK\x03\x04\x14\x00", "application/zip"), (b"\x1f\x8b\x08\x00", "application/gzip"),
+    (b"%PDF-1.7\n", "application/pdf"), (b"PK\x03\x04\x14\x00", "application/zip"),
+    (b"\x1f\x8b\x08\x00", "application/gzip"),
     (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"), (b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
     (b"ID3\x04\x00", "audio/mpeg"), ("plain text, 한국어".encode(), "text/plain; charset=utf-8"),
     ("é".encode() * 300, "text/plain; charset=utf-8"), (b"<html><script>alert(1)</script>", "text/plain; charset=utf-8"),

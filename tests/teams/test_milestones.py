@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import API, types_of
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def day(offset: int) -> str:

@@ -158,7 +158,7 @@ def test_disbanding_removes_the_team_its_data_and_its_files(client, crew):
 def test_statistics_count_milestones_by_status_and_name_todays_milestone(client, crew):
     team, host, _alice, _bob = crew
     tid = team["id"]
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
 
     def milestone(title, start, end, **extra):
         body = {"title": title, "start_date": str(today + dt.timedelta(days=start)),

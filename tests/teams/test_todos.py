@@ -54,7 +54,7 @@ def test_invalid_todos_are_refused_and_nothing_is_written(todo_board, body):
 
 
 def test_a_todo_cannot_link_to_another_teams_milestone(client, todo_board, signup, make_team):
-    tid, host, _alice, _bob, new_todo, call = todo_board
+    _tid, host, _alice, _bob, new_todo, call = todo_board
     outsider = signup("outsider")
     other = make_team(outsider, name="Other")
     foreign = client.post(f"{API}{other['id']}/milestones/", json={"title": "Theirs", "start_date": "2026-01-01",

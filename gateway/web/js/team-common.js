@@ -1,0 +1,301 @@
+/**
+ * What the team pages share (dashboard, todos, milestones, share board; schedule and mind maps may use
+ * it too):
+ *
+ *   loadTeam(teamId)            → {team, members, me, isHost, nameOf(userId)} (team + members, in parallel)
+ *   teamHeader(team, active)    the team's title, role badge and sub-navigation ("dashboard", "todos",
+ *                               "milestones", "board", "schedule", "mindmaps")
+ *   teamFailure(root, err)      the page shown when a team cannot be loaded (404 → "not your team")
+ *   localise(err)               an ApiError whose message is said in the UI's language when the code is known
+ *   teamError(err)              the sentence to show for a failure of the teams API
+ *   modal({title, body, …})     a <dialog> (closes on Esc, the close button, or close())
+ *   confirmAction({…})          a dialog that runs an action with progress and shows its error in place
+ *   watchTeam(teamId, handler)  live updates: handler({type, data}) for the team's events (see below)
+ *   days / dates                date-only helpers (YYYY-MM-DD ↔ day numbers, formatting without time zones)
+ */
+
+import { ApiError, api, describeError } from "./api.js";
+import { el, icon, loading, notice, pageHeader, setBusy, setNotice } from "./dom.js";
+import { has, language, t } from "./i18n.js";
+import { currentUser } from "./session.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const SVG_NS = "http://www.w3.org/2000/svg";
+const openDialogs = new Set();
+const TEAM_ICONS = {
+  home: "M4 11l8-7 8 7M6 9.5V20h12V9.5M10 20v-6h4v6",
+  copy: "M9 9h10v11H9zM5 15V4h10",
+  grip: "M9 6h.01M15 6h.01M9 12h.01M15 12h.01M9 18h.01M15 18h.01",
+  plus: "M12 5v14M5 12h14",
+  search: "M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14zM20 20l-4-4",
+  clip: "M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7L9.7 17.2a1.7 1.7 0 0 1-2.4-2.4L15 7",
+  download: "M12 4v11M7 10l5 5 5-5M5 20h14",
+  more: "M5 12h.01M12 12h.01M19 12h.01",
+  users: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM2.5 20c0-3.5 3-5.5 6.5-5.5s6.5 2 6.5 5.5M16 4.5a3.5 3.5 0 0 1 0 6.5M18 14.8c2 .6 3.5 2.3 3.5 5.2",
+  key: "M14 10a4 4 0 1 0-3.5 4L4 20.5V20h3v-2h2v-2h2l.5-.5M15.5 7.5h.01",
+};
+
+/** A 24×24 line icon: the shell's set (dom.js icon()) plus the few the team pages add. */
+export function teamIcon(name, className = "icon") {
+  if (!TEAM_ICONS[name]) return icon(name, className);
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", className);
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG_NS, "path");
+  path.setAttribute("d", TEAM_ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+/** The team, its members, and who I am in it. */
+export async function loadTeam(teamId) {
+  const [team, members] = await Promise.all([
+    api.get(`teams/${encodeURIComponent(teamId)}/`),
+    api.get(`teams/${encodeURIComponent(teamId)}/members/`, { query: { page_size: 100 } }),
+  ]);
+  const me = currentUser();
+  const names = new Map(members.items.map((m) => [m.user_id, m.nickname || t("teams.formerMember")]));
+  return {
+    team,
+    members: members.items,
+    me,
+    isHost: team.my_role === "host",
+    nameOf: (userId) => (userId === null || userId === undefined ? "" : names.get(userId) || t("teams.formerMember")),
+  };
+}
+
+const SECTIONS = [
+  ["dashboard", "", "home"],
+  ["todos", "/todos", "todo"],
+  ["milestones", "/milestones", "flag"],
+  ["board", "/board", "board"],
+  ["schedule", "/schedule", "calendar"],
+  ["mindmaps", "/mindmaps", "mindmap"],
+];
+
+/** The team's sub-navigation; `active` names the current section. */
+export function teamNav(teamId, active) {
+  return el("nav", { class: "team-nav", "aria-label": t("teams.nav.label") },
+    el("ul", {}, SECTIONS.map(([name, suffix, iconName]) => el("li", {},
+      el("a", { href: `/teams/${teamId}${suffix}`, class: "team-nav-link", dataset: { section: name },
+                "aria-current": name === active ? "page" : null },
+        teamIcon(iconName), el("span", {}, t(`teams.nav.${name}`)))))));
+}
+
+/** The heading of every team page: breadcrumb, name, my role, sub-navigation. */
+export function teamHeader(team, active, ...actions) {
+  const role = team.my_role === "host" ? "host" : "member";
+  return el("div", { class: "team-top" },
+    el("p", { class: "breadcrumb" }, el("a", { href: "/teams" }, t("teams.backToTeams"))),
+    el("div", { class: "team-title-row" },
+      el("h1", { class: "team-title" }, team.name),
+      el("span", { class: `badge role-${role}` }, t(`teams.role.${role}`)),
+      actions.length ? el("div", { class: "page-actions" }, actions) : null),
+    teamNav(team.id, active));
+}
+
+/** Replace a page with the reason its team could not be shown. */
+export function teamFailure(root, err) {
+  const missing = err instanceof ApiError && err.status === 404;
+  root.replaceChildren(el("div", { class: "container medium" },
+    pageHeader(missing ? t("teams.notFound.title") : t("teams.loadFailed")),
+    notice(missing ? "warning" : "error", el("p", {}, missing ? t("teams.notFound.text") : teamError(err))),
+    el("p", {}, el("a", { href: "/teams", class: "btn btn-secondary" }, t("teams.backToTeams")))));
+}
+
+/** The sentence for a failure of the teams API, in the UI's language where the code is known. */
+export function teamError(err) {
+  if (err instanceof ApiError) {
+    if (has(`teams.errors.${err.code}`)) return t(`teams.errors.${err.code}`);
+    if (!has(`errors.${err.code}`)) {
+      if (err.status === 403) return t("teams.errors.permission_denied");
+      if (err.status === 404) return t("teams.errors.not_found");
+      if (err.status === 409) return err.message || t("teams.errors.conflict");
+    }
+  }
+  return describeError(err);
+}
+
+/** The same error, its message replaced by the localised sentence (for onSubmit's form notice). */
+export function localise(err) {
+  if (err instanceof ApiError && (has(`teams.errors.${err.code}`) || [403, 404].includes(err.status))) {
+    err.message = teamError(err);
+  }
+  return err;
+}
+
+/** Run an API call; a failure comes back with a localised message (for onSubmit actions). */
+export async function attempt(promise) {
+  try {
+    return await promise;
+  } catch (err) {
+    throw localise(err);
+  }
+}
+
+/**
+ * A modal dialog. body: nodes to show; onClose: called once when it closes. Returns {dialog, close, slot}
+ * where slot is a notice area at the bottom of the dialog.
+ */
+export function modal({ title, body = [], className = "", onClose = null }) {
+  const heading = el("h2", { class: "modal-title" }, title);
+  const close = el("button", { type: "button", class: "modal-close", "aria-label": t("common.close") }, "×");
+  const dialog = el("dialog", { class: ["modal", className] },
+    el("div", { class: "modal-head" }, heading, close),
+    el("div", { class: "modal-body" }, body));
+  let closed = false;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    openDialogs.delete(dialog);
+    dialog.remove();
+    if (onClose) onClose();
+  };
+  close.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", finish);
+  document.body.append(dialog);
+  openDialogs.add(dialog);
+  dialog.showModal();
+  const first = dialog.querySelector("input:not([type=hidden]), textarea, select");
+  if (first) first.focus();
+  return { dialog, close: () => dialog.close() };
+}
+
+/** Close every dialog a team page opened (called when leaving the page). */
+export function closeDialogs() {
+  for (const dialog of [...openDialogs]) dialog.close();
+}
+
+/**
+ * Ask before doing something. `typed`: a text the person must type to enable the button (disbanding).
+ * action() runs with the button busy; its error is shown inside the dialog; success closes it.
+ */
+export function confirmAction({ title, message, confirmLabel, busyLabel, danger = false, typed = null, action }) {
+  const slot = el("div", { class: "form-notice" });
+  const button = el("button", { type: "submit", class: `btn ${danger ? "btn-danger" : "btn-primary"}`,
+                                disabled: Boolean(typed) }, confirmLabel);
+  const cancel = el("button", { type: "button", class: "btn btn-secondary" }, t("teams.cancel"));
+  const input = typed ? el("input", { type: "text", name: "typed", autocomplete: "off", spellcheck: "false",
+                                      "aria-label": t("teams.typeToConfirm", { text: typed }) }) : null;
+  const form = el("form", { class: "stack" },
+    (Array.isArray(message) ? message : [message]).map((line) => el("p", {}, line)),
+    typed ? el("div", { class: "field" }, el("label", {}, t("teams.typeToConfirm", { text: typed })), input) : null,
+    slot,
+    el("div", { class: "form-actions" }, cancel, button));
+  const box = modal({ title, body: form, className: "modal-confirm" });
+  cancel.addEventListener("click", box.close);
+  if (input) input.addEventListener("input", () => { button.disabled = input.value.trim() !== typed.trim(); });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (button.disabled) return;
+    setNotice(slot, null);
+    setBusy(button, true, busyLabel);
+    cancel.disabled = true;
+    try {
+      await action();
+      box.close();
+    } catch (err) {
+      setBusy(button, false);
+      cancel.disabled = false;
+      setNotice(slot, "error", teamError(err));
+    }
+  });
+  return box;
+}
+
+/** A <select> inside the usual field markup. options: [[value, label], …]. */
+export function selectField({ name, label, options, value = "", hint = null }) {
+  const id = `f-${name}-${Math.random().toString(36).slice(2, 8)}`;
+  const select = el("select", { id, name },
+    options.map(([v, text]) => el("option", { value: v, selected: String(v) === String(value) }, text)));
+  return el("div", { class: "field", dataset: { field: name } },
+    el("label", { for: id }, label), select,
+    hint ? el("p", { class: "field-hint" }, hint) : null,
+    el("p", { class: "field-message", "aria-live": "polite" }));
+}
+
+/**
+ * Live updates for a team page. handler(event) gets {type, data} for todo.*, member.*, milestone.*, post.*,
+ * team.* events of channel team.<id>. When js/realtime.js is present it is used; otherwise this is a no-op
+ * and pages refresh on their own actions. Returns the function that stops listening.
+ */
+export function watchTeam(teamId, handler) {
+  let stop = () => {};
+  let stopped = false;
+  import("./realtime.js").then((realtime) => {
+    if (stopped || typeof realtime.subscribe !== "function") return;
+    const result = realtime.subscribe(`team.${teamId}`, (message) => {
+      if (message && message.type) handler({ type: message.type, data: message.data || {} });
+    });
+    if (typeof result === "function") stop = result;
+  }).catch(() => {
+    // no realtime client on this deployment (yet): the page still works, without live updates
+  });
+  return () => {
+    stopped = true;
+    stop();
+  };
+}
+
+/** Run fn at most once per waitMs, trailing (for bursts of events). */
+export function coalesce(fn, waitMs = 250) {
+  let timer = null;
+  const run = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      fn();
+    }, waitMs);
+  };
+  run.cancel = () => clearTimeout(timer);
+  return run;
+}
+
+/* Dates without times ("YYYY-MM-DD"), counted as whole days so no time zone can shift them. */
+
+export function dayOf(text) {
+  const [y, m, d] = String(text).split("-").map(Number);
+  return Math.round(Date.UTC(y, m - 1, d) / DAY_MS);
+}
+
+export function textOfDay(day) {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Today in a time zone, as "YYYY-MM-DD". */
+export function todayIn(timeZone) {
+  try {
+    return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })
+      .format(new Date());
+  } catch {
+    return new Date().toISOString().slice(0, 10);
+  }
+}
+
+function locale() {
+  return language() === "ko" ? "ko-KR" : "en";
+}
+
+/** A date-only value for people: options as Intl.DateTimeFormat's (default "Mar 5, 2026"). */
+export function formatDay(day, options = { dateStyle: "medium" }) {
+  const value = typeof day === "number" ? day : dayOf(day);
+  return new Intl.DateTimeFormat(locale(), { ...options, timeZone: "UTC" }).format(new Date(value * DAY_MS));
+}
+
+/** "1.2 MB" */
+export function formatSize(bytes) {
+  const units = ["B", "KB", "MB", "GB"];
+  let value = Number(bytes) || 0;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** A loading block to show while a team page fetches. */
+export function teamLoading() {
+  return el("div", { class: "container" }, loading());
+}
