@@ -66,15 +66,18 @@ async def _is_member(db: Database, team_id: int, user_id: int) -> bool:
         memberships.c.team_id == team_id, memberships.c.user_id == user_id)))
 
 
-async def _end(db: Database, team_id: int, user_id: int) -> None:
-    """Delete a membership and put the member's open todos back on the backlog, in order."""
-    backlog_end = await db.fetch_val(sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
-        todos.c.team_id == team_id, todos.c.assignee_id.is_(None), todos.c.is_completed.is_(False)))
-    await db.execute(todos.update().where(todos.c.team_id == team_id, todos.c.assignee_id == user_id,
-                                          todos.c.is_completed.is_(False))
-                     .values(assignee_id=None, position=todos.c.position + backlog_end))
+async def _end(db: Database, team_id: int, user_id: int) -> list[int]:
+    """Delete a membership and put the member's open todos back on the backlog, in order; return their ids."""
+    open_todos = sa.and_(todos.c.team_id == team_id, todos.c.assignee_id == user_id, todos.c.is_completed.is_(False))
+    moved = [row.id for row in await db.fetch_all(sa.select(todos.c.id).where(open_todos))]
+    if moved:
+        backlog_end = await db.fetch_val(sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
+            todos.c.team_id == team_id, todos.c.assignee_id.is_(None), todos.c.is_completed.is_(False)))
+        await db.execute(todos.update().where(open_todos)
+                         .values(assignee_id=None, position=todos.c.position + backlog_end))
     await db.execute(memberships.delete().where(memberships.c.team_id == team_id,
                                                 memberships.c.user_id == user_id))
+    return moved
 
 
 async def remove(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -> None:
@@ -90,9 +93,9 @@ async def remove(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -
                            code="host_cannot_leave")
         if not await _is_member(db, caller.team_id, user_id):
             raise NotFound("No such member in this team.")
-        await _end(db, caller.team_id, user_id)
+        moved = await _end(db, caller.team_id, user_id)
         change.publish("member.left" if leaving else "member.removed",
-                       {"user_id": user_id, "by": caller.user_id})
+                       {"user_id": user_id, "by": caller.user_id, "unassigned_todo_ids": moved})
 
 
 async def transfer_host(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -> None:
@@ -142,8 +145,8 @@ async def _leave_for_good(db: Database, change: Change, user_id: int) -> bool:
         await db.execute(teams.update().where(teams.c.id == team_id).values(host_id=successor.user_id,
                                                                             updated_at=utcnow()))
         change.publish("member.role_changed", {"user_id": successor.user_id, "role": "host"})
-    await _end(db, team_id, user_id)
-    change.publish("member.left", {"user_id": user_id, "reason": "deactivated"})
+    moved = await _end(db, team_id, user_id)
+    change.publish("member.left", {"user_id": user_id, "reason": "deactivated", "unassigned_todo_ids": moved})
     return False
 
 

@@ -127,13 +127,19 @@ async def disband(*, db: Database, bus: EventBus, caller: Caller) -> None:
         change.publish("team.disbanded", {"id": caller.team_id})
 
 
-async def rotate_invite_code(*, db: Database, caller: Caller) -> dict[str, str]:
-    """Replace the invite code; the old one stops working at once (host)."""
+async def rotate_invite_code(*, db: Database, bus: EventBus, caller: Caller) -> dict[str, str]:
+    """Replace the invite code; the old one stops working at once (host).
+
+    The event says only that the team changed: invite codes never travel in events.
+    """
     for _attempt in range(3):
         code = new_invite_code()
         try:
-            await db.execute(teams.update().where(teams.c.id == caller.team_id)
-                             .values(invite_code=code, updated_at=utcnow()))
+            async with team_change(db, bus, caller.team_id) as change:
+                await db.execute(teams.update().where(teams.c.id == caller.team_id)
+                                 .values(invite_code=code, updated_at=utcnow()))
+                row = await db.fetch_one(sa.select(teams).where(teams.c.id == caller.team_id))
+                change.publish("team.updated", event_out(row, await _count(db, caller.team_id)))
             return {"invite_code": code}
         except Exception as exc:
             if not is_duplicate(exc):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from services.auth.accounts import purge_unverified
 from services.auth.tables import email_tokens, users
 from services.kit.tokens import ACCESS_COOKIE
 from tests.auth.conftest import API, ago, error_code, register
@@ -141,3 +142,20 @@ def test_resending_matches_the_address_in_any_case(client, auth_db, data_dir):
 
     assert _resend(client, "ALICE@example.COM").status_code == 202
     assert len(mails(data_dir)) == 2
+
+
+def test_accounts_left_unverified_for_3_days_are_purged_and_no_others(client, app, signup, auth_db, data_dir):
+    old_verified = signup("veteran")
+    register(client, "stale")
+    register(client, "fresh")
+    auth_db.execute(users.update().where(users.c.username.in_(["veteran", "stale"]))
+                    .values(date_joined=ago(days=3, minutes=1)))
+    auth_db.execute(users.update().where(users.c.username == "fresh").values(date_joined=ago(days=2, hours=23)))
+
+    purged = client.portal.call(lambda: purge_unverified(db=app.apps["auth"].state.db))
+
+    assert purged == 1
+    assert {row.username for row in auth_db.all(sa.select(users.c.username))} == {"veteran", "fresh"}
+    assert auth_db.count(email_tokens) == 2, "the stale account's token went with it"
+    assert client.get(f"{API}/check_availability/", params={"username": "stale"}).json()["username"]["available"]
+    assert old_verified.id in {row.id for row in auth_db.all(sa.select(users.c.id))}

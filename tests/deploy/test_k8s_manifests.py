@@ -225,7 +225,9 @@ ROUTES = {
     "/api/v1/users/login/": "auth", "/api/v1/users/me": "auth", "/.well-known/jwks.json": "auth",
     "/api/v1/teams/12/schedules/": "schedule", "/api/v1/teams/12/schedules/export.ics": "schedule",
     "/api/v1/schedules/openapi.json": "schedule", "/api/v1/teams/": "teams", "/api/v1/teams/12/todos/": "teams",
-    "/api/v1/teams/openapi.json": "teams", "/ws/": "realtime", "/ws": "realtime", "/": "gateway",
+    "/api/v1/teams/openapi.json": "teams", "/api/v1/teams/12/schedulesx/": "teams",
+    "/api/v1/teams/abc/schedules/": "schedule", "/api/v1/schedules": "schedule", "/api/v1/schedulesx": "gateway",
+    "/ws/": "realtime", "/ws": "realtime", "/": "gateway",
     "/teams/12/schedule": "gateway", "/health/": "gateway", "/js/app.js": "gateway",
     "/internal/users/batch": "gateway", "/internal/teams/1/members/": "gateway", "/metrics": "gateway",
 }

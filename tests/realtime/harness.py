@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import random
 import socket
@@ -369,3 +370,15 @@ class Follower:
                 await self._task
         if self.peer is not None:
             await self.peer.close()
+
+
+async def eventually(check: Callable[[], Any], *, timeout: float = TIMEOUT_S, every: float = 0.02) -> Any:
+    """Poll ``check`` (a function, possibly async) until it answers something true; that answer."""
+    async with asyncio.timeout(timeout):
+        while True:
+            answer = check()
+            if inspect.isawaitable(answer):
+                answer = await answer
+            if answer:
+                return answer
+            await asyncio.sleep(every)

@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from .harness import Follower, running_stack
+from .conftest import make_crew
+from .harness import Follower, eventually, running_stack
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 REDIS_SERVER = shutil.which("redis-server")
@@ -79,8 +80,6 @@ async def test_a_redis_restart_closes_sockets_with_1012_and_clients_converge_wit
         environ, own_redis):
     environ = {**environ, "TEAMMOA_REDIS_URL": own_redis.url, "TEAMMOA_REDIS_PREFIX": "outage:"}
     async with running_stack(environ, instances=2) as stack:
-        from .conftest import make_crew
-
         crew = await make_crew(stack)
         ids = {"team_id": crew.team["id"], "map_id": crew.mindmap["id"]}
         followers = [await Follower(stack, crew.alice, instance=0, **ids).start(),
@@ -91,15 +90,14 @@ async def test_a_redis_restart_closes_sockets_with_1012_and_clients_converge_wit
 
         own_redis.kill()
         killed = time.monotonic()
-        async with asyncio.timeout(5):
-            while {await _health(stack, 0), await _health(stack, 1)} != {503}:
-                await asyncio.sleep(0.1)
+
+        async def both_unhealthy() -> bool:
+            return {await _health(stack, 0), await _health(stack, 1)} == {503}
+
+        await eventually(both_unhealthy, timeout=5, every=0.1)
         assert time.monotonic() - killed < 5
         for follower in followers:
-            async with asyncio.timeout(5):
-                while not follower.close_codes:
-                    await asyncio.sleep(0.05)
-            assert follower.close_codes[0] == 1012
+            assert (await eventually(lambda f=follower: f.close_codes))[0] == 1012
 
         acknowledged += [(await crew.add_node(title=f"during {n}"))["id"] for n in range(3)]
 

@@ -28,7 +28,7 @@ async def _random_edit(crew, user, rng: random.Random, replica) -> None:
                              headers=user.headers)
     elif choice < 0.55:
         r = await http.patch(path(f"nodes/{rng.choice(nodes)}/"),
-                             json={"title": f"t{rng.randrange(1000)}", "color": "#%06x" % rng.randrange(2**24)},
+                             json={"title": f"t{rng.randrange(1000)}", "color": f"#{rng.randrange(2**24):06x}"},
                              headers=user.headers)
     elif choice < 0.65:
         source, target = rng.sample(nodes, 2)

@@ -176,3 +176,24 @@ def test_statistics_count_milestones_by_status_and_name_todays_milestone(client,
                                                              "completed": 1}}
     assert stats["today_milestone"]["title"] == "critical now" and stats["today_milestone"]["days_left"] == 4
     assert stats["todos"] == {"total": 1, "backlog": 1, "assigned": 0, "done": 0}
+
+
+def test_disbanding_also_removes_the_teams_mind_maps(client, crew):
+    team, host, alice, _bob = crew
+    tid = team["id"]
+    maps = f"{API}{tid}/mindmaps/"
+    mind_map = client.post(maps, json={"title": "Ideas"}, headers=alice.headers)
+    assert mind_map.status_code == 201, mind_map.text
+    base = f"{maps}{mind_map.json()['id']}/"
+    one, two = (client.post(base + "nodes/", json={"title": t}, headers=alice.headers).json()["id"] for t in "ab")
+    assert client.post(base + "links/", json={"source_id": one, "target_id": two}, headers=alice.headers).is_success
+    assert client.post(f"{base}nodes/{one}/comments/", json={"body": "hm"}, headers=alice.headers).is_success
+    assert client.put(f"{base}nodes/{one}/vote/", headers=alice.headers).is_success
+    assert client.delete(f"{API}{tid}/", headers=host.headers).status_code == 204
+
+    async def leftovers():
+        db = teams_app(client).state.db
+        return [await db.fetch_val(f"SELECT COUNT(*) FROM {name}") for name in (
+            "mindmaps", "mindmap_nodes", "mindmap_links", "mindmap_comments", "mindmap_votes")]
+
+    assert client.portal.call(leftovers) == [0, 0, 0, 0, 0]

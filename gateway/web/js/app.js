@@ -36,8 +36,16 @@ const ROUTES = [
   ["/profile/deactivate", () => import("./pages/deactivate.js"), { auth: true }],
   ["/dev/outbox", () => import("./pages/outbox.js")],
   ["/api-reference", () => import("./pages/api-reference.js")],
-  // PLACEHOLDER — replace this line with the real "my teams" page when it lands.
-  ["/teams", () => import("./pages/teams-placeholder.js"), { auth: true }],
+  ["/teams", () => import("./pages/teams.js"), { auth: true }],
+  ["/teams/new", () => import("./pages/team-create.js"), { auth: true }],
+  ["/teams/join", () => import("./pages/team-join.js"), { auth: true }],
+  ["/teams/:teamId", () => import("./pages/team.js"), { auth: true }],
+  ["/teams/:teamId/todos", () => import("./pages/todos.js"), { auth: true }],
+  ["/teams/:teamId/milestones", () => import("./pages/milestones.js"), { auth: true }],
+  ["/teams/:teamId/board", () => import("./pages/board.js"), { auth: true }],
+  ["/teams/:teamId/board/new", () => import("./pages/post-edit.js"), { auth: true }],
+  ["/teams/:teamId/board/:postId", () => import("./pages/post.js"), { auth: true }],
+  ["/teams/:teamId/board/:postId/edit", () => import("./pages/post-edit.js"), { auth: true }],
 ];
 const NOT_FOUND = () => import("./pages/not-found.js");
 const NOT_ROUTED = /^\/(api|health|ws|internal|metrics|\.well-known)(\/|$)/;

@@ -85,7 +85,8 @@ async def statistics(request: Request) -> JSONResponse:
 async def rotate_invite_code(request: Request) -> JSONResponse:
     """Replace the invite code (host)."""
     caller = await host(request)
-    return json(await teams.rotate_invite_code(db=request.app.state.db, caller=caller))
+    state = request.app.state
+    return json(await teams.rotate_invite_code(db=state.db, bus=state.events, caller=caller))
 
 
 @documented(body=PasswordChange)

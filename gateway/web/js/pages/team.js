@@ -5,7 +5,7 @@
  */
 
 import { api } from "../api.js";
-import { counter, el, field, notice, onSubmit, pageTitle, setBusy, setNotice, toast } from "../dom.js";
+import { counter, el, field, onSubmit, pageTitle, setNotice, toast } from "../dom.js";
 import { formatDateTime, t } from "../i18n.js";
 import { navigate } from "../app.js";
 import {
@@ -310,5 +310,3 @@ export async function render(root, { teamId }) {
     closeDialogs();
   };
 }
-
-export { notice, setBusy };

@@ -1,0 +1,168 @@
+/**
+ * /teams/:teamId/milestones: the milestone timeline (drag to move, drag edges to resize, click to edit)
+ * and the same milestones as a list by priority, with create and edit dialogs.
+ */
+
+import { api } from "../api.js";
+import { el, pageTitle, setNotice, toast } from "../dom.js";
+import { t } from "../i18n.js";
+import { navigate } from "../app.js";
+import { milestoneDialog } from "../milestone-dialog.js";
+import { timeline } from "../milestone-timeline.js";
+import {
+  closeDialogs, coalesce, dayOf, formatDay, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
+  todayIn, watchTeam,
+} from "../team-common.js";
+
+const STATUSES = ["not_started", "in_progress", "overdue", "completed"];
+const ZOOMS = [14, 22, 32, 48];  // pixels per day
+const PRIORITY_RANK = { critical: 0, high: 1, medium: 2, low: 3, minimal: 4 };
+
+function byStart(a, b) {
+  return a.start_date.localeCompare(b.start_date) || a.end_date.localeCompare(b.end_date) || a.id - b.id;
+}
+
+function byPriority(a, b) {
+  return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.end_date.localeCompare(b.end_date) || a.id - b.id;
+}
+
+function listRow(m, open) {
+  return el("li", { class: "milestone-item", dataset: { milestoneId: m.id } },
+    el("div", { class: "milestone-item-main" },
+      el("button", { type: "button", class: "link-button milestone-item-title", onclick: () => open(m) }, m.title),
+      el("p", { class: "muted milestone-dates" },
+        `${formatDay(m.start_date)} – ${formatDay(m.end_date)}`)),
+    el("div", { class: "milestone-badges" },
+      el("span", { class: `badge priority-badge priority-${m.priority}` }, t(`milestones.priority.${m.priority}`)),
+      el("span", { class: `badge status-badge status-${m.status}` }, t(`milestones.status.${m.status}`))),
+    el("div", { class: "milestone-progress" },
+      el("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
+                  "aria-valuenow": String(m.progress), "aria-label": t("milestones.progress") },
+        el("span", { class: `progress-fill status-${m.status}`, style: `width: ${m.progress}%` })),
+      el("span", { class: "progress-text" }, `${m.progress}%`),
+      el("span", { class: "muted small" }, t(`milestones.modes.${m.progress_mode}`))));
+}
+
+export async function render(root, { teamId }) {
+  pageTitle(t("milestones.title"));
+  root.append(teamLoading());
+  const base = `teams/${encodeURIComponent(teamId)}/milestones/`;
+  let ctx;
+  let milestones;
+  const fetchMilestones = async () => (await api.get(base, { query: { page_size: 100, order: "start_date" } })).items;
+  try {
+    [ctx, milestones] = await Promise.all([loadTeam(teamId), fetchMilestones()]);
+  } catch (err) {
+    teamFailure(root, err);
+    return undefined;
+  }
+  let zoom = window.matchMedia("(max-width: 520px)").matches ? 1 : 2;
+  const status = el("div", { class: "page-status", "aria-live": "polite" });
+  const chart = el("div", { class: "timeline-box" });
+  const list = el("div", { class: "milestone-list-box" });
+  const today = () => dayOf(todayIn(ctx.team.time_zone));
+
+  function open(m) {
+    milestoneDialog({ teamId: ctx.team.id, milestone: m, today: todayIn(ctx.team.time_zone),
+                      onSaved: upsert, onDeleted: (id) => { milestones = milestones.filter((x) => x.id !== id); draw(); } });
+  }
+
+  function create() {
+    milestoneDialog({ teamId: ctx.team.id, today: todayIn(ctx.team.time_zone), onSaved: upsert, onDeleted: () => {} });
+  }
+
+  function upsert(saved) {
+    milestones = [...milestones.filter((x) => x.id !== saved.id), saved];
+    draw();
+  }
+
+  /** Save a drag: the bar keeps its new place while saving and goes back if the server refuses. */
+  async function change(m, changes, bar) {
+    bar.classList.add("is-saving");
+    setNotice(status, "info", t("milestones.saving"));
+    try {
+      const saved = await api.patch(`${base}${m.id}/`, changes);
+      upsert(saved);
+      setNotice(status, "success", t("milestones.movedTo", { title: saved.title, start: formatDay(saved.start_date),
+                                                            end: formatDay(saved.end_date) }));
+    } catch (err) {
+      draw();
+      setNotice(status, "error", teamError(err));
+      toast(teamError(err), "error");
+    }
+  }
+
+  function draw() {
+    const old = chart.querySelector(".timeline-scroller");
+    const scrollLeft = old ? old.scrollLeft : null;
+    const sorted = [...milestones].sort(byStart);
+    if (!sorted.length) {
+      chart.replaceChildren(el("div", { class: "card empty" }, el("p", {}, t("milestones.empty")),
+        el("button", { type: "button", class: "btn btn-primary", onclick: create }, t("milestones.new"))));
+      list.replaceChildren();
+      return;
+    }
+    const scroller = timeline({ milestones: sorted, today: today(), dayWidth: ZOOMS[zoom], onChange: change, onOpen: open });
+    chart.replaceChildren(scroller);
+    if (scrollLeft === null) scroller.showDay(today());
+    else scroller.scrollLeft = scrollLeft;
+    list.replaceChildren(el("section", { class: "card milestone-list-card" },
+      el("h2", {}, t("milestones.byPriority")),
+      el("ul", { class: "milestone-list" }, [...milestones].sort(byPriority).map((m) => listRow(m, open)))));
+  }
+
+  const zoomOut = el("button", { type: "button", class: "btn btn-secondary btn-sm", "aria-label": t("milestones.zoomOut"),
+                                 title: t("milestones.zoomOut") }, "−");
+  const zoomIn = el("button", { type: "button", class: "btn btn-secondary btn-sm", "aria-label": t("milestones.zoomIn"),
+                                title: t("milestones.zoomIn") }, "+");
+  const setZoom = (value) => {
+    zoom = Math.max(0, Math.min(ZOOMS.length - 1, value));
+    zoomOut.disabled = zoom === 0;
+    zoomIn.disabled = zoom === ZOOMS.length - 1;
+    draw();
+  };
+  zoomOut.addEventListener("click", () => setZoom(zoom - 1));
+  zoomIn.addEventListener("click", () => setZoom(zoom + 1));
+  const toToday = el("button", { type: "button", class: "btn btn-secondary btn-sm" }, t("milestones.today"));
+  toToday.addEventListener("click", () => chart.querySelector(".timeline-scroller")?.showDay(today()));
+
+  const refreshSoon = coalesce(async () => {
+    try {
+      milestones = await fetchMilestones();
+      draw();
+    } catch (err) {
+      setNotice(status, "error", teamError(err));
+    }
+  });
+
+  /** Live updates (realtime.js): milestone and todo events can change bars and progress. */
+  function onTeamEvent(event) {
+    if (event.type === "team.disbanded"
+        || ((event.type === "member.removed" || event.type === "member.left") && event.data.user_id === ctx.me?.id)) {
+      toast(t("teams.gone"), "warning");
+      navigate("/teams");
+    } else if (event.type.startsWith("milestone.") || event.type.startsWith("todo.")) {
+      refreshSoon();
+    }
+  }
+
+  pageTitle(`${t("milestones.title")} · ${ctx.team.name}`);
+  root.replaceChildren(el("div", { class: "container wide team-page", dataset: { page: "milestones" } },
+    teamHeader(ctx.team, "milestones"),
+    el("div", { class: "board-toolbar" },
+      el("div", {}, el("h2", { class: "board-title" }, t("milestones.title")),
+        el("p", { class: "muted board-lead" }, t("milestones.lead"))),
+      el("div", { class: "row" }, toToday, zoomOut, zoomIn,
+        el("button", { type: "button", class: "btn btn-primary btn-sm", dataset: { action: "new-milestone" }, onclick: create },
+          teamIcon("plus"), t("milestones.new")))),
+    el("ul", { class: "legend", "aria-label": t("milestones.legend") }, STATUSES.map((s) => el("li", { class: `legend-${s}` },
+      el("span", { class: `legend-swatch status-${s}`, "aria-hidden": "true" }), t(`milestones.status.${s}`)))),
+    status, chart, list));
+  setZoom(zoom);
+  const stop = watchTeam(teamId, onTeamEvent);
+  return () => {
+    stop();
+    refreshSoon.cancel();
+    closeDialogs();
+  };
+}
