@@ -35,7 +35,8 @@ def _migrations(service: str) -> Path | None:
 
 
 def _mysql_url(service: str) -> str:
-    return TEST_DATABASE_URL.rstrip("/") + f"/teammoa_test_{service}"
+    suffix = os.environ.get("TEAMMOA_TEST_DB_SUFFIX", "")  # lets parallel runs keep apart
+    return TEST_DATABASE_URL.rstrip("/") + f"/teammoa_test_{service}{suffix}"
 
 
 @pytest.fixture(name="anyio_backend", scope="session")

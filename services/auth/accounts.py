@@ -15,7 +15,7 @@ from services.kit.errors import AppError, Conflict, InvalidInput, NotAuthenticat
 from services.kit.responses import iso, utcnow
 
 from .mail import Mailer, reset_mail, verification_mail
-from .schemas import check_email, check_nickname, check_password, check_username
+from .schemas import check_email, check_nickname, check_password, check_username, email_key
 from .sessions import digest, revoke_all
 from .tables import email_tokens, pending_deactivations, users
 
@@ -123,7 +123,7 @@ async def verify_email(*, db: Database, token: str) -> None:
 
 async def resend_verification(*, db: Database, mailer: Mailer, site: str, email: str) -> None:
     """Mail a new link to an unverified account, at most once per 5 minutes (silently otherwise)."""
-    user = await db.fetch_one(users.select().where(users.c.email_key == email.strip().lower(),
+    user = await db.fetch_one(users.select().where(users.c.email_key == email_key(email),
                                                    users.c.is_active.is_(True)))
     if user is None or user["is_verified"]:
         return
@@ -186,7 +186,7 @@ async def change_password(*, db: Database, passwords, user_id: int, current: str
 
 async def request_reset(*, db: Database, mailer: Mailer, site: str, email: str) -> None:
     """Mail a reset link when the address belongs to an active account (the caller learns nothing)."""
-    user = await db.fetch_one(users.select().where(users.c.email_key == email.strip().lower(),
+    user = await db.fetch_one(users.select().where(users.c.email_key == email_key(email),
                                                    users.c.is_active.is_(True)))
     if user is None:
         return

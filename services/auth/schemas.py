@@ -38,9 +38,22 @@ def check_email(value: str) -> str:
         raise ValueError("Enter a valid e-mail address.") from None
 
 
+RESERVED_NICKNAMES = frozenset({"former member"})  # what deactivated accounts are shown as
+
+
+def email_key(value: str) -> str:
+    """The lookup key of an address: normalised like registration stores it, then lower-cased."""
+    try:
+        return check_email(value.strip()).lower()
+    except ValueError:
+        return value.strip().lower()
+
+
 def check_nickname(value: str) -> str:
     if not 2 <= len(value) <= 20:
         raise ValueError("Use 2–20 characters.")
+    if value.casefold() in RESERVED_NICKNAMES:
+        raise ValueError("This nickname is reserved.")
     if any(unicodedata.category(ch).startswith("C") for ch in value):
         raise ValueError("Control characters are not allowed.")
     return value

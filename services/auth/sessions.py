@@ -18,6 +18,7 @@ from services.kit.responses import utcnow
 from services.kit.tokens import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
 
 from .keys import ACCESS_TOKEN_TTL_S, KeyRing
+from .schemas import email_key
 from .tables import refresh_tokens, users
 
 REFRESH_TOKEN_TTL = timedelta(days=30)
@@ -52,8 +53,8 @@ async def issue(db: Database, keys: KeyRing, user, *, family: str | None = None)
 async def login(*, db: Database, keys: KeyRing, passwords, limiter: AttemptLimiter, login_name: str,
                 password: str, address: str) -> Session:
     """Check the credentials under the per-account and per-address failure limits."""
-    key = login_name.strip().lower()
-    column = users.c.email_key if "@" in key else users.c.username_key
+    key = email_key(login_name) if "@" in login_name else login_name.strip().lower()
+    column = users.c.email_key if "@" in login_name else users.c.username_key
     user = await db.fetch_one(users.select().where(column == key, users.c.is_active.is_(True)))
     account_key = f"login:acct:{user['id'] if user else key}"
     address_key = f"login:addr:{address}"

@@ -21,10 +21,11 @@ from services.kit.responses import iso, page, utcnow
 
 from .access import Caller
 from .changes import team_change
-from .files import MAX_FILES_PER_POST, Storage, receive
+from .files import MAX_FILES_PER_POST, Storage
 from .purge import delete_rows
 from .schemas import PostCreate, PostsQuery
 from .tables import post_files, posts
+from .uploads import receive
 from .users import Directory
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])

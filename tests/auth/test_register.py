@@ -201,3 +201,10 @@ def test_availability_checks_are_rate_limited_per_client_address(client):
     assert response.status_code == 429
     assert error_code(response) == "rate_limited"
     assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def test_the_nickname_deactivated_accounts_wear_is_reserved(client):
+    response = client.post("/api/v1/users/register/", json={"username": "mallory", "email": "m@example.com",
+                                                            "nickname": "Former Member", "password": "Correct-Horse-42"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "nickname"

@@ -69,9 +69,20 @@ def test_every_string_key_the_scripts_use_is_in_the_catalogue():
     assert not missing, "keys missing from i18n/en.json:\n" + "\n".join(missing)
 
 
+# The one exception: a share-board post's body_html, which the teams service renders from Markdown and
+# passes through its allow-list sanitiser (nh3) before storing — inserted in exactly this one statement.
+SANITISED_HTML = {"js/pages/post.js": "body.innerHTML = post.body_html;"}
+
+
 def test_no_script_builds_markup_from_strings():
-    offenders = [str(path.relative_to(WEB)) for path in scripts()
-                 if re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", code_of(path))]
+    offenders = []
+    for path in scripts():
+        name, code = str(path.relative_to(WEB)), code_of(path)
+        if name in SANITISED_HTML:
+            assert code.count(SANITISED_HTML[name]) == 1, f"{name}: the sanitised-HTML statement moved; update the test"
+            code = code.replace(SANITISED_HTML[name], "")
+        if re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", code):
+            offenders.append(name)
     assert not offenders, f"use el()/textContent instead: {offenders}"
 
 

@@ -46,6 +46,8 @@ const ROUTES = [
   ["/teams/:teamId/board/new", () => import("./pages/post-edit.js"), { auth: true }],
   ["/teams/:teamId/board/:postId", () => import("./pages/post.js"), { auth: true }],
   ["/teams/:teamId/board/:postId/edit", () => import("./pages/post-edit.js"), { auth: true }],
+  ["/teams/:teamId/mindmaps", () => import("./pages/mindmaps.js"), { auth: true }],
+  ["/teams/:teamId/mindmaps/:mapId", () => import("./pages/mindmap.js"), { auth: true }],
 ];
 const NOT_FOUND = () => import("./pages/not-found.js");
 const NOT_ROUTED = /^\/(api|health|ws|internal|metrics|\.well-known)(\/|$)/;

@@ -6,10 +6,11 @@
 import { api } from "./api.js";
 import { counter, el, field, onSubmit, setNotice, toast } from "./dom.js";
 import { t } from "./i18n.js";
-import { attempt, confirmAction, modal, selectField } from "./team-common.js";
+import { attempt, confirmAction, dayOf, modal, selectField, textOfDay } from "./team-common.js";
 import { TEAM_LIMITS } from "./team-rules.js";
 
 export const PRIORITIES = ["critical", "high", "medium", "low", "minimal"];
+const NEW_SPAN_DAYS = 6;  // a new milestone proposes one week, today included
 
 function problemsOf(values) {
   const out = {};
@@ -33,7 +34,7 @@ function problemsOf(values) {
  */
 export function milestoneDialog({ teamId, milestone = null, today, onSaved, onDeleted }) {
   const editing = Boolean(milestone);
-  const m = milestone || { title: "", description: "", start_date: today, end_date: today, priority: "medium",
+  const m = milestone || { title: "", description: "", start_date: today, end_date: textOfDay(dayOf(today) + NEW_SPAN_DAYS), priority: "medium",
                            progress_mode: "auto", progress: 0 };
   const slider = el("input", { type: "range", name: "progress", min: 0, max: 100, step: 1, value: String(m.progress),
                                id: `ms-progress-${m.id ?? "new"}`, class: "progress-slider" });

@@ -32,8 +32,9 @@ function axis(first, last, dayWidth, today) {
     const dom = date.getUTCDate();
     const weekend = [0, 6].includes(date.getUTCDay());
     if (day === first || dom === 1) {
-      months.push(el("span", { class: "axis-month", style: `left: ${(day - first) * dayWidth}px` },
-        formatDay(day, { year: "numeric", month: "short" })));
+      const monthEnd = Math.min(last, day + new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate() - dom);
+      months.push(el("span", { class: "axis-month", style: `width: ${(monthEnd - day + 1) * dayWidth}px` },
+        el("span", { class: "axis-month-label" }, formatDay(day, { year: "numeric", month: "short" }))));
     }
     const label = dayWidth >= 22 || date.getUTCDay() === 1 ? String(dom) : "";
     dayCells.push(el("span", { class: ["axis-day", weekend ? "weekend" : "", day === today ? "today" : ""],

@@ -147,7 +147,7 @@ export async function render(root, { teamId }) {
   }
 
   pageTitle(`${t("milestones.title")} · ${ctx.team.name}`);
-  root.replaceChildren(el("div", { class: "container wide team-page", dataset: { page: "milestones" } },
+  root.replaceChildren(el("div", { class: "container team-page", dataset: { page: "milestones" } },
     teamHeader(ctx.team, "milestones"),
     el("div", { class: "board-toolbar" },
       el("div", {}, el("h2", { class: "board-title" }, t("milestones.title")),

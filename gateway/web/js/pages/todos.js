@@ -201,8 +201,8 @@ export async function render(root, { teamId }) {
           self ? el("span", { class: "muted" }, ` ${t("teams.you")}`) : null),
         col.role === "host" ? el("span", { class: "badge role-host" }, t("teams.role.host")) : null,
         el("span", { class: "todo-count", "aria-label": tn("todos.count", items.length) }, String(items.length))),
-      el("div", { class: "todo-list" }, items.map(card)),
-      items.length ? null : el("p", { class: "todo-empty" }, t(`todos.empty.${col.kind}`)));
+      el("div", { class: "todo-list" }, items.length ? items.map(card)
+        : el("p", { class: "todo-empty" }, t(`todos.empty.${col.kind}`))));
   }
 
   function createForm() {
@@ -278,7 +278,7 @@ export async function render(root, { teamId }) {
   }
 
   pageTitle(`${t("todos.title")} · ${ctx.team.name}`);
-  root.replaceChildren(el("div", { class: "container wide team-page", dataset: { page: "todos" } },
+  root.replaceChildren(el("div", { class: "container team-page", dataset: { page: "todos" } },
     teamHeader(ctx.team, "todos"),
     el("div", { class: "board-toolbar" },
       el("div", {}, el("h2", { class: "board-title" }, t("todos.title")),
