@@ -110,7 +110,8 @@ def _is_database_outage(exc: BaseException) -> bool:
     name = type(exc).__name__
     module = type(exc).__module__ or ""
     if name in {"OperationalError", "InterfaceError"} and ("pymysql" in module or "aiomysql" in module
-                                                          or "sqlite" in module or "sqlalchemy" in module):
+                                                          or "asyncmy" in module or "sqlite" in module
+                                                          or "sqlalchemy" in module):
         return True
     return isinstance(exc, (ConnectionError, TimeoutError)) or name in {"ConnectionError", "TimeoutError"}
 

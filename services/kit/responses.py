@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
 from pydantic import Field
 from starlette.responses import JSONResponse
 
@@ -42,8 +43,18 @@ def page(items: list[Any], query: PageQuery, total: int) -> dict[str, Any]:
     return {"items": items, "page": query.page, "page_size": query.page_size, "total": total}
 
 
+class FastJSONResponse(JSONResponse):
+    """A JSONResponse rendered by orjson: the same compact UTF-8 JSON, about ten times faster to encode.
+
+    Integer dict keys become strings, as with ``json.dumps``; NaN and infinities become null.
+    """
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
 def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers=headers)
+    return FastJSONResponse(data, status_code=status, headers=headers)
 
 
 def no_content() -> JSONResponse:

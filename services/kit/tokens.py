@@ -4,6 +4,11 @@ Tokens are EdDSA (Ed25519) JWTs with a ``kid``; only auth holds the private keys
 checks its own audience (``teammoa:<service>``). The key set is cached and refetched when a token
 names an unknown ``kid`` (at most once per ``REFETCH_MIN_INTERVAL_S``, so forged kids cannot make us
 hammer auth).
+
+A token that verified is remembered until it expires (``VERIFIED_CACHE_MAX`` tokens per process): a
+signed-in user's next requests skip the signature check, which is pure computation on immutable
+input. A remembered token still needs its key in the current key set, so a key withdrawn from the
+JWKS stops its tokens at the next refetch, as before. Membership and roles are never cached here.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ JWKS_TTL_S = 10 * 60
 REFETCH_MIN_INTERVAL_S = 5.0
 LEEWAY_S = 5
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+VERIFIED_CACHE_MAX = 20_000  # tokens; ~10 MB at most, far more than one instance's signed-in users
 
 
 def audience(service: str) -> str:
@@ -53,6 +59,7 @@ class TokenVerifier:
         self._keys: dict[str, object] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
+        self._verified: dict[str, tuple[str, float, dict]] = {}  # token -> (kid, exp, claims)
 
     async def _refresh(self, *, force: bool) -> None:
         async with self._lock:
@@ -73,8 +80,29 @@ class TokenVerifier:
             await self._refresh(force=True)
         return self._keys.get(kid)
 
+    def _remembered(self, token: str) -> dict | None:
+        """The claims of a token that verified before, while it is unexpired and its key still published."""
+        hit = self._verified.get(token)
+        if hit is None:
+            return None
+        kid, exp, claims = hit
+        if exp <= time.time() - LEEWAY_S or kid not in self._keys:
+            del self._verified[token]
+            return None
+        return dict(claims)
+
+    def _remember(self, token: str, kid: str, claims: dict) -> None:
+        if len(self._verified) >= VERIFIED_CACHE_MAX:
+            now = time.time() - LEEWAY_S
+            self._verified = {t: hit for t, hit in self._verified.items() if hit[1] > now}
+            if len(self._verified) >= VERIFIED_CACHE_MAX:
+                self._verified.clear()
+        self._verified[token] = (kid, float(claims["exp"]), dict(claims))
+
     async def verify(self, token: str) -> dict:
         """The claims of a valid access token; NotAuthenticated for anything else."""
+        if (claims := self._remembered(token)) is not None:
+            return claims
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -99,6 +127,7 @@ class TokenVerifier:
             raise NotAuthenticated("Your session is not valid. Sign in again.") from None
         if claims.get("typ") != "access" or not str(claims.get("sub", "")).isdigit():
             raise NotAuthenticated("Your session is not valid. Sign in again.")
+        self._remember(token, kid, claims)
         return claims
 
 

@@ -4,17 +4,22 @@ A socket may subscribe to ``team.<t>`` only when its user is a member of team t,
 only when map m belongs to a team the user is a member of. Answers are cached for ``MEMBERSHIP_TTL_S``;
 membership events heard on ``team.<t>`` drop the cached answers of that team at once, and every change of
 a team's membership bumps its ``epoch`` so a subscription checked just before a removal is checked again.
+A map's lookup (its team and version) is cached for ``MAP_TTL_S`` only. Concurrent misses for the same
+key share one request, so a crowd reconnecting at once asks the teams service once, not once per socket.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.kit.errors import Unavailable
 from services.kit.peers import Peers, TTLCache
 
 MEMBERSHIP_TTL_S = 10  # brief: removals also arrive as events, which drop the cache at once
+MAP_TTL_S = 1  # the version must be nearly current; the history replay covers anything newer
 
 
 class Access:
@@ -23,7 +28,17 @@ class Access:
     def __init__(self, peers: Peers, *, ttl_s: float = MEMBERSHIP_TTL_S) -> None:
         self._peers = peers
         self._members = TTLCache(ttl_s)
+        self._maps = TTLCache(MAP_TTL_S)
+        self._asking: dict[Any, asyncio.Task] = {}
         self.epochs: dict[int, int] = defaultdict(int)
+
+    async def _once(self, key: Any, ask: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``ask`` for a key, sharing the one request in flight with every concurrent caller."""
+        task = self._asking.get(key)
+        if task is None:
+            task = self._asking[key] = asyncio.create_task(ask())
+            task.add_done_callback(lambda done: self._asking.pop(key, None) if self._asking.get(key) is done else None)
+        return await asyncio.shield(task)
 
     async def is_member(self, team_id: int, user_id: int, *, fresh: bool = False) -> bool:
         """Whether a user is a member of a team (a missing team answers no)."""
@@ -31,23 +46,32 @@ class Access:
         cached = None if fresh else self._members.get(key)
         if cached is not None:
             return cached
-        response = await self._peers.request("teams", "GET", f"/internal/teams/{team_id}/members/{user_id}/")
-        if response.status_code not in (200, 404):
-            raise Unavailable("Cannot check team membership right now.")
-        answer = response.status_code == 200
-        self._members.set(key, answer)
-        return answer
 
-    async def mindmap(self, map_id: int) -> dict[str, Any] | None:
-        """A map's team and current version, or None when there is no such map (never cached: the
-        version must be current)."""
-        response = await self._peers.request("teams", "GET", f"/internal/mindmaps/{map_id}/")
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise Unavailable("Cannot look the mind map up right now.")
-        body = response.json()
-        return {"team_id": int(body["team_id"]), "version": int(body["version"])}
+        async def ask() -> bool:
+            response = await self._peers.request("teams", "GET", f"/internal/teams/{team_id}/members/{user_id}/")
+            if response.status_code not in (200, 404):
+                raise Unavailable("Cannot check team membership right now.")
+            self._members.set(key, response.status_code == 200)
+            return response.status_code == 200
+
+        return await self._once(("member", key, fresh), ask)
+
+    async def mindmap(self, map_id: int, *, fresh: bool = False) -> dict[str, Any] | None:
+        """A map's team and (nearly) current version, or None when there is no such map."""
+        cached = None if fresh else self._maps.get(map_id)
+        if cached is not None:
+            return cached or None
+
+        async def ask() -> dict[str, Any] | None:
+            response = await self._peers.request("teams", "GET", f"/internal/mindmaps/{map_id}/")
+            if response.status_code not in (200, 404):
+                raise Unavailable("Cannot look the mind map up right now.")
+            body = response.json() if response.status_code == 200 else {}
+            found = {"team_id": int(body["team_id"]), "version": int(body["version"])} if body else {}
+            self._maps.set(map_id, found)
+            return found or None
+
+        return await self._once(("map", map_id, fresh), ask)
 
     def membership_changed(self, team_id: int, user_id: int | None = None) -> None:
         """Forget cached answers for a team (one user, or everyone) and bump its epoch."""

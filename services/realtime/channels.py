@@ -66,11 +66,20 @@ async def subscribe(rt: Realtime, conn: Connection, channel: str, *, since: int 
     sub = await _attach(rt, conn, channel, kind=kind, team_id=team_id)
     if sub is None:
         return
-    conn.send(protocol.subscribed(channel, version))
-    if version is None:
-        sub.start(version=0, known=0)
-    else:
-        await _replay(rt, sub, since=since, current=version)
+    try:
+        if version is None:
+            conn.send(protocol.subscribed(channel, None))
+            sub.start(version=0, known=0)
+        else:
+            version = max(version, sub.hubs[-1].latest)
+            if since is not None and since > version:  # the lookup may be a second old: ask again before doubting
+                found = await rt.access.mindmap(target, fresh=True)
+                version = max(version, found["version"] if found else 0)
+            conn.send(protocol.subscribed(channel, version))
+            await _replay(rt, sub, since=since, current=version)
+    except BaseException:
+        rt.end(sub, None, leave=False)
+        raise
     await rt.joined(sub)
 
 

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("teammoa.realtime")
 LIVE_TIMEOUT_S = 3.0  # the broker round trip of a probe; longer means the broker is in trouble
-PRESENCE_DEBOUNCE_S = 0.05  # joins and leaves in a burst give one presence push
+PRESENCE_DEBOUNCE_S = 0.05  # joins and leaves in a burst give one presence push…
+PRESENCE_DEBOUNCE_PER_SUB_S = 0.0005  # …and a crowded channel pushes less often (5,000 sockets: every 2.5 s)
+PRESENCE_DEBOUNCE_MAX_S = 2.5
 
 
 def control(kind: str, **fields: Any) -> str:
@@ -45,6 +47,7 @@ class Hub:
         self.rt, self.channel = rt, channel
         self.kind, self.target_id = protocol.parse_channel(channel)
         self.subs: dict[str, Subscription] = {}
+        self.latest = 0  # the newest version heard on this (mind-map) channel
         self.refs = 0
         self._token = uuid.uuid4().hex
         self._live: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -133,6 +136,7 @@ class Hub:
         if self.kind == "mindmap":
             if isinstance(version, bool) or not isinstance(version, int):
                 return
+            self.latest = max(self.latest, version)
             frame = protocol.event(self.channel, type_, data, version)
             for sub in list(self.subs.values()):
                 sub.offer(version, frame)
@@ -174,7 +178,7 @@ class Hub:
             self._presence_task = self._spawn(self._push_presence(only_if_changed), "presence")
 
     async def _push_presence(self, only_if_changed: bool) -> None:
-        await asyncio.sleep(PRESENCE_DEBOUNCE_S)
+        await asyncio.sleep(min(PRESENCE_DEBOUNCE_MAX_S, PRESENCE_DEBOUNCE_S + len(self.subs) * PRESENCE_DEBOUNCE_PER_SUB_S))
         try:
             members = await self.rt.presence.members(self.channel)
         except Exception as exc:

@@ -56,10 +56,6 @@ def team_out(row: Any, *, count: int, user_id: int | None = None) -> dict[str, A
     return out
 
 
-def event_out(row: Any, count: int) -> dict[str, Any]:
-    return team_out(row, count=count)
-
-
 async def _count(db: Database, team_id: int) -> int:
     return await db.fetch_val(sa.select(sa.func.count()).where(memberships.c.team_id == team_id))
 
@@ -116,7 +112,7 @@ async def update(*, db: Database, bus: EventBus, caller: Caller, changes: dict[s
             await db.execute(teams.update().where(teams.c.id == caller.team_id).values(**changes,
                                                                                        updated_at=utcnow()))
         row = await db.fetch_one(sa.select(teams).where(teams.c.id == caller.team_id))
-        change.publish("team.updated", event_out(row, count))
+        change.publish("team.updated", team_out(row, count=count))
     return team_out(row, count=count, user_id=caller.user_id)
 
 
@@ -139,7 +135,7 @@ async def rotate_invite_code(*, db: Database, bus: EventBus, caller: Caller) -> 
                 await db.execute(teams.update().where(teams.c.id == caller.team_id)
                                  .values(invite_code=code, updated_at=utcnow()))
                 row = await db.fetch_one(sa.select(teams).where(teams.c.id == caller.team_id))
-                change.publish("team.updated", event_out(row, await _count(db, caller.team_id)))
+                change.publish("team.updated", team_out(row, count=await _count(db, caller.team_id)))
             return {"invite_code": code}
         except Exception as exc:
             if not is_duplicate(exc):

@@ -74,15 +74,28 @@ def card(page, text: str):
     return page.locator(".todo-card", has_text=text)
 
 
-def drag(page, source, target) -> None:
-    """Drag with the mouse in small steps, as a person does (pointer events)."""
+def drag(page, source, target, *, top: bool = False) -> None:
+    """Drag with the mouse in small steps, as a person does (pointer events); onto the target's middle, or
+    just inside its top edge (to land before it)."""
     start = source.locator(".todo-content").bounding_box()
     end = target.bounding_box()
     page.mouse.move(start["x"] + 10, start["y"] + 5)
     page.mouse.down()
     page.mouse.move(start["x"] + 30, start["y"] + 20, steps=3)
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=8)
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + (6 if top else end["height"] / 2), steps=8)
     page.mouse.up()
+
+
+def drag_bar(page, target, dx: float) -> None:
+    """Drag a timeline bar (or one of its handles) sideways and wait for the milestone to be saved."""
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    with page.expect_response(lambda r: "/milestones/" in r.url and r.request.method == "PATCH") as saved:
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + dx, y, steps=6)
+        page.mouse.up()
+    assert saved.value.ok, saved.value.status
 
 
 def api_json(page, path: str):
@@ -105,7 +118,7 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
 
     member_user = sign_up_and_log_in(member, live_server, "tm.member", nickname="Minho Member")
     join_team(member, code, "Capstone Crew", host_user.nickname)
-    expect(member.locator(".toast")).to_contain_text("Welcome to “Capstone Crew”!")
+    expect(member.locator(".toast", has_text="Welcome to “Capstone Crew”!")).to_be_visible()
     expect(member.locator(".dash-members .member")).to_have_count(2)
     expect(member.locator("[data-action=leave]")).to_be_visible()
     expect(member.locator("[data-action=disband]")).to_have_count(0)
@@ -124,13 +137,31 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
     expect(bar).to_have_attribute("data-progress", "0")
     milestone = api_json(host, f"/api/v1/teams/{team_id}/milestones/")["items"][0]
 
-    # Two todos on the backlog, linked to the milestone; the host assigns one by drag and drop.
+    # Todos on the backlog: added, reordered by dragging, edited and linked in their dialog, deleted.
+    open_path(member, f"{team_path}/todos")  # watches the board live while the host works
     open_path(host, f"{team_path}/todos")
-    for text in ("Sketch the screens", "Write the brief"):
+    for text, linked in (("Sketch the screens", "Prototype"), ("Write the brief", "Prototype"),
+                         ("Order pizza", "No milestone")):
         host.fill(".todo-create input[name=content]", text)
-        host.select_option(".todo-create select[name=milestone_id]", label="Prototype")
+        host.select_option(".todo-create select[name=milestone_id]", label=linked)
         host.click(".todo-create button[type=submit]")
         expect(column(host, "backlog").locator(".todo-card", has_text=text)).to_be_visible()
+    backlog_cards = column(host, "backlog").locator(".todo-content")
+    drag(host, card(host, "Write the brief"), column(host, "backlog").locator(".todo-card").first, top=True)
+    expect(backlog_cards).to_have_text(["Write the brief", "Sketch the screens", "Order pizza"])
+    card(host, "Write the brief").locator("[data-action=more]").click()
+    host.fill("dialog textarea[name=content]", "Write the project brief")
+    host.click("dialog [data-action=save]")
+    expect(card(host, "Write the project brief")).to_be_visible()
+    card(host, "Order pizza").locator("[data-action=more]").click()
+    host.select_option("dialog select[name=milestone_id]", label="Prototype")
+    host.click("dialog [data-action=link]")
+    expect(card(host, "Order pizza").locator(".todo-milestone")).to_have_text("Prototype")
+    card(host, "Order pizza").locator("[data-action=more]").click()
+    host.click("dialog [data-action=delete]")
+    host.locator("dialog.modal-confirm button[type=submit]").click()
+    expect(card(host, "Order pizza")).to_have_count(0)
+    expect(backlog_cards).to_have_text(["Write the project brief", "Sketch the screens"])
     member_column = column(host, f"member-{api_json(member, '/api/v1/users/me/')['id']}")
     drag(host, card(host, "Sketch the screens"), member_column)
     expect(member_column.locator(".todo-card", has_text="Sketch the screens")).to_be_visible()
@@ -139,13 +170,15 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
     host.reload()
     wait_ready(host)
     expect(member_column.locator(".todo-card", has_text="Sketch the screens")).to_be_visible()
+    mine = column(member, member_column.get_attribute("data-column"))
+    expect(mine.locator(".todo-card", has_text="Sketch the screens")).to_be_visible()  # arrived live
+    expect(column(member, "backlog").locator(".todo-content")).to_have_text(["Write the project brief"])
 
     # The member may not hand work to the host: the drop is refused and the card stays.
-    open_path(member, f"{team_path}/todos")
     host_column = column(member, f"member-{api_json(host, '/api/v1/users/me/')['id']}")
-    drag(member, card(member, "Write the brief"), host_column)
+    drag(member, card(member, "Write the project brief"), host_column)
     expect(member.locator(".board-status")).to_contain_text("Only the host assigns todos to other members.")
-    expect(column(member, "backlog").locator(".todo-card", has_text="Write the brief")).to_be_visible()
+    expect(column(member, "backlog").locator(".todo-card", has_text="Write the project brief")).to_be_visible()
 
     # The member completes their todo; the milestone's automatic progress follows on the timeline.
     card(member, "Sketch the screens").locator("[data-action=complete]").click()
@@ -158,23 +191,13 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
 
     # Dragging the bar moves the milestone by whole days; dragging its end resizes it.
     day = int(host.locator(".timeline-canvas").evaluate("node => parseFloat(node.style.getPropertyValue('--day'))"))
-    box = bar.bounding_box()
-    host.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    host.mouse.down()
-    host.mouse.move(box["x"] + box["width"] / 2 + 2 * day + 2, box["y"] + box["height"] / 2, steps=6)
-    host.mouse.up()
-    expect(host.locator(".page-status")).to_contain_text("now runs")
+    drag_bar(host, bar, 2 * day + 2)
     moved = api_json(host, f"/api/v1/teams/{team_id}/milestones/{milestone['id']}/")
     assert moved["start_date"] > milestone["start_date"] and moved["end_date"] > milestone["end_date"]
-    handle = host.locator(".timeline-bar", has_text="Prototype").locator(".bar-handle-end")
-    box = handle.bounding_box()
-    host.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    host.mouse.down()
-    host.mouse.move(box["x"] + box["width"] / 2 + 3 * day + 2, box["y"] + box["height"] / 2, steps=6)
-    host.mouse.up()
-    expect(host.locator(".page-status")).to_contain_text("now runs")
+    drag_bar(host, host.locator(".timeline-bar", has_text="Prototype").locator(".bar-handle-end"), 3 * day + 2)
     resized = api_json(host, f"/api/v1/teams/{team_id}/milestones/{milestone['id']}/")
     assert resized["start_date"] == moved["start_date"] and resized["end_date"] > moved["end_date"]
+    expect(host.locator(".page-status")).to_contain_text("now runs")
     assert resized["todo_stats"] == {"total": 2, "completed": 1, "open": 1}
     shot(host, "milestones-1280")
 
@@ -221,8 +244,11 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
 def test_the_team_pages_fit_a_phone_in_korean(new_page, live_server):
     page = new_page(viewport=PHONE, locale="ko-KR")
     sign_up_and_log_in(page, live_server, "tm.phone", nickname="폰 사용자")
-    team_path, _code = create_team(page, "모바일 팀")
+    team_path, code = create_team(page, "모바일 팀")
     expect(page.locator(".team-nav")).to_contain_text("할 일")
+    open_path(page, f"/teams/join?code={code}")  # an invite link looks the team up at once
+    expect(page.locator(".join-preview")).to_contain_text("모바일 팀")
+    expect(page.locator(".notice")).to_contain_text("이미 이 팀의 멤버예요.")
     open_path(page, f"{team_path}/todos")
     page.fill(".todo-create input[name=content]", "발표 자료 만들기")
     page.click(".todo-create button[type=submit]")
@@ -241,3 +267,59 @@ def test_the_team_pages_fit_a_phone_in_korean(new_page, live_server):
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} is {overflow}px wider than the phone"
         shot(page, f"{name}-390")
+
+
+def test_the_host_tools_rotate_edit_hand_over_and_disband_while_members_see_it_live(new_page, live_server):
+    host = new_page()
+    member = new_page()
+    sign_up_and_log_in(host, live_server, "tools.host", nickname="Toolkeeper")
+    team_path, code = create_team(host, "Tool Shed")
+    sign_up_and_log_in(member, live_server, "tools.member", nickname="Apprentice")
+    open_path(member, f"/teams/join?code={code}")
+    member.fill("input[name=password]", JOIN_PASSWORD)
+    member.click("form button[type=submit]")
+    member.wait_for_url(f"**{team_path}")
+    wait_ready(member)
+    open_path(host, team_path)
+    expect(host.locator(".dash-members .member")).to_have_count(2)
+
+    host.click("[data-action=rotate]")
+    host.locator("dialog.modal-confirm button[type=submit]").click()
+    expect(host.locator(".copy-status")).to_have_text("The invite code has been replaced.")
+    assert host.locator(".invite-code").inner_text().strip() != code
+
+    host.click("[data-action=password]")
+    host.fill("dialog input[name=password]", "new-secret")
+    host.click("dialog button[type=submit]")
+    expect(host.locator(".toast", has_text="The join password has been changed.")).to_be_visible()
+
+    host.click("[data-action=edit]")
+    host.fill("dialog input[name=name]", "Tool Shed Two")
+    host.fill("dialog input[name=capacity]", "1")
+    host.click("dialog button[type=submit]")
+    expect(host.locator("dialog .field[data-field=capacity] .field-message")).to_contain_text("At least 2")
+    host.fill("dialog input[name=capacity]", "3")
+    host.click("dialog button[type=submit]")
+    expect(host.locator(".team-title")).to_have_text("Tool Shed Two")
+    expect(member.locator(".team-title")).to_have_text("Tool Shed Two")  # live, without a reload
+    shot(host, "host-tools-1280")
+
+    host.locator(".member", has_text="Apprentice").locator("[data-action=transfer]").click()
+    host.locator("dialog.modal-confirm button[type=submit]").click()
+    expect(host.locator("[data-action=leave]")).to_be_visible()
+    expect(member.locator("[data-action=disband]")).to_be_visible()  # the new host got the tools live
+
+    host.click("[data-action=leave]")
+    host.locator("dialog.modal-confirm button[type=submit]").click()
+    host.wait_for_url("**/teams")
+    expect(host.locator(".toast", has_text="You have left “Tool Shed Two”.")).to_be_visible()
+    expect(member.locator(".dash-members .member")).to_have_count(1)
+
+    member.click("[data-action=disband]")
+    confirm = member.locator("dialog.modal-confirm button[type=submit]")
+    expect(confirm).to_be_disabled()
+    member.fill("dialog input[name=typed]", "Tool Shed Two")
+    confirm.click()
+    member.wait_for_url("**/teams")
+    wait_ready(member)
+    expect(member.locator(".teams-empty")).to_be_visible()

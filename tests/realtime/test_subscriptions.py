@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from .harness import eventually
+
 pytestmark = pytest.mark.anyio
 
 
@@ -56,25 +58,15 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_open(stack, crew
     await peer.send(op="subscribe", channel="users.1")
     await peer.send(op="subscribe", channel=crew.channel, since=-1)
     await peer.send(op="publish", channel=crew.channel, type="cursor", data={"x": 1})
-    codes = []
-    for _ in range(5):
-        frame = await peer.wait_for(lambda f: f["op"] == "error", start=len(codes) and _after_errors(peer, codes))
-        codes.append(frame["code"])
-    assert codes == ["bad_frame", "unknown_op", "bad_channel", "bad_frame", "not_subscribed"]
+
+    def errors() -> list[str]:
+        codes = [f["code"] for f in peer.frames if f["op"] == "error"]
+        return codes if len(codes) == 5 else []
+
+    assert await eventually(errors) == ["bad_frame", "unknown_op", "bad_channel", "bad_frame", "not_subscribed"]
     await peer.send(op="ping")
     await peer.wait_for(lambda f: f["op"] == "pong")
     await peer.close()
-
-
-def _after_errors(peer, codes) -> int:
-    """The index just past the len(codes)-th error frame."""
-    seen = 0
-    for index, frame in enumerate(peer.frames):
-        if frame["op"] == "error":
-            seen += 1
-            if seen == len(codes):
-                return index + 1
-    return len(peer.frames)
 
 
 async def test_a_removed_member_loses_the_team_and_map_subscriptions_within_a_second(stack, crew):

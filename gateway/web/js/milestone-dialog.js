@@ -6,7 +6,8 @@
 import { api } from "./api.js";
 import { counter, el, field, onSubmit, setNotice, toast } from "./dom.js";
 import { t } from "./i18n.js";
-import { attempt, confirmAction, dayOf, modal, selectField, textOfDay } from "./team-common.js";
+import { attempt, confirmAction, modal, selectField } from "./team-common.js";
+import { dayOf, textOfDay } from "./team-format.js";
 import { TEAM_LIMITS } from "./team-rules.js";
 
 export const PRIORITIES = ["critical", "high", "medium", "low", "minimal"];

@@ -10,7 +10,7 @@
 
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
-import { dayOf, formatDay, textOfDay } from "./team-common.js";
+import { dayOf, formatDay, textOfDay } from "./team-format.js";
 
 const CLICK_SLOP_PX = 4;
 const MARGIN_BEFORE_DAYS = 7;

@@ -10,16 +10,16 @@
  *   teamError(err)              the sentence to show for a failure of the teams API
  *   modal({title, body, …})     a <dialog> (closes on Esc, the close button, or close())
  *   confirmAction({…})          a dialog that runs an action with progress and shows its error in place
- *   watchTeam(teamId, handler)  live updates: handler({type, data}) for the team's events (see below)
- *   days / dates                date-only helpers (YYYY-MM-DD ↔ day numbers, formatting without time zones)
+ *   watchTeam(teamId, handler)  live updates: handler({type, data}) for the team's events (see below);
+ *                               isTeamGone(event, myId) tells the events after which I am out of the team
  */
 
 import { ApiError, api, describeError } from "./api.js";
 import { el, icon, loading, notice, pageHeader, setBusy, setNotice } from "./dom.js";
-import { has, language, t } from "./i18n.js";
+import { has, t } from "./i18n.js";
+import { connectionState, onStateChange, subscribe } from "./realtime.js";
 import { currentUser } from "./session.js";
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const SVG_NS = "http://www.w3.org/2000/svg";
 const openDialogs = new Set();
 const TEAM_ICONS = {
@@ -32,7 +32,8 @@ const TEAM_ICONS = {
   download: "M12 4v11M7 10l5 5 5-5M5 20h14",
   more: "M5 12h.01M12 12h.01M19 12h.01",
   users: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM2.5 20c0-3.5 3-5.5 6.5-5.5s6.5 2 6.5 5.5M16 4.5a3.5 3.5 0 0 1 0 6.5M18 14.8c2 .6 3.5 2.3 3.5 5.2",
-  key: "M14 10a4 4 0 1 0-3.5 4L4 20.5V20h3v-2h2v-2h2l.5-.5M15.5 7.5h.01",
+  key: "M7.5 12a3.5 3.5 0 1 0 0 7 3.5 3.5 0 0 0 0-7zM10 13l9-9M15 8l2 2M17.5 5.5l2 2",
+  enter: "M14 4h5v16h-5M10 8l4 4-4 4M14 12H4",
 };
 
 /** A 24×24 line icon: the shell's set (dom.js icon()) plus the few the team pages add. */
@@ -76,11 +77,16 @@ const SECTIONS = [
 
 /** The team's sub-navigation; `active` names the current section. */
 export function teamNav(teamId, active) {
-  return el("nav", { class: "team-nav", "aria-label": t("teams.nav.label") },
+  const nav = el("nav", { class: "team-nav", "aria-label": t("teams.nav.label") },
     el("ul", {}, SECTIONS.map(([name, suffix, iconName]) => el("li", {},
       el("a", { href: `/teams/${teamId}${suffix}`, class: "team-nav-link", dataset: { section: name },
                 "aria-current": name === active ? "page" : null },
         teamIcon(iconName), el("span", {}, t(`teams.nav.${name}`)))))));
+  requestAnimationFrame(() => {  // on a narrow screen, scroll the current section into view
+    const current = nav.querySelector("[aria-current=page]");
+    if (current && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = Math.max(0, current.offsetLeft - 24);
+  });
+  return nav;
 }
 
 /** The heading of every team page: breadcrumb, name, my role, sub-navigation. */
@@ -216,26 +222,41 @@ export function selectField({ name, label, options, value = "", hint = null }) {
 }
 
 /**
- * Live updates for a team page. handler(event) gets {type, data} for todo.*, member.*, milestone.*, post.*,
- * team.* events of channel team.<id>. When js/realtime.js is present it is used; otherwise this is a no-op
- * and pages refresh on their own actions. Returns the function that stops listening.
+ * Live updates for a team page, from channel team.<id> (js/realtime.js). handler(event) gets
+ *   {type, data}                        a team event: todo.*, milestone.*, member.*, post.*, team.*
+ *   {type: "resync"}                    the socket came back after a break: events may have been missed
+ *   {type: "ended", data: {reason}}     the server ended the subscription ("membership_ended", "deleted")
+ * Returns the function that stops listening.
  */
 export function watchTeam(teamId, handler) {
-  let stop = () => {};
-  let stopped = false;
-  import("./realtime.js").then((realtime) => {
-    if (stopped || typeof realtime.subscribe !== "function") return;
-    const result = realtime.subscribe(`team.${teamId}`, (message) => {
-      if (message && message.type) handler({ type: message.type, data: message.data || {} });
-    });
-    if (typeof result === "function") stop = result;
-  }).catch(() => {
-    // no realtime client on this deployment (yet): the page still works, without live updates
+  let wasOpen = connectionState() === "open";
+  let missed = false;
+  const stopState = onStateChange((state) => {
+    if (state === "open") {
+      if (missed) handler({ type: "resync", data: {} });
+      wasOpen = true;
+      missed = false;
+    } else if (wasOpen) {
+      missed = true;
+    }
+  });
+  const stop = subscribe(`team.${teamId}`, (frame) => {
+    if (frame && typeof frame.type === "string") handler({ type: frame.type, data: frame.data || {} });
+  }, {
+    onEnd: (reason) => {
+      if (reason !== "forbidden") handler({ type: "ended", data: { reason } });
+    },
   });
   return () => {
-    stopped = true;
+    stopState();
     stop();
   };
+}
+
+/** Whether an event means I am no longer in the team (disbanded, removed, left elsewhere). */
+export function isTeamGone(event, myId) {
+  if (event.type === "team.disbanded" || event.type === "ended") return true;
+  return (event.type === "member.removed" || event.type === "member.left") && event.data.user_id === myId;
 }
 
 /** Run fn at most once per waitMs, trailing (for bursts of events). */
@@ -250,49 +271,6 @@ export function coalesce(fn, waitMs = 250) {
   };
   run.cancel = () => clearTimeout(timer);
   return run;
-}
-
-/* Dates without times ("YYYY-MM-DD"), counted as whole days so no time zone can shift them. */
-
-export function dayOf(text) {
-  const [y, m, d] = String(text).split("-").map(Number);
-  return Math.round(Date.UTC(y, m - 1, d) / DAY_MS);
-}
-
-export function textOfDay(day) {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** Today in a time zone, as "YYYY-MM-DD". */
-export function todayIn(timeZone) {
-  try {
-    return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })
-      .format(new Date());
-  } catch {
-    return new Date().toISOString().slice(0, 10);
-  }
-}
-
-function locale() {
-  return language() === "ko" ? "ko-KR" : "en";
-}
-
-/** A date-only value for people: options as Intl.DateTimeFormat's (default "Mar 5, 2026"). */
-export function formatDay(day, options = { dateStyle: "medium" }) {
-  const value = typeof day === "number" ? day : dayOf(day);
-  return new Intl.DateTimeFormat(locale(), { ...options, timeZone: "UTC" }).format(new Date(value * DAY_MS));
-}
-
-/** "1.2 MB" */
-export function formatSize(bytes) {
-  const units = ["B", "KB", "MB", "GB"];
-  let value = Number(bytes) || 0;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 /** A loading block to show while a team page fetches. */

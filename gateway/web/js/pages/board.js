@@ -1,18 +1,20 @@
 /** /teams/:teamId/board: the share board — posts newest first, search (title, body, author), paging. */
 
 import { api } from "../api.js";
-import { el, notice, pageTitle } from "../dom.js";
+import { el, fill, notice, pageTitle, toast } from "../dom.js";
 import { formatDateTime, t, tn } from "../i18n.js";
 import { navigate } from "../app.js";
 import {
-  closeDialogs, coalesce, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
+  closeDialogs, coalesce, isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
 } from "../team-common.js";
 
 const PAGE_SIZE = 10;
 const EXCERPT_CHARS = 160;
 
-function excerpt(body) {
-  const plain = (body || "").replace(/[#>*_`~[\]()!|-]+/g, " ").replace(/\s+/g, " ").trim();
+/** The start of a post's text: the words of its (server-sanitised) HTML, parsed inertly, never inserted. */
+function excerpt(post) {
+  const text = new DOMParser().parseFromString(post.body_html || "", "text/html").body.textContent || "";
+  const plain = text.replace(/\s+/g, " ").trim();
   return plain.length > EXCERPT_CHARS ? `${plain.slice(0, EXCERPT_CHARS)}…` : plain;
 }
 
@@ -20,7 +22,7 @@ function postItem(teamId, post) {
   return el("li", { class: "post-item", dataset: { postId: post.id } },
     el("a", { href: `/teams/${teamId}/board/${post.id}`, class: "post-link" },
       el("h3", { class: "post-item-title" }, post.title),
-      excerpt(post.body) ? el("p", { class: "post-excerpt muted" }, excerpt(post.body)) : null,
+      excerpt(post) ? el("p", { class: "post-excerpt muted" }, excerpt(post)) : null,
       el("p", { class: "post-meta" },
         el("span", { class: "post-author" }, post.author_nickname || t("teams.formerMember")),
         el("span", {}, formatDateTime(post.created_at)),
@@ -80,7 +82,7 @@ export async function render(root, { teamId, query }) {
         load();
         return;
       }
-      results.replaceChildren(
+      fill(results,
         el("p", { class: "muted result-count" }, q ? tn("board.found", data.total, { q }) : tn("board.total", data.total)),
         data.items.length
           ? el("ul", { class: "post-list" }, data.items.map((post) => postItem(ctx.team.id, post)))
@@ -116,9 +118,10 @@ export async function render(root, { teamId, query }) {
   /** Live updates (realtime.js): new, edited or deleted posts refresh the list. */
   const reloadSoon = coalesce(load, 500);
   function onTeamEvent(event) {
-    if (event.type === "team.disbanded") {
+    if (isTeamGone(event, ctx.me?.id)) {
+      toast(t("teams.gone"), "warning");
       navigate("/teams");
-    } else if (event.type.startsWith("post.")) {
+    } else if (event.type === "resync" || event.type.startsWith("post.")) {
       reloadSoon();
     }
   }

@@ -10,9 +10,10 @@ import { navigate } from "../app.js";
 import { milestoneDialog } from "../milestone-dialog.js";
 import { timeline } from "../milestone-timeline.js";
 import {
-  closeDialogs, coalesce, dayOf, formatDay, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
-  todayIn, watchTeam,
+  closeDialogs, coalesce, isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
+  watchTeam,
 } from "../team-common.js";
+import { dayOf, formatDay, todayIn } from "../team-format.js";
 
 const STATUSES = ["not_started", "in_progress", "overdue", "completed"];
 const ZOOMS = [14, 22, 32, 48];  // pixels per day
@@ -137,11 +138,10 @@ export async function render(root, { teamId }) {
 
   /** Live updates (realtime.js): milestone and todo events can change bars and progress. */
   function onTeamEvent(event) {
-    if (event.type === "team.disbanded"
-        || ((event.type === "member.removed" || event.type === "member.left") && event.data.user_id === ctx.me?.id)) {
+    if (isTeamGone(event, ctx.me?.id)) {
       toast(t("teams.gone"), "warning");
       navigate("/teams");
-    } else if (event.type.startsWith("milestone.") || event.type.startsWith("todo.")) {
+    } else if (event.type === "resync" || event.type.startsWith("milestone.") || event.type.startsWith("todo.")) {
       refreshSoon();
     }
   }

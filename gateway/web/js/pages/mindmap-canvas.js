@@ -16,7 +16,7 @@ import { CANVAS_SIZE } from "./mindmap-model.js";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const NODE_W = 168;
 const NODE_H = 60;
-const TITLE_CHARS = 20;
+const TITLE_CHARS = 18;
 const SEND_EVERY_MS = 50;  // cursor and drag previews: at most 20 a second (the server allows 30)
 const DRAG_THRESHOLD_PX = 4;
 const PEER_IDLE_MS = 5_000;  // a cursor or drag preview with no news for this long disappears
@@ -97,7 +97,7 @@ export function mindmapCanvas(model, handlers) {
     const { x, y } = positionOf(node);
     const group = svg("g", {
       class: ["mm-node", selection?.kind === "node" && selection.id === node.id ? "is-selected" : "",
-              previews.has(node.id) ? "is-peer-dragging" : "", node.voted ? "is-voted" : ""].join(" ").trim(),
+              previews.has(node.id) ? "is-peer-dragging" : "", node.voted ? "is-voted" : ""].filter(Boolean).join(" "),
       transform: `translate(${x} ${y})`, tabindex: 0, role: "button",
       "data-node-id": node.id, "data-title": node.title, "data-x": x, "data-y": y,
       "aria-label": t("mindmap.nodeLabel", { title: node.title, votes: node.vote_count, comments: node.comment_count }),

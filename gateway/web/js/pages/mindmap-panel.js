@@ -8,7 +8,7 @@
  */
 
 import { api } from "../api.js";
-import { el, field, onSubmit, setNotice, toast } from "../dom.js";
+import { el, field, fill, onSubmit, setNotice, toast } from "../dom.js";
 import { formatDateTime, t, tn } from "../i18n.js";
 import { attempt, confirmAction, teamError } from "../team-common.js";
 
@@ -146,8 +146,8 @@ export function mindmapPanel({ model, ctx, base, onLink, onSaved }) {
     try {
       const data = await api.get(`${base}nodes/${node.id}/comments/`, { query: { page_size: 100 } });
       if (list !== comments) return;
-      list.replaceChildren(...(data.items.length ? data.items.map((c) => commentItem(node, c))
-        : [el("li", { class: "muted" }, t("mindmap.noComments"))]));
+      fill(list, data.items.length ? data.items.map((c) => commentItem(node, c))
+        : el("li", { class: "muted" }, t("mindmap.noComments")));
     } catch (err) {
       if (list === comments) list.replaceChildren(el("li", { class: "muted" }, teamError(err)));
     }

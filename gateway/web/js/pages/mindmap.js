@@ -9,7 +9,7 @@
  */
 
 import { api } from "../api.js";
-import { el, notice, pageTitle, toast } from "../dom.js";
+import { el, fill, notice, pageTitle, toast } from "../dom.js";
 import { t } from "../i18n.js";
 import { navigate } from "../app.js";
 import { closeDialogs, loadTeam, teamError, teamFailure, teamHeader, teamLoading } from "../team-common.js";
@@ -120,7 +120,7 @@ export async function render(root, { teamId, mapId }) {
 
   const presenceList = el("ul", { class: "mm-presence", "aria-label": t("mindmap.presence") });
   function onPresence(members) {
-    presenceList.replaceChildren(...members.map((m) => el("li", { class: "mm-person", dataset: { userId: m.user_id } },
+    fill(presenceList, members.map((m) => el("li", { class: "mm-person", dataset: { userId: m.user_id } },
       el("span", { class: "avatar", "aria-hidden": "true" }, (m.nickname || "?").slice(0, 1)),
       el("span", {}, m.user_id === ctx.me?.id ? t("mindmap.you", { name: m.nickname }) : m.nickname),
       m.connections > 1 ? el("span", { class: "muted" }, ` ×${m.connections}`) : null)));
@@ -143,7 +143,7 @@ export async function render(root, { teamId, mapId }) {
     const retry = state === "reconnecting" || state === "offline"
       ? el("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: reconnect }, t("mindmap.reconnectNow"))
       : null;
-    status.replaceChildren(el("span", { class: "mm-state", dataset: { state } }, el("span", { class: "mm-dot" }),
+    fill(status, el("span", { class: "mm-state", dataset: { state } }, el("span", { class: "mm-dot" }),
       t(STATES[state] || "mindmap.stateConnecting")), retry);
   }
 

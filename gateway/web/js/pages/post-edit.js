@@ -9,8 +9,9 @@ import { counter, el, field, onSubmit, pageTitle, setBusy, setNotice, spinner, t
 import { t } from "../i18n.js";
 import { navigate } from "../app.js";
 import {
-  attempt, closeDialogs, formatSize, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
+  attempt, closeDialogs, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
 } from "../team-common.js";
+import { formatSize } from "../team-format.js";
 import { TEAM_LIMITS } from "../team-rules.js";
 
 export async function render(root, { teamId, postId }) {
@@ -28,11 +29,14 @@ export async function render(root, { teamId, postId }) {
   const boardPath = `/teams/${ctx.team.id}/board`;
   let pending = [];  // File objects chosen, not yet uploaded
 
-  const picker = el("input", { type: "file", name: "file", multiple: true, id: "post-files", class: "file-picker" });
+  // The native picker says "Choose Files" in the browser's language; ours is a label in the UI's language.
+  const picker = el("input", { type: "file", name: "file", multiple: true, id: "post-files", class: "file-picker visually-hidden" });
   const chosen = el("ul", { class: "file-list" });
   const fileBox = el("div", { class: "field", dataset: { field: "file" } },
-    el("label", { for: "post-files" }, teamIcon("clip"), t("board.attachments")),
-    chosen, picker,
+    el("span", { class: "field-label" }, teamIcon("clip"), t("board.attachments")),
+    chosen,
+    el("div", { class: "file-pick-row" }, picker,
+      el("label", { for: "post-files", class: "btn btn-secondary btn-sm file-pick" }, teamIcon("plus"), t("board.chooseFiles"))),
     el("p", { class: "field-hint" }, t("board.filesHint", { count: TEAM_LIMITS.filesPerPost, size: "20 MB" })),
     el("p", { class: "field-message", "aria-live": "polite" }));
 

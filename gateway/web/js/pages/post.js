@@ -5,8 +5,9 @@ import { el, pageTitle, toast } from "../dom.js";
 import { formatDateTime, t } from "../i18n.js";
 import { navigate } from "../app.js";
 import {
-  closeDialogs, confirmAction, formatSize, loadTeam, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
+  closeDialogs, confirmAction, isTeamGone, loadTeam, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
 } from "../team-common.js";
+import { formatSize } from "../team-format.js";
 
 /**
  * The post's body as HTML. body_html is produced by the teams service from the Markdown source and passed
@@ -52,6 +53,7 @@ export async function render(root, { teamId, postId }) {
     return undefined;
   }
   const author = post.author_id === ctx.me?.id;
+  let deleting = false;
   const boardPath = `/teams/${ctx.team.id}/board`;
   const edit = author ? el("a", { href: `${boardPath}/${post.id}/edit`, class: "btn btn-secondary btn-sm" }, t("board.edit"))
     : null;
@@ -63,7 +65,8 @@ export async function render(root, { teamId, postId }) {
       message: author ? t("board.deleteConfirm", { title: post.title }) : t("board.moderateConfirm", { title: post.title }),
       confirmLabel: t("board.delete"), busyLabel: t("common.working"), danger: true,
       action: async () => {
-        await api.delete(`teams/${ctx.team.id}/posts/${post.id}/`);
+        deleting = true;
+        await api.delete(`teams/${ctx.team.id}/posts/${post.id}/`).catch((err) => { deleting = false; throw err; });
         toast(t("board.deleted"), "success");
         navigate(boardPath);
       },
@@ -73,9 +76,12 @@ export async function render(root, { teamId, postId }) {
 
   /** Live updates (realtime.js): leave when this post is deleted or the team disbanded. */
   function onTeamEvent(event) {
-    if (event.type === "team.disbanded" || (event.type === "post.deleted" && event.data.id === post.id)) {
+    if (isTeamGone(event, ctx.me?.id)) {
+      toast(t("teams.gone"), "warning");
+      navigate("/teams");
+    } else if (event.type === "post.deleted" && event.data.id === post.id && !deleting) {
       toast(t("board.gone"), "warning");
-      navigate(event.type === "team.disbanded" ? "/teams" : boardPath);
+      navigate(boardPath);
     }
   }
 

@@ -1,6 +1,7 @@
 /**
- * /teams/join: the join wizard. Step 1, the invite code (also from ?code=) → POST join/preview/ shows the
- * team (name, host, members/capacity, description); step 2, the join password → POST join/.
+ * /teams/join: the join wizard. Step 1, the invite code → POST join/preview/ shows the team (name, host,
+ * members/capacity, description); step 2, the join password → POST join/. An invite link
+ * (/teams/join?code=…) fills in the code and looks the team up at once.
  */
 
 import { api } from "../api.js";
@@ -93,5 +94,7 @@ export function render(root, { query }) {
     body.querySelector("input[name=password]")?.focus();
   }
 
-  showCode(query.get("code") || "");
+  const code = (query.get("code") || "").trim();
+  showCode(code);
+  if (code) body.querySelector("form")?.requestSubmit();  // an invite link: look the team up at once
 }

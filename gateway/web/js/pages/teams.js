@@ -1,7 +1,7 @@
 /** /teams: my teams as cards (members/capacity, my role), with the ways to create or join a team. */
 
 import { api } from "../api.js";
-import { el, loading, notice, pageHeader, pageTitle, setBusy } from "../dom.js";
+import { el, fill, loading, notice, pageHeader, pageTitle, setBusy } from "../dom.js";
 import { t, tn } from "../i18n.js";
 import { currentUser } from "../session.js";
 import { teamError, teamIcon } from "../team-common.js";
@@ -25,7 +25,7 @@ function teamCard(team) {
 
 function actions() {
   return [
-    el("a", { href: "/teams/join", class: "btn btn-secondary" }, teamIcon("key"), t("teams.join")),
+    el("a", { href: "/teams/join", class: "btn btn-secondary" }, teamIcon("enter"), t("teams.join")),
     el("a", { href: "/teams/new", class: "btn btn-primary" }, teamIcon("plus"), t("teams.create")),
   ];
 }
@@ -54,9 +54,7 @@ export async function render(root) {
     const data = await api.get("teams/", { query: { page: pageNumber, page_size: PAGE_SIZE } });
     list.append(...data.items.map(teamCard));
     loaded += data.items.length;
-    footer.replaceChildren(
-      el("p", { class: "muted" }, tn("teams.count", data.total)),
-      loaded < data.total ? more : null);
+    fill(footer, el("p", { class: "muted" }, tn("teams.count", data.total)), loaded < data.total ? more : null);
     more.dataset.next = String(pageNumber + 1);
     return data;
   }
@@ -76,8 +74,11 @@ export async function render(root) {
     const first = await loadPage(1);
     body.replaceChildren(first.total ? el("div", {}, list, footer) : emptyState());
   } catch (err) {
+    const retry = () => {
+      root.replaceChildren();
+      render(root);
+    };
     body.replaceChildren(notice("error", el("p", {}, teamError(err))),
-      el("button", { type: "button", class: "btn btn-secondary", onclick: () => render(root.replaceChildren() || root) },
-        t("common.retry")));
+      el("button", { type: "button", class: "btn btn-secondary", onclick: retry }, t("common.retry")));
   }
 }

@@ -10,7 +10,7 @@ import { el, onSubmit, pageTitle, setNotice, toast } from "../dom.js";
 import { t, tn } from "../i18n.js";
 import { navigate } from "../app.js";
 import {
-  attempt, closeDialogs, coalesce, loadTeam, selectField, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
+  attempt, closeDialogs, coalesce, isTeamGone, loadTeam, selectField, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
   watchTeam,
 } from "../team-common.js";
 import { TEAM_LIMITS, dropProblem } from "../team-rules.js";
@@ -266,11 +266,10 @@ export async function render(root, { teamId }) {
 
   /** Live updates (realtime.js): todos and milestones refresh the board, member changes its columns. */
   function onTeamEvent(event) {
-    if (event.type === "team.disbanded"
-        || ((event.type === "member.removed" || event.type === "member.left") && event.data.user_id === me())) {
+    if (isTeamGone(event, me())) {
       toast(t("teams.gone"), "warning");
       navigate("/teams");
-    } else if (event.type.startsWith("member.")) {
+    } else if (event.type === "resync" || event.type.startsWith("member.")) {
       loadTeam(teamId).then((fresh) => { ctx = fresh; refreshSoon(); }).catch(showError);
     } else if (event.type.startsWith("todo.") || event.type.startsWith("milestone.")) {
       refreshSoon();
