@@ -186,8 +186,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     args.watch = [item for item in args.watch if "=" in item]
     for item in args.watch:
-        name, pid = item.split("=", 1)
-        if not pid.isdigit():
+        if not item.split("=", 1)[1].isdigit():
             parser.error(f"--watch {item}: the pid must be a number")
     result = run(args)
     args.out.write_text(json.dumps(result, indent=2))

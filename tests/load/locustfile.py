@@ -29,7 +29,7 @@ from locust.exception import StopUser
 
 ACCOUNTS = 300
 PER_TEAM = 100
-PASSWORD = "LoadTest2024!"  # noqa: S105 - the seeded accounts' documented password
+PASSWORD = "LoadTest2024!"  # the seeded accounts' documented password
 SIGN_IN = "sign in"
 _numbers = itertools.count()  # one locust process: users take the accounts in turn
 signed_in = 0  # users that finished signing in (bench/run.py waits for all of them)

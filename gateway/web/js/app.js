@@ -46,6 +46,7 @@ const ROUTES = [
   ["/teams/:teamId/board/new", () => import("./pages/post-edit.js"), { auth: true }],
   ["/teams/:teamId/board/:postId", () => import("./pages/post.js"), { auth: true }],
   ["/teams/:teamId/board/:postId/edit", () => import("./pages/post-edit.js"), { auth: true }],
+  ["/teams/:teamId/schedule", () => import("./pages/schedule.js"), { auth: true }],
   ["/teams/:teamId/mindmaps", () => import("./pages/mindmaps.js"), { auth: true }],
   ["/teams/:teamId/mindmaps/:mapId", () => import("./pages/mindmap.js"), { auth: true }],
 ];

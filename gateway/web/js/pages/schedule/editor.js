@@ -1,10 +1,11 @@
 /**
  * My week: paint the half-hours I am free. Press on a cell and drag to paint a block (or to erase one,
  * when the first cell was already painted) — mouse, pen and touch alike (pointer events). Quick fills,
- * save, CSV import and export. Reports unsaved changes through onDirty(bool).
+ * save, CSV import and export.
  *
- *   weekEditor({teamId, week, onDirty, onSaved}) → {node, dirty(), destroy()}
- *   week: the API's {"week_start", "slots": {"YYYY-MM-DD": [0..47]}}
+ *   weekEditor({teamId, week, days, onImported}) → {node, dirty(), destroy()}
+ *   week: the API's {"week_start", "slots": {"YYYY-MM-DD": [0..47]}}; days: its seven dates;
+ *   onImported(): called after a CSV import (the page reloads the week)
  */
 
 import { api, describeError, ApiError } from "../../api.js";
@@ -53,7 +54,7 @@ function bodyOf(free, days, weekStart) {
   return { week_start: weekStart, slots };
 }
 
-export function weekEditor({ teamId, week, days, onDirty, onSaved }) {
+export function weekEditor({ teamId, week, days, onImported }) {
   const base = `teams/${encodeURIComponent(teamId)}/schedules/me/`;
   let saved = stateOf(week, days);
   const free = saved.slice();
@@ -75,7 +76,6 @@ export function weekEditor({ teamId, week, days, onDirty, onSaved }) {
     state.dataset.dirty = String(dirty);
     state.textContent = dirty ? t("schedule.editor.unsaved") : t("schedule.editor.allSaved");
     save.disabled = !dirty;
-    onDirty(dirty);
   }
   const position = (node) => [days.indexOf(node.dataset.date), Number(node.dataset.slot)];
 
@@ -131,7 +131,6 @@ export function weekEditor({ teamId, week, days, onDirty, onSaved }) {
       const stored = await api.put(base, bodyOf(free, days, days[0]));
       saved = stateOf(stored, days);
       toast(t("schedule.editor.saved"), "success");
-      onSaved();
     } catch (err) {
       toast(describeError(err), "error");
     } finally {
@@ -149,7 +148,7 @@ export function weekEditor({ teamId, week, days, onDirty, onSaved }) {
     el("p", { class: "muted" }, t("schedule.editor.help")),
     el("div", { class: "editor-bar" }, fills, el("span", { class: "spacer" }), state, save),
     el("div", { class: "slot-grid-wrap" }, grid),
-    csvTools({ teamId, isDirty, onImported: onSaved }));
+    csvTools({ teamId, isDirty, onImported }));
   paint();
   return {
     node,

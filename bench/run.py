@@ -1,0 +1,271 @@
+# ruff: noqa: S603, S607, S310 - a local tool that runs fixed commands and asks the local stack
+"""``make bench``: the load benchmark of the local stack, written to ``bench/results/<date>.{md,json,png}``.
+
+    .venv/bin/python bench/run.py [--users 300,1000,2000,3000] [--seconds 90] [--wrk-seconds 20]
+
+1. starts the local stack (``deploy/stack.py up``) in its own data directory, port, databases and
+   Redis prefix (``var/bench``, 18080, ``teammoa_bench_*``, ``teammoa-bench:``), unless it runs already;
+2. seeds the load data set (``deploy/seed_load.py``);
+3. runs the Locust mix (``tests/load/locustfile.py``) at each user count: spawn 50/s, wait until
+   every user has signed in, then measure ``--seconds`` (``bench/locust_stage.py``, in ``.venv-load``);
+4. runs wrk (2 threads, 50 connections) on the authenticated todo list and on ``/health/`` through
+   Nginx (``apt-get install -y wrk`` when missing);
+5. runs the realtime fan-out benchmark (``benchmarks/realtime_fanout.py``) when it exists;
+6. writes the results beside the reference's figures, with the machine's facts and every process's
+   CPU, draws the chart, prints the table, and stops the stack it started.
+
+Every figure comes from the run. Check ``uptime`` first: the machine has two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import report
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+LOAD_PYTHON = ROOT / ".venv-load" / "bin" / "python"
+WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
+FANOUT = ROOT / "benchmarks" / "realtime_fanout.py"
+BENCH_ENV = {  # the benchmark's own stack: never the tests' or `make stack`'s
+    "TEAMMOA_DATA_DIR": "var/bench",
+    "TEAMMOA_GATEWAY_PORT": "18080",
+    "TEAMMOA_STACK_DB_PREFIX": "teammoa_bench_",
+    "TEAMMOA_REDIS_PREFIX": "teammoa-bench:",
+    "TEAMMOA_STACK_DATABASE_URL": "mysql+asyncmy://root@127.0.0.1:3306",
+}
+PASSWORD = "LoadTest2024!"  # noqa: S105 - the seeded accounts' documented password
+STAGE_PAUSE_S = 5  # let the previous stage's connections close
+FANOUT_TIMEOUT_S = 240
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# Set-up ------------------------------------------------------------------------------------------
+
+def ensure_wrk() -> str:
+    """The wrk binary, installed from Debian's packages when missing (root only)."""
+    if found := shutil.which("wrk"):
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit("wrk is not installed: run `sudo apt-get install -y wrk`, then try again")
+    log("wrk is missing: apt-get install -y wrk")
+    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+    if subprocess.call(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet) != 0:
+        subprocess.check_call(["apt-get", "update"], **quiet)
+        subprocess.check_call(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet)
+    return shutil.which("wrk") or "/usr/bin/wrk"
+
+
+def stack(env: dict[str, str], command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "deploy/stack.py", command], cwd=ROOT, env=env, text=True,
+                          capture_output=True)
+
+
+def stack_state(env: dict[str, str]) -> dict | None:
+    path = ROOT / env["TEAMMOA_DATA_DIR"] / "stack.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def seed(env: dict[str, str]) -> list[int]:
+    """Seed the data set (idempotent); the three team ids."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "deploy/seed_load.py", "--data-dir", env["TEAMMOA_DATA_DIR"]],
+                            cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE)
+    if result.returncode != 0:
+        sys.exit("seeding failed (see above)")
+    log(f"seeded in {time.perf_counter() - started:.0f}s")
+    return json.loads(result.stdout.strip().splitlines()[-1])["team_ids"]
+
+
+def machine_facts() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    mem_kib = int(re.search(r"^MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text(), re.MULTILINE).group(1))
+
+    def version(command: list[str]) -> str:
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, timeout=10)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "unknown"
+
+    return {"nproc": os.cpu_count(), "cpu_model": model.group(1).strip() if model else platform.processor(),
+            "ram_gib": round(mem_kib / 1024 / 1024, 1), "kernel": platform.release(),
+            "python": platform.python_version(), "nginx": version(["nginx", "-v"]),
+            "mariadb": version(["mariadb", "--version"]), "wrk": version(["wrk", "--version"]),
+            "load_average_at_start": os.getloadavg()}
+
+
+def git_revision() -> str:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return rev.strip() + (" (with uncommitted changes)" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+# Measurements ------------------------------------------------------------------------------------
+
+def watch_args(state: dict) -> list[str]:
+    return [arg for entry in state["processes"] for arg in ("--watch", f"{entry['name']}={entry['pid']}")]
+
+
+def locust_stage(url: str, users: int, args: argparse.Namespace, team_ids: list[int], state: dict) -> dict:
+    """One stage of the mix (its own process in the load venv); its figures."""
+    out = RESULTS / f"stage-{users}.json.tmp"
+    command = [str(LOAD_PYTHON), "bench/locust_stage.py", "--host", url, "--users", str(users),
+               "--spawn-rate", str(args.spawn_rate), "--seconds", str(args.seconds),
+               "--team-ids", ",".join(map(str, team_ids)), "--out", str(out), *watch_args(state)]
+    log(f"Locust mix: {users} users, spawn {args.spawn_rate:g}/s, {args.seconds:g}s measured")
+    result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True)
+    if result.returncode != 0 or not out.exists():
+        log(f"the {users}-user stage failed:\n{result.stderr[-3000:]}")
+        return {"users": users, "error": result.stderr[-1000:] or f"exit {result.returncode}"}
+    log(result.stdout.strip())
+    figures = json.loads(out.read_text())
+    out.unlink()
+    return figures
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its descendants (Linux /proc)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            pending += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def sign_in_token(url: str) -> str:
+    body = json.dumps({"login": "loaduser1", "password": PASSWORD}).encode()
+    request = urllib.request.Request(url + "/api/v1/users/login/", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["access_token"]
+
+
+def wrk(binary: str, target: str, seconds: int, state: dict, token: str = "") -> dict:
+    """wrk with 2 threads and 50 connections; its figures and every process's CPU share meanwhile."""
+    procs = {e["name"]: e["pid"] for e in state["processes"]}
+    before, started = {name: cpu_seconds(pid) for name, pid in procs.items()}, time.monotonic()
+    result = subprocess.run([binary, "-t2", "-c50", f"-d{seconds}s", "--latency", "-s", str(WRK_SCRIPT), target],
+                            capture_output=True, text=True, env={**os.environ, "TEAMMOA_BENCH_TOKEN": token})
+    wall = time.monotonic() - started
+    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if line is None:
+        return {"error": (result.stderr or result.stdout)[-500:]}
+    raw = json.loads(line.removeprefix("WRK_JSON "))
+    seconds_run = raw["duration_us"] / 1e6
+    errors = sum(raw["errors"].values())
+    return {"target": target, "connections": 50, "threads": 2, "seconds": round(seconds_run, 1),
+            "requests": raw["requests"], "rps": round(raw["requests"] / seconds_run, 1), "errors": raw["errors"],
+            "failed": errors, "p50_ms": raw["latency_us"]["p50"] / 1000, "p90_ms": raw["latency_us"]["p90"] / 1000,
+            "p99_ms": raw["latency_us"]["p99"] / 1000, "max_ms": raw["latency_us"]["max"] / 1000,
+            "cpu_pct_of_one_core": {name: round((cpu_seconds(pid) - before[name]) / wall * 100, 1)
+                                    for name, pid in procs.items()}}
+
+
+def fanout(url: str, env: dict[str, str]) -> dict:
+    """The realtime fan-out benchmark, when it exists (it prints a JSON object on its last line)."""
+    if not FANOUT.exists():
+        return {"available": False, "note": "not available: benchmarks/realtime_fanout.py is not in this checkout"}
+    command = [sys.executable, "-m", "benchmarks.realtime_fanout", "--url", url, "--json"]
+    log("realtime fan-out: " + " ".join(command[1:]))
+    try:
+        result = subprocess.run(command, cwd=ROOT, env=env, text=True, capture_output=True, timeout=FANOUT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"available": True, "error": f"did not finish within {FANOUT_TIMEOUT_S}s"}
+    lines = result.stdout.strip().splitlines()
+    try:
+        figures = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        return {"available": True, "error": f"exit {result.returncode}; no JSON line",
+                "output": (result.stdout + result.stderr)[-1500:]}
+    return {"available": True, "exit": result.returncode, "figures": figures}
+
+
+# Main --------------------------------------------------------------------------------------------
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", default="300,1000,2000,3000", help="user counts of the Locust stages")
+    parser.add_argument("--spawn-rate", type=float, default=50)
+    parser.add_argument("--seconds", type=float, default=90, help="measured seconds per stage, after sign-in")
+    parser.add_argument("--wrk-seconds", type=int, default=20)
+    parser.add_argument("--keep-stack", action="store_true", help="leave the stack running afterwards")
+    args = parser.parse_args(argv)
+    if not LOAD_PYTHON.exists():
+        sys.exit("the load venv is missing: `make bench` creates it (python3 -m venv .venv-load && "
+                 ".venv-load/bin/pip install -r requirements/load.txt)")
+    began = time.monotonic()
+    env = {**os.environ, **{k: os.environ.get(k, v) for k, v in BENCH_ENV.items()}}
+    wrk_binary = ensure_wrk()
+    facts = machine_facts()
+    log(f"{facts['nproc']} cores ({facts['cpu_model']}), load average {facts['load_average_at_start']}")
+    started_here = False
+    state = stack_state(env)
+    if not (state and stack(env, "status").returncode == 0):
+        log("starting the stack: deploy/stack.py up")
+        up = stack(env, "up")
+        if up.returncode != 0:
+            sys.exit(f"the stack did not start:\n{up.stdout}\n{up.stderr}")
+        started_here, state = True, stack_state(env)
+    url = state["url"]
+    try:
+        team_ids = seed(env)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        stages = []
+        for users in [int(n) for n in args.users.split(",")]:
+            stages.append(locust_stage(url, users, args, team_ids, state))
+            time.sleep(STAGE_PAUSE_S)
+        log(f"wrk: todo list and /health/ through Nginx, {args.wrk_seconds}s each")
+        todo_url = f"{url}/api/v1/teams/{team_ids[0]}/todos/?page=1&page_size=100"
+        wrk_runs = {"todo_list": wrk(wrk_binary, todo_url, args.wrk_seconds, state, sign_in_token(url)),
+                    "health": wrk(wrk_binary, f"{url}/health/", args.wrk_seconds, state)}
+        realtime = fanout(url, env)
+    finally:
+        if started_here and not args.keep_stack:
+            log("stopping the stack: deploy/stack.py down")
+            stack(env, "down")
+    facts["load_average_at_end"] = os.getloadavg()
+    results = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "revision": git_revision(),
+               "command": " ".join([".venv/bin/python bench/run.py", *argv]) if argv else "make bench",
+               "machine": facts, "stack": {"url": url, "processes": [e["name"] for e in state["processes"]],
+                                           "database_url": env["TEAMMOA_STACK_DATABASE_URL"]},
+               "settings": {"spawn_rate": args.spawn_rate, "seconds": args.seconds, "wrk_seconds": args.wrk_seconds},
+               "team_ids": team_ids, "stages": stages, "wrk": wrk_runs, "fanout": realtime,
+               "duration_s": round(time.monotonic() - began)}
+    paths = report.write(results, RESULTS)
+    print(report.summary_table(results))
+    log("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in paths))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
