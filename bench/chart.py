@@ -9,6 +9,7 @@ import json
 import sys
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -35,6 +36,7 @@ def main(argv: list[str]) -> int:
     right.axhline(P95_TARGET_MS, color="tab:orange", linestyle=":", linewidth=1, label=f"p95 target {P95_TARGET_MS} ms")
     right.axhline(P99_TARGET_MS, color="tab:red", linestyle=":", linewidth=1, label=f"p99 target {P99_TARGET_MS} ms")
     right.set_yscale("log")
+    right.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _pos: f"{value:g}"))
     right.set_ylabel("latency, ms (log)")
     handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     labels = left.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]

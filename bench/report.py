@@ -101,8 +101,14 @@ def fanout_text(fanout: dict) -> str:
     if "figures" not in fanout:
         return "failed: " + fanout.get("error", "?")
     figures = fanout["figures"]
-    keys = [k for k in ("p50_ms", "p95_ms", "p99_ms", "delivered", "expected", "rss_mib_5000_idle") if k in figures]
-    return ", ".join(f"{k} {figures[k]}" for k in keys) or json.dumps(figures)[:200]
+    spread, idle = figures.get("fanout", figures), figures.get("idle", {})
+    text = (f"p50 {_ms(spread.get('p50_ms'))}, p99 {_ms(spread.get('p99_ms'))} "
+            f"({spread.get('deliveries', '?')} deliveries to {spread.get('subscribers', '?')} sockets, "
+            f"{spread.get('missing', '?')} missing)")
+    if idle:
+        text += (f"; {idle.get('sockets')} idle sockets: {idle.get('kib_per_subscribed_socket')} KiB each, "
+                 f"RSS {idle.get('rss_subscribed_mib')} MiB")
+    return text
 
 
 def stages_table(results: dict) -> str:

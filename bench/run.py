@@ -40,13 +40,9 @@ RESULTS = ROOT / "bench" / "results"
 LOAD_PYTHON = ROOT / ".venv-load" / "bin" / "python"
 WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
 FANOUT = ROOT / "benchmarks" / "realtime_fanout.py"
-BENCH_ENV = {  # the benchmark's own stack: never the tests' or `make stack`'s
-    "TEAMMOA_DATA_DIR": "var/bench",
-    "TEAMMOA_GATEWAY_PORT": "18080",
-    "TEAMMOA_STACK_DB_PREFIX": "teammoa_bench_",
-    "TEAMMOA_REDIS_PREFIX": "teammoa-bench:",
-    "TEAMMOA_STACK_DATABASE_URL": "mysql+asyncmy://root@127.0.0.1:3306",
-}
+BENCH_DATA_DIR = "var/bench"  # the benchmark's own stack, never the tests' or `make stack`'s
+BENCH_GATEWAY_PORT = 18080
+BENCH_DATABASE_URL = "mysql+asyncmy://root@127.0.0.1:3306"  # the faster driver (docs/performance.md)
 PASSWORD = "LoadTest2024!"  # noqa: S105 - the seeded accounts' documented password
 STAGE_PAUSE_S = 5  # let the previous stage's connections close
 FANOUT_TIMEOUT_S = 240
@@ -70,6 +66,16 @@ def ensure_wrk() -> str:
         subprocess.check_call(["apt-get", "update"], **quiet)
         subprocess.check_call(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet)
     return shutil.which("wrk") or "/usr/bin/wrk"
+
+
+def bench_env(environ) -> dict[str, str]:
+    """The environment of the benchmark's stack (TEAMMOA_BENCH_DATA_DIR, _GATEWAY_PORT, _DATABASE_URL override)."""
+    port = int(environ.get("TEAMMOA_BENCH_GATEWAY_PORT", BENCH_GATEWAY_PORT))
+    return {**environ,
+            "TEAMMOA_DATA_DIR": environ.get("TEAMMOA_BENCH_DATA_DIR", BENCH_DATA_DIR),
+            "TEAMMOA_GATEWAY_PORT": str(port), "TEAMMOA_STACK_BASE_PORT": str(port + 1),
+            "TEAMMOA_STACK_DATABASE_URL": environ.get("TEAMMOA_BENCH_DATABASE_URL", BENCH_DATABASE_URL),
+            "TEAMMOA_STACK_DB_PREFIX": "teammoa_bench_", "TEAMMOA_REDIS_PREFIX": "teammoa-bench:"}
 
 
 def stack(env: dict[str, str], command: str) -> subprocess.CompletedProcess:
@@ -191,23 +197,34 @@ def wrk(binary: str, target: str, seconds: int, state: dict, token: str = "") ->
                                     for name, pid in procs.items()}}
 
 
-def fanout(url: str, env: dict[str, str]) -> dict:
-    """The realtime fan-out benchmark, when it exists (it prints a JSON object on its last line)."""
+def trailing_json(text: str) -> dict | None:
+    """The JSON object a benchmark printed last (on one line or indented over several)."""
+    text = text.strip()
+    starts = [0] + [m.start() + 1 for m in re.finditer(r"\n\{", text)]
+    for start in reversed(starts):
+        try:
+            value = json.loads(text[start:])
+        except ValueError:
+            continue
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def fanout(env: dict[str, str]) -> dict:
+    """The realtime fan-out benchmark, when it exists: it starts its own realtime instances and Redis."""
     if not FANOUT.exists():
         return {"available": False, "note": "not available: benchmarks/realtime_fanout.py is not in this checkout"}
-    command = [sys.executable, "-m", "benchmarks.realtime_fanout", "--url", url, "--json"]
+    command = [sys.executable, "-m", "benchmarks.realtime_fanout"]
     log("realtime fan-out: " + " ".join(command[1:]))
     try:
         result = subprocess.run(command, cwd=ROOT, env=env, text=True, capture_output=True, timeout=FANOUT_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return {"available": True, "error": f"did not finish within {FANOUT_TIMEOUT_S}s"}
-    lines = result.stdout.strip().splitlines()
-    try:
-        figures = json.loads(lines[-1])
-    except (IndexError, ValueError):
-        return {"available": True, "error": f"exit {result.returncode}; no JSON line",
+    figures = trailing_json(result.stdout) if result.returncode == 0 else None
+    if figures is None:
+        return {"available": True, "error": f"exit {result.returncode}, no JSON result",
                 "output": (result.stdout + result.stderr)[-1500:]}
-    return {"available": True, "exit": result.returncode, "figures": figures}
+    return {"available": True, "command": " ".join(command[1:]), "figures": figures}
 
 
 # Main --------------------------------------------------------------------------------------------
@@ -224,7 +241,7 @@ def main(argv: list[str]) -> int:
         sys.exit("the load venv is missing: `make bench` creates it (python3 -m venv .venv-load && "
                  ".venv-load/bin/pip install -r requirements/load.txt)")
     began = time.monotonic()
-    env = {**os.environ, **{k: os.environ.get(k, v) for k, v in BENCH_ENV.items()}}
+    env = bench_env(os.environ)
     wrk_binary = ensure_wrk()
     facts = machine_facts()
     log(f"{facts['nproc']} cores ({facts['cpu_model']}), load average {facts['load_average_at_start']}")
@@ -248,7 +265,7 @@ def main(argv: list[str]) -> int:
         todo_url = f"{url}/api/v1/teams/{team_ids[0]}/todos/?page=1&page_size=100"
         wrk_runs = {"todo_list": wrk(wrk_binary, todo_url, args.wrk_seconds, state, sign_in_token(url)),
                     "health": wrk(wrk_binary, f"{url}/health/", args.wrk_seconds, state)}
-        realtime = fanout(url, env)
+        realtime = fanout(env)
     finally:
         if started_here and not args.keep_stack:
             log("stopping the stack: deploy/stack.py down")

@@ -37,6 +37,31 @@ def spawn(command: list[str], *, cwd: Path, env: dict[str, str], log: Path, stop
     return {"pid": process.pid, "started": start_time(process.pid), "log": str(log), "stop_signal": stop_signal}
 
 
+def children(pid: int) -> set[int]:
+    """The running child processes of a process (nginx's workers, for a reload)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # exited while we looked
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        if fields[0] not in ("Z", "X") and int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def send_signal(entry: dict, sig: signal.Signals) -> bool:
+    """Signal the recorded process itself (not its group), if it still runs; say whether it did."""
+    if not is_ours(entry):
+        return False
+    try:
+        os.kill(entry["pid"], sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _signal_group(entry: dict, sig: signal.Signals) -> None:
     if is_ours(entry):
         try:

@@ -5,6 +5,11 @@ on the machine's MariaDB and Redis, in production mode.
     python deploy/stack.py status    which processes run, and each part's health
     python deploy/stack.py down      stop exactly the processes ``up`` started
     python deploy/stack.py migrate   create the databases and apply the migrations only
+    python deploy/stack.py stop SVC  stop every instance of one service (auth, teams, schedule, realtime, health)
+    python deploy/stack.py start SVC start the stopped instances of one service again, wait until they are healthy
+
+A rolling restart of the running stack, one instance at a time without a failed request, is
+``python deploy/rolling_restart.py`` (beside this script).
 
 Two teams and two realtime instances run behind the gateway; teams instances share one files
 directory. Migrations are a separate step (``python -m services.kit.migrate``), never run by the
@@ -13,7 +18,8 @@ credential (``service-token``), ``stack.json`` (ports, pids), ``logs/``, ``mail/
 unless ``TEAMMOA_SMTP_HOST`` is set), ``files/`` and the rendered ``nginx/``.
 
 Environment: TEAMMOA_GATEWAY_PORT (8080), TEAMMOA_DATA_DIR (var/stack), TEAMMOA_STACK_BASE_PORT
-(gateway port + 1; the stack uses 11 ports from there), TEAMMOA_STACK_DATABASE_URL
+(gateway port + 1; the stack uses 14 ports from there: 11, and a spare port for each
+single-instance process, which a rolling restart moves to and back), TEAMMOA_STACK_DATABASE_URL
 (mysql://root@127.0.0.1:3306), TEAMMOA_STACK_DB_PREFIX (teammoa_stack_), TEAMMOA_STACK_REDIS_URL
 (redis://127.0.0.1:6379/0), TEAMMOA_REDIS_PREFIX (teammoa-stack:); any other TEAMMOA_* variable is
 passed to the services as it is.
@@ -44,6 +50,13 @@ WITH_DATABASE = ("auth", "teams", "schedule")
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 10  # uvicorn drains for 5 s (--timeout-graceful-shutdown), nginx for worker_shutdown_timeout
+GRACEFUL_SHUTDOWN_S = 5
+# Longer than nginx's upstream keepalive_timeout (60 s): nginx always closes an idle upstream connection
+# first, so it never sends a request on one that uvicorn is closing (a POST would fail, not be retried).
+KEEP_ALIVE_S = 75
+UPSTREAMS = (*INSTANCES, "health")  # the gateway's upstream groups of the stack's own processes
+# Single-instance processes: a rolling restart starts their replacement on a spare port first (blue/green).
+SWAPPED = (*(f"{svc}-1" for svc, count in INSTANCES.items() if count == 1), "health")
 
 
 @dataclass(frozen=True)
@@ -80,12 +93,18 @@ class Config:
         return f"http://{HOST}:{self.gateway_port}"
 
     def ports(self) -> dict[str, int]:
-        """Every port the stack listens on, by process name."""
+        """Every port the stack may listen on, by process name (``<name>-spare``: a replacement's)."""
         names = [f"{svc}-{n}" for svc, count in INSTANCES.items() for n in range(1, count + 1)]
-        names += ["health", *(f"internal-{svc}" for svc in INSTANCES)]
+        names += ["health", *(f"internal-{svc}" for svc in INSTANCES), *(f"{name}-spare" for name in SWAPPED)]
         ports = {name: self.base_port + offset for offset, name in enumerate(names)}
         ports["nginx"] = self.gateway_port
         return ports
+
+    def home_upstreams(self) -> dict[str, list[int]]:
+        """The ports of each upstream group when every process is on its home port."""
+        ports = self.ports()
+        groups = {svc: [ports[f"{svc}-{n}"] for n in range(1, count + 1)] for svc, count in INSTANCES.items()}
+        return {**groups, "health": [ports["health"]]}
 
 
 def service_token(config: Config) -> str:
@@ -128,12 +147,21 @@ def service_env(config: Config, environ: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def nginx_env(config: Config) -> dict[str, str]:
-    """The TEAMMOA_NGINX_* variables gateway/nginx/render.py renders the stack's gateway with."""
-    ports = config.ports()
+def upstream_of(name: str) -> str:
+    """The upstream group a process serves in (``teams-2`` -> teams, ``health`` -> health)."""
+    return name.rsplit("-", 1)[0] if name != "health" else name
 
-    def servers(svc: str) -> str:
-        return ",".join(f"{HOST}:{ports[f'{svc}-{n}']}" for n in range(1, INSTANCES[svc] + 1))
+
+def nginx_env(config: Config, upstreams: dict[str, list[int]] | None = None) -> dict[str, str]:
+    """The TEAMMOA_NGINX_* variables gateway/nginx/render.py renders the stack's gateway with.
+
+    ``upstreams`` names the ports each group sends requests to (default: every home port).
+    """
+    ports = config.ports()
+    upstreams = upstreams or config.home_upstreams()
+
+    def servers(group: str) -> str:
+        return ",".join(f"{HOST}:{port}" for port in upstreams[group])
 
     run_dir = config.data_dir / "nginx"
     env = {
@@ -143,25 +171,27 @@ def nginx_env(config: Config) -> dict[str, str]:
         "TEAMMOA_NGINX_ERROR_LOG": str(config.data_dir / "logs" / "nginx-error.log"),
         "TEAMMOA_NGINX_ACCESS_LOG": str(config.data_dir / "logs" / "nginx-access.log"),
         "TEAMMOA_NGINX_WORKERS": "2",
-        "TEAMMOA_NGINX_HEALTH_SERVERS": f"{HOST}:{ports['health']}",
+        "TEAMMOA_NGINX_HEALTH_SERVERS": servers("health"),
         "TEAMMOA_NGINX_INTERNAL": ",".join(f"{svc}={ports['internal-' + svc]}" for svc in INSTANCES),
     }
     env.update({f"TEAMMOA_NGINX_{svc.upper()}_SERVERS": servers(svc) for svc in INSTANCES})
     return env
 
 
+def process_command(name: str, port: int) -> list[str]:
+    """The command line of one service instance or of the health aggregator, listening on ``port``."""
+    app = "gateway.health_aggregator:create_app" if name == "health" else f"services.{upstream_of(name)}.app:create_app"
+    return [sys.executable, "-m", "uvicorn", "--factory", "--host", HOST, "--proxy-headers",
+            "--forwarded-allow-ips", HOST, "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_S),
+            "--timeout-keep-alive", str(KEEP_ALIVE_S), "--no-access-log", "--ws-max-size", "65536",
+            app, "--port", str(port)]
+
+
 def commands(config: Config) -> dict[str, list[str]]:
     """The command line of every process, by name (nginx last: it needs its upstreams)."""
-    ports, python = config.ports(), sys.executable
-    uvicorn = [python, "-m", "uvicorn", "--factory", "--host", HOST, "--proxy-headers",
-               "--forwarded-allow-ips", HOST, "--timeout-graceful-shutdown", "5", "--no-access-log",
-               "--ws-max-size", "65536"]
-    result = {}
-    for svc, count in INSTANCES.items():
-        for n in range(1, count + 1):
-            name = f"{svc}-{n}"
-            result[name] = [*uvicorn, f"services.{svc}.app:create_app", "--port", str(ports[name])]
-    result["health"] = [*uvicorn, "gateway.health_aggregator:create_app", "--port", str(ports["health"])]
+    ports = config.ports()
+    result = {name: process_command(name, ports[name]) for name in (
+        *(f"{svc}-{n}" for svc, count in INSTANCES.items() for n in range(1, count + 1)), "health")}
     conf = config.data_dir / "nginx" / "conf" / "nginx.conf"
     result["nginx"] = [nginx_binary(), "-p", str(config.data_dir / "nginx" / "run"), "-c", str(conf),
                        "-e", str(config.data_dir / "logs" / "nginx-error.log")]
@@ -202,12 +232,12 @@ def check_ports_free(config: Config) -> None:
                 sys.exit(f"port {port} ({name}) is in use: set TEAMMOA_GATEWAY_PORT / TEAMMOA_STACK_BASE_PORT")
 
 
-def start(config: Config, name: str, command: list[str], env: dict[str, str]) -> dict:
+def start(config: Config, name: str, command: list[str], env: dict[str, str], port: int | None = None) -> dict:
     """Start one process of the stack, its output in logs/<name>.log."""
     log = config.data_dir / "logs" / f"{name}.log"
     stop_signal = "SIGQUIT" if name == "nginx" else "SIGTERM"  # nginx: finish open requests first
     return {"name": name, **spawn(command, cwd=ROOT, env=env, log=log, stop_signal=stop_signal),
-            "port": config.ports()[name]}
+            "port": config.ports()[name] if port is None else port}
 
 
 def load_state(config: Config) -> dict | None:
@@ -219,8 +249,22 @@ def load_state(config: Config) -> dict | None:
 
 
 def save_state(config: Config, processes: list[dict]) -> None:
-    state = {"url": config.url, "data_dir": str(config.data_dir), "ports": config.ports(), "processes": processes}
-    config.state_file.write_text(json.dumps(state, indent=2))
+    """Record the processes and where each listens now (a rolling restart moves single instances)."""
+    ports = {name: port for name, port in config.ports().items() if not name.endswith("-spare")}
+    ports.update({entry["name"]: entry["port"] for entry in processes})
+    state = {"url": config.url, "data_dir": str(config.data_dir), "ports": ports, "processes": processes}
+    temporary = config.state_file.with_suffix(".json.new")
+    temporary.write_text(json.dumps(state, indent=2))
+    temporary.replace(config.state_file)  # atomic: `down` never reads half a file
+
+
+def upstreams_of(processes: list[dict]) -> dict[str, list[int]]:
+    """The ports of each upstream group, from the recorded processes."""
+    groups: dict[str, list[int]] = {group: [] for group in UPSTREAMS}
+    for entry in processes:
+        if entry["name"] != "nginx":
+            groups[upstream_of(entry["name"])].append(entry["port"])
+    return groups
 
 
 # Health ------------------------------------------------------------------------------------------
@@ -237,6 +281,17 @@ def fetch_health(url: str) -> tuple[int, dict]:
             return exc.code, {}
     except (OSError, ValueError):
         return 0, {}
+
+
+def instance_health(port: int, timeout: float = 2) -> int:
+    """The status of one process's own health endpoint (0 when it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
 
 
 def _listening(port: int) -> bool:
@@ -296,13 +351,13 @@ def check_worker_access(*paths: Path) -> None:
                          f"outside it (TEAMMOA_DATA_DIR) or `chmod o+x {folder}`")
 
 
-def render_gateway(config: Config) -> None:
+def render_gateway(config: Config, upstreams: dict[str, list[int]] | None = None) -> None:
     """Render the gateway config into the data directory and let nginx check it."""
     conf_dir = config.data_dir / "nginx" / "conf"
     (config.data_dir / "nginx" / "run").mkdir(parents=True, exist_ok=True)
     check_worker_access(ROOT / "gateway" / "web", config.data_dir / "nginx" / "run")
     render = [sys.executable, str(ROOT / "gateway" / "nginx" / "render.py"), "--out", str(conf_dir)]
-    subprocess.run(render, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **nginx_env(config)})
+    subprocess.run(render, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **nginx_env(config, upstreams)})
     test = [*commands(config)["nginx"], "-t", "-q"]
     result = subprocess.run(test, capture_output=True, text=True)
     if result.returncode != 0:
@@ -376,13 +431,61 @@ def status(config: Config) -> int:
     return 0 if print_health(state["url"]) and running == len(state["processes"]) else 1
 
 
+def processes_of(state: dict, group: str) -> list[dict]:
+    """The recorded processes of one upstream group (a service, or the health aggregator)."""
+    return [e for e in state["processes"] if e["name"] != "nginx" and upstream_of(e["name"]) == group]
+
+
+def stop_group(config: Config, group: str) -> int:
+    """Stop every instance of one service; they stay recorded, so ``start`` and ``down`` know them."""
+    state = load_state(config)
+    if state is None:
+        print(f"no stack recorded in {config.data_dir}")
+        return 1
+    entries = processes_of(state, group)
+    for entry in stop(entries, timeout_s=STOP_TIMEOUT_S):
+        print(f"{entry['name']} did not stop within {STOP_TIMEOUT_S}s: killed its process group")
+    print(f"stopped {', '.join(e['name'] for e in entries)}")
+    return 0
+
+
+def start_group(config: Config, environ: dict[str, str], group: str) -> int:
+    """Start the stopped instances of one service on their recorded ports; wait until they are healthy."""
+    state = load_state(config)
+    if state is None:
+        print(f"no stack recorded in {config.data_dir}")
+        return 1
+    env = service_env(config, environ)
+    started = []
+    for index, entry in enumerate(state["processes"]):
+        if entry in processes_of(state, group) and not is_ours(entry):
+            command = process_command(entry["name"], entry["port"])
+            state["processes"][index] = start(config, entry["name"], command, env, port=entry["port"])
+            started.append(state["processes"][index])
+    save_state(config, state["processes"])
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    problem = wait_until(lambda: all(instance_health(e["port"]) == 200 for e in started), started, deadline)
+    if problem:
+        print(f"{group} did not start: {problem}")
+        print_log_tails(started)
+        return 1
+    print(f"started {', '.join(e['name'] for e in started) or 'nothing (every instance runs)'}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in ("up", "down", "status", "migrate"):
+    commands_with_group = ("stop", "start")
+    if not ((len(argv) == 1 and argv[0] in ("up", "down", "status", "migrate"))
+            or (len(argv) == 2 and argv[0] in commands_with_group and argv[1] in UPSTREAMS)):
         print(__doc__)
         return 2
     environ = dict(os.environ)
     config = Config.from_env(environ)
     command = argv[0]
+    if command == "stop":
+        return stop_group(config, argv[1])
+    if command == "start":
+        return start_group(config, environ, argv[1])
     if command == "up":
         return up(config, environ)
     if command == "down":

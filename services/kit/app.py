@@ -28,7 +28,7 @@ from .observability import RequestContextMiddleware, TrailingSlashMiddleware, co
 from .openapi import openapi_endpoint
 from .passwords import PasswordHasher
 from .peers import Peers
-from .ratelimit import MemoryCounters, RedisCounters
+from .ratelimit import FallbackCounters, MemoryCounters, RedisCounters
 from .settings import Settings
 from .tokens import TokenVerifier
 
@@ -92,7 +92,8 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
                 if settings.redis_url else None
             if state.redis is not None:
                 stack.push_async_callback(state.redis.aclose)
-            state.counters = RedisCounters(state.redis, settings.redis_prefix) if state.redis else MemoryCounters()
+            state.counters = FallbackCounters(RedisCounters(state.redis, settings.redis_prefix)) if state.redis \
+                else MemoryCounters()
             if shared.events is not None:
                 state.events = shared.events
             else:

@@ -6,6 +6,7 @@ database transactions (see DEPENDENCIES.md).
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -14,7 +15,7 @@ import sys
 import time
 import uuid
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
@@ -117,6 +118,17 @@ class TrailingSlashMiddleware:
 
 
 def metrics_endpoint(registry: CollectorRegistry):
+    tasks = Gauge("asyncio_tasks", "Tasks alive in the event loop (a leak shows as steady growth)", registry=registry)
+    tasks.set_function(_task_count)
+    ProcessCollector(registry=registry)  # process_resident_memory_bytes, open fds, CPU seconds
+
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return metrics
+
+
+def _task_count() -> float:
+    try:
+        return float(len(asyncio.all_tasks()))
+    except RuntimeError:  # no running loop (a scrape outside the server)
+        return 0.0

@@ -1,5 +1,9 @@
 """A small OpenAPI 3.1 document built from the routes: path, methods, summary and the pydantic
-models an endpoint declares with ``@documented(body=..., query=...)``."""
+models an endpoint declares with ``@documented(body=..., query=...)``.
+
+Every operation also documents what any client can rely on: ids in paths are positive integers, an
+error (4xx, 503) is the JSON envelope of ``kit.errors``, and no operation answers 500 — which is what
+the contract fuzzing in tests/reliability checks every answer against."""
 
 from __future__ import annotations
 
@@ -23,11 +27,26 @@ def documented(*, body=None, query=None):
     return mark
 
 
+ERROR_ENVELOPE = {
+    "type": "object", "required": ["error"], "additionalProperties": False,
+    "properties": {"error": {
+        "type": "object", "required": ["code", "message", "details"],
+        "properties": {"code": {"type": "string", "minLength": 1}, "message": {"type": "string"},
+                       "details": {"type": "array"}}}},
+}
+_ERROR = {"description": "The error envelope", "content": {"application/json": {"schema": ERROR_ENVELOPE}}}
+
+
+def _path_schema(name: str) -> dict:
+    return {"type": "integer", "minimum": 1} if name.endswith("_id") else {"type": "string"}
+
+
 def _operation(endpoint: Callable, method: str, path_params: list[str]) -> dict:
     doc = inspect.getdoc(endpoint) or endpoint.__name__.replace("_", " ")
     operation: dict = {"summary": doc.splitlines()[0], "operationId": f"{endpoint.__name__}_{method}",
-                       "responses": {"default": {"description": "Error envelope or the resource"}}}
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in path_params]
+                       "responses": {"2XX": {"description": "The resource (204: nothing)"}, "4XX": _ERROR,
+                                     "503": _ERROR}}
+    params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(name)} for name in path_params]
     meta = getattr(endpoint, "__openapi__", {})
     if meta.get("query") is not None:
         schema = meta["query"].model_json_schema()

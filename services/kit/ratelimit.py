@@ -2,13 +2,20 @@
 
 Used for login failures (auth) and join guesses (teams). A key blocks once its count in the current
 window reaches the limit; ``Retry-After`` is the time left in that window.
+
+While Redis is unreachable, ``FallbackCounters`` counts in this process instead of failing the request
+or letting every attempt through: the limits keep holding per instance, and the shared counts take
+over again when Redis answers.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from .errors import RateLimited
+
+log = logging.getLogger("teammoa.ratelimit")
 
 
 class MemoryCounters:
@@ -58,6 +65,49 @@ class RedisCounters:
 
     async def reset(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+
+class FallbackCounters:
+    """Counters in Redis, or in this process while Redis cannot be reached (never open the gates)."""
+
+    def __init__(self, primary, fallback: MemoryCounters | None = None) -> None:
+        self.primary, self.fallback = primary, fallback or MemoryCounters()
+        self.degraded = False
+
+    async def _call(self, name: str, *args):
+        try:
+            result = await getattr(self.primary, name)(*args)
+        except (OSError, TimeoutError, ConnectionError) as exc:
+            self._note(True, exc)
+        except Exception as exc:  # redis-py's ConnectionError/TimeoutError are not OSError subclasses
+            if type(exc).__module__.split(".")[0] != "redis":
+                raise
+            self._note(True, exc)
+        else:
+            self._note(False)
+            if name == "get":  # what was counted locally during an outage still counts
+                local = await self.fallback.get(*args)
+                return result if result[0] >= local[0] else local
+            return result
+        return await getattr(self.fallback, name)(*args)
+
+    def _note(self, down: bool, exc: BaseException | None = None) -> None:
+        if down != self.degraded:
+            self.degraded = down
+            if down:
+                log.warning("rate-limit counters: Redis unreachable (%r), counting in this process", exc)
+            else:
+                log.warning("rate-limit counters: Redis is back")
+
+    async def incr(self, key: str, window_s: int) -> int:
+        return await self._call("incr", key, window_s)
+
+    async def get(self, key: str) -> tuple[int, float]:
+        return await self._call("get", key)
+
+    async def reset(self, key: str) -> None:
+        await self.fallback.reset(key)
+        await self._call("reset", key)
 
 
 class AttemptLimiter:

@@ -98,7 +98,7 @@ def test_a_peer_sees_nodes_appear_and_move_and_catches_up_after_a_cut(new_page, 
     canvas.dblclick(position={"x": box["width"] / 4, "y": box["height"] / 4})
     expect(a.locator(".mm-node")).to_have_count(2)
     drag(a, node_id, -60, 120)
-    second = [n for n in canvas_state(a)[0] if n[0] != node_id][0][0]
+    second = next(n for n in canvas_state(a)[0] if n[0] != node_id)[0]
     api(a, "POST", f"teams/{team['id']}/mindmaps/{map_path.rsplit('/', 1)[1]}/links/",
         {"source_id": node_id, "target_id": second})
     expect(a.locator(".mm-link")).to_have_count(1)

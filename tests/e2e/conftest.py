@@ -1,7 +1,8 @@
 """The real local stack (deploy/stack.py) for end-to-end tests: every service as its own uvicorn
 process behind the real Nginx, on MariaDB and Redis, with its own data directory, gateway port,
-databases (teammoa_e2e_*) and Redis key prefix, so it never touches the stack a developer runs or
-the unit tests' data. Started once per module; stopped at the end.
+databases (teammoa_e2e_<run>_*) and Redis key prefix, so it never touches the stack a developer runs,
+the unit tests' data or another run of these tests. Started once per module; stopped at the end.
+How long ``up`` took (cold start to an all-healthy /health/) is kept in ``Stack.cold_start_s``.
 
 Skipped with a reason when Nginx, MariaDB or Redis is missing, except in CI (CI=true): a failure.
 """
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +30,7 @@ from services.kit import db as kit_db
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "deploy" / "stack.py"
-DB_PREFIX = "teammoa_e2e_"
-PORTS_NEEDED = 12  # the gateway and the 11 ports after it
+PORTS_NEEDED = 15  # the gateway and the 14 ports after it (deploy/stack.py)
 MYSQL_URL = (os.environ.get("TEAMMOA_TEST_DATABASE_URL") or os.environ.get("TEAMMOA_STACK_DATABASE_URL")
              or "mysql://root@127.0.0.1:3306").rstrip("/")
 REDIS_URL = (os.environ.get("TEAMMOA_TEST_REDIS_URL") or os.environ.get("TEAMMOA_STACK_REDIS_URL")
@@ -42,6 +43,16 @@ class Stack:
     data_dir: Path
     state: dict
     env: dict[str, str]
+    cold_start_s: float = 0.0
+
+    @property
+    def service_token(self) -> str:
+        return (self.data_dir / "service-token").read_text().strip()
+
+    def reload_state(self) -> dict:
+        """Read stack.json again (stop/start and a rolling restart change pids, and ports of single instances)."""
+        self.state = json.loads((self.data_dir / "stack.json").read_text())
+        return self.state
 
     def ports_of(self, service: str) -> set[int]:
         """The ports of a service's instances (realtime -> {realtime-1, realtime-2})."""
@@ -57,9 +68,9 @@ class Stack:
         lines = [json.loads(line) for line in self.log("nginx-access").splitlines() if line.startswith("{")]
         return [line for line in lines if line["port"] == self.state["ports"]["nginx"]]
 
-    def run(self, command: str, timeout: float = 90) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(STACK), command], cwd=ROOT, env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
+    def run(self, command: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(STACK), command, *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
 
 
 def _missing(reason: str) -> None:
@@ -97,11 +108,11 @@ def _free_block() -> int:
     raise RuntimeError("no free block of ports")
 
 
-def _drop_databases() -> None:
+def _drop_databases(prefix: str) -> None:
     engine = sa.create_engine(kit_db.sync_url(MYSQL_URL + "/"))
     with engine.begin() as conn:
         for service in ("auth", "teams", "schedule"):
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{DB_PREFIX}{service}`"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{prefix}{service}`"))
     engine.dispose()
 
 
@@ -129,28 +140,31 @@ def fx_stack():
     # Not under pytest's tmp root (mode 0700): run as root, nginx's workers drop to "nobody".
     data_dir = Path(tempfile.mkdtemp(prefix="teammoa-e2e-"))
     data_dir.chmod(0o755)
-    redis_prefix = f"teammoa-e2e:{uuid.uuid4().hex[:12]}:"
+    run_id = uuid.uuid4().hex[:8]
+    redis_prefix = f"teammoa-e2e:{run_id}:"
+    db_prefix = f"teammoa_e2e_{run_id}_"
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
     env.update({
         "TEAMMOA_GATEWAY_PORT": str(_free_block()),
         "TEAMMOA_DATA_DIR": str(data_dir),
         "TEAMMOA_STACK_DATABASE_URL": MYSQL_URL,
-        "TEAMMOA_STACK_DB_PREFIX": DB_PREFIX,
+        "TEAMMOA_STACK_DB_PREFIX": db_prefix,
         "TEAMMOA_STACK_REDIS_URL": REDIS_URL,
         "TEAMMOA_REDIS_PREFIX": redis_prefix,
         "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests
         "TEAMMOA_ARGON2_TIME_COST": "1",
     })
-    _drop_databases()
     stack = Stack(url=f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}", data_dir=data_dir, state={}, env=env)
     try:
+        began = time.monotonic()
         started = stack.run("up")
+        stack.cold_start_s = time.monotonic() - began
         if started.returncode != 0:
             pytest.fail(f"deploy/stack.py up failed:\n{started.stdout}\n{started.stderr}")
-        stack.state = json.loads((data_dir / "stack.json").read_text())
+        stack.reload_state()
         yield stack
     finally:
         stack.run("down")
         _forget_redis_keys(redis_prefix)
-        _drop_databases()
+        _drop_databases(db_prefix)
         shutil.rmtree(data_dir, ignore_errors=True)

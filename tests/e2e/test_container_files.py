@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.kit.settings import SERVICES
+from services.kit.settings import SERVICES, SERVICES_WITH_DATABASE
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -209,7 +209,7 @@ def _variables_read() -> set[str]:
         for path in (ROOT / folder).rglob("*.py"):
             names |= set(re.findall(r"TEAMMOA_[A-Z0-9_]*[A-Z0-9]\b", path.read_text()))
     names |= {f"TEAMMOA_{svc.upper()}_URL" for svc in SERVICES}
-    names |= {f"TEAMMOA_{svc.upper()}_DATABASE_URL" for svc in SERVICES}
+    names |= {f"TEAMMOA_{svc.upper()}_DATABASE_URL" for svc in SERVICES_WITH_DATABASE}
     return names
 
 

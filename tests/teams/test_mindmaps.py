@@ -42,7 +42,7 @@ def test_any_member_creates_a_map_and_every_member_lists_it(client, board):
 
 
 def test_map_titles_are_unique_within_a_team_ignoring_case_but_not_across_teams(client, board, signup, make_team):
-    team, host, alice, bob, mindmap = board
+    team, _host, _alice, bob, _mindmap = board
     r = client.post(url(team), json={"title": "  IDEAS "}, headers=bob.headers)
     assert (r.status_code, r.json()["error"]["code"]) == (409, "title_taken")
     carol = signup("carol")
@@ -73,7 +73,7 @@ def test_the_host_or_the_creator_deletes_a_map_and_other_members_cannot(client, 
 
 
 def test_nodes_are_validated_and_positions_clamped_to_the_canvas(client, board):
-    team, host, alice, bob, mindmap = board
+    team, _host, _alice, bob, mindmap = board
     node = add_node(client, bob, team, mindmap, title="Far", x=-40, y=10_000_000.6, color="#A1B2C3")
     assert (node["x"], node["y"], node["color"], node["version"]) == (0, 10_000, "#a1b2c3", 1)
     for body, field in [({"title": ""}, "title"), ({"title": "x" * 65}, "title"),
@@ -111,7 +111,7 @@ def test_every_change_bumps_the_map_version_by_one_and_publishes_it(client, boar
 
 
 def test_events_carry_the_map_version_after_the_change(client, board, monkeypatch):
-    team, host, alice, bob, mindmap = board
+    team, _host, alice, _bob, mindmap = board
     bus = client.app.apps["teams"].state.events
     versions = []
     original = bus.publish
@@ -129,7 +129,7 @@ def test_events_carry_the_map_version_after_the_change(client, board, monkeypatc
 
 
 def test_an_edit_with_a_stale_node_version_is_refused_with_the_current_node(client, board):
-    team, host, alice, bob, mindmap = board
+    team, _host, alice, bob, mindmap = board
     node = add_node(client, alice, team, mindmap, title="Draft")
     path = url(team, mindmap, f"nodes/{node['id']}/")
     r = client.patch(path, json={"title": "Alice's", "version": 1}, headers=alice.headers)
@@ -144,7 +144,7 @@ def test_an_edit_with_a_stale_node_version_is_refused_with_the_current_node(clie
 
 
 def test_links_join_two_nodes_of_the_map_once_in_either_direction(client, board):
-    team, host, alice, bob, mindmap = board
+    team, _host, alice, bob, mindmap = board
     a, b = add_node(client, alice, team, mindmap), add_node(client, alice, team, mindmap)
     links = url(team, mindmap, "links/")
     r = client.post(links, json={"source_id": a["id"], "target_id": a["id"]}, headers=bob.headers)
@@ -162,7 +162,7 @@ def test_links_join_two_nodes_of_the_map_once_in_either_direction(client, board)
 
 
 def test_deleting_a_node_removes_its_links_comments_and_votes(client, board, events):
-    team, host, alice, bob, mindmap = board
+    team, _host, alice, bob, mindmap = board
     a, b, c = (add_node(client, alice, team, mindmap) for _ in range(3))
     for source, target in ((a, b), (c, a), (b, c)):
         client.post(url(team, mindmap, "links/"), json={"source_id": source["id"], "target_id": target["id"]},
@@ -222,7 +222,7 @@ def test_a_member_votes_once_per_node_and_may_withdraw(client, board, events):
 
 
 def test_outsiders_get_404_and_anonymous_callers_401(client, board, signup, make_team):
-    team, host, alice, bob, mindmap = board
+    team, _host, alice, _bob, mindmap = board
     node = add_node(client, alice, team, mindmap)
     mallory = signup("mallory")
     theirs = make_team(mallory, name="Theirs")
@@ -250,7 +250,7 @@ def test_outsiders_get_404_and_anonymous_callers_401(client, board, signup, make
 
 
 def test_the_internal_lookup_needs_the_service_credential(client, board):
-    team, host, alice, bob, mindmap = board
+    team, _host, _alice, _bob, mindmap = board
     teams = client.app.apps["teams"]
 
     def inner(path: str, headers: dict | None = None) -> httpx.Response:
@@ -267,3 +267,26 @@ def test_the_internal_lookup_needs_the_service_credential(client, board):
     assert inner(path.rstrip("/"), token).status_code == 200
     assert inner("/internal/mindmaps/999999/", token).status_code == 404
     assert client.get(path, headers=token).status_code == 404
+
+
+def test_disbanding_a_team_removes_its_maps_with_everything_on_them(client, board):
+    team, host, alice, bob, mindmap = board
+    a, b = add_node(client, alice, team, mindmap), add_node(client, alice, team, mindmap)
+    client.post(url(team, mindmap, "links/"), json={"source_id": a["id"], "target_id": b["id"]}, headers=bob.headers)
+    client.post(url(team, mindmap, f"nodes/{a['id']}/comments/"), json={"body": "hm"}, headers=bob.headers)
+    client.put(url(team, mindmap, f"nodes/{a['id']}/vote/"), headers=bob.headers)
+    assert client.delete(f"/api/v1/teams/{team['id']}/", headers=host.headers).status_code == 204
+    from services.teams.mindmaps import tables
+
+    db = client.app.apps["teams"].state.db
+    for table in (tables.mindmaps, tables.mindmap_nodes, tables.mindmap_links, tables.mindmap_comments,
+                  tables.mindmap_votes):
+        assert client.portal.call(db.fetch_all, table.select()) == [], table.name
+
+
+def test_the_team_channel_hears_maps_come_and_go(client, crew, events):
+    team, _host, _alice, bob = crew
+    made = client.post(url(team), json={"title": "Plans"}, headers=bob.headers).json()
+    client.delete(url(team, made), headers=bob.headers)
+    on_team = [(type_, data["id"]) for channel, type_, data in events if channel == f"team.{team['id']}"]
+    assert on_team == [("mindmap.created", made["id"]), ("mindmap.deleted", made["id"])]

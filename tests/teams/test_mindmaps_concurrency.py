@@ -65,7 +65,7 @@ def test_concurrent_edits_with_the_same_node_version_let_exactly_one_win(client,
 
 
 def test_concurrent_links_between_the_same_pair_make_one_link(client, crew):
-    team, host, alice, bob = crew
+    team, host, _alice, _bob = crew
     mindmap = client.post(url(team), json={"title": "Links"}, headers=host.headers).json()
     a, b = add_node(client, host, team, mindmap), add_node(client, host, team, mindmap)
     links = url(team, mindmap, "links/")

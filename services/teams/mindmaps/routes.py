@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.peers import require_service
 from services.kit.responses import PageQuery
@@ -41,6 +42,7 @@ async def list_maps(request: Request) -> JSONResponse:
 
 
 @documented(body=MindMapIn)
+@idempotent
 async def create_map(request: Request) -> JSONResponse:
     """Create a mind map (any member)."""
     caller = await member(request)
@@ -68,6 +70,7 @@ async def delete_map(request: Request) -> Response:
 
 
 @documented(body=NodeIn)
+@idempotent
 async def create_node(request: Request) -> JSONResponse:
     """Add a node."""
     caller = await member(request)
@@ -109,6 +112,7 @@ async def delete_node(request: Request) -> Response:
 
 
 @documented(body=LinkIn)
+@idempotent
 async def create_link(request: Request) -> JSONResponse:
     """Link two nodes of the map."""
     caller = await member(request)
@@ -140,6 +144,7 @@ async def list_comments(request: Request) -> JSONResponse:
 
 
 @documented(body=CommentIn)
+@idempotent
 async def create_comment(request: Request) -> JSONResponse:
     """Comment on a node."""
     caller = await member(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, StrictInt, field_validator
 
 from services.kit.validation import Schema
 
@@ -18,7 +18,9 @@ COMMENT_MAX = 1000
 
 def _clamp(value):
     """Round a finite number and clamp it to the canvas; anything else is left for pydantic to refuse."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    if not isinstance(value, int | float):
         return value
     if value != value or value in (float("inf"), float("-inf")):
         return value
@@ -50,7 +52,7 @@ class NodeUpdate(Schema):
     x: Coordinate | None = None
     y: Coordinate | None = None
     color: Color | None = None
-    version: int | None = Field(None, ge=0, le=2**31 - 1)
+    version: StrictInt | None = Field(None, ge=0, le=2**31 - 1)
 
     @field_validator("title", "content", "x", "y", "color", mode="before")
     @classmethod
@@ -64,8 +66,8 @@ class NodeUpdate(Schema):
 
 
 class LinkIn(Schema):
-    source_id: int = Field(ge=1, le=2**62)
-    target_id: int = Field(ge=1, le=2**62)
+    source_id: StrictInt = Field(ge=1, le=2**62)
+    target_id: StrictInt = Field(ge=1, le=2**62)
 
 
 class CommentIn(Schema):

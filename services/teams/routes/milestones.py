@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.responses import json, no_content
 from services.kit.validation import parse_body, parse_query, path_int
@@ -23,6 +24,7 @@ async def list_milestones(request: Request) -> JSONResponse:
 
 
 @documented(body=MilestoneCreate)
+@idempotent
 async def create_milestone(request: Request) -> JSONResponse:
     """Add a milestone."""
     caller = await member(request)

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from services.kit.errors import NotFound
+from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.responses import json, no_content
 from services.kit.validation import parse_body, parse_query, path_int
@@ -26,6 +27,7 @@ async def list_posts(request: Request) -> JSONResponse:
 
 
 @documented(body=PostCreate)
+@idempotent
 async def create_post(request: Request) -> JSONResponse:
     """Write a post (Markdown body)."""
     caller = await member(request)

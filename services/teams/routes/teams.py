@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.responses import json, no_content
 from services.kit.tokens import authenticate
@@ -24,6 +25,7 @@ async def my_teams(request: Request) -> JSONResponse:
 
 
 @documented(body=TeamCreate)
+@idempotent
 async def create_team(request: Request) -> JSONResponse:
     """Create a team; I become its host."""
     principal = await authenticate(request)
@@ -43,6 +45,7 @@ async def preview(request: Request) -> JSONResponse:
 
 
 @documented(body=Join)
+@idempotent
 async def join(request: Request) -> JSONResponse:
     """Join a team with its invite code and password."""
     principal = await authenticate(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.responses import json, no_content
 from services.kit.validation import parse_body, parse_query, path_int
@@ -23,6 +24,7 @@ async def list_todos(request: Request) -> JSONResponse:
 
 
 @documented(body=TodoCreate)
+@idempotent
 async def create_todo(request: Request) -> JSONResponse:
     """Add a todo to the backlog."""
     caller = await member(request)
