@@ -198,6 +198,7 @@ class Seeder:
     concurrency: int
     accounts: dict[int, Account] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=dict)
+    retried: int = 0  # answers 503 (e.g. a deadlock the service reported), tried again
 
     def count(self, what: str, n: int = 1) -> None:
         self.created[what] = self.created.get(what, 0) + n
@@ -210,7 +211,7 @@ class Seeder:
             response = await self.client.request(method, API + path, headers=headers, **kwargs)
             if response.status_code != 503 or attempt == UNAVAILABLE_RETRIES:
                 break
-            self.count("retries after 503")
+            self.retried += 1
             await asyncio.sleep(0.2 * (attempt + 1))
         if response.status_code not in tuple(ok):
             raise SeedError(f"{method} {path} -> {response.status_code}: {response.text[:400]}")
@@ -426,7 +427,8 @@ async def seed(url: str, data_dir: Path, concurrency: int) -> list[int]:
         pairs = [(seeder.accounts[n], teams[(n - 1) // PER_TEAM]["id"]) for n in range(1, USERS + 1)]
         await each("availability", pairs, lambda pair: seeder.availability(pair[0], pair[1], week), concurrency)
         made = ", ".join(f"{n} {what}" for what, n in seeder.created.items()) or "nothing: the data set was complete"
-        print(f"created {made}", file=sys.stderr)
+        retried = f"; {seeder.retried} requests answered 503 and were tried again" if seeder.retried else ""
+        print(f"created {made}{retried}", file=sys.stderr)
         return [team["id"] for team in teams]
 
 

@@ -148,6 +148,7 @@ class ReliabilityStack(Stack):
 
     mariadb: Server
     redis: Server
+    children: list[subprocess.Popen]  # processes restarted by a test (stopped by `down` like the others)
 
     @property
     def mysql_url(self) -> str:
@@ -203,11 +204,18 @@ class ReliabilityStack(Stack):
     def restart_process(self, name: str) -> None:
         """Start a process of the stack again (after a fault killed it) and record it in stack.json."""
         import stack as stack_module  # deploy/stack.py
-        from processes import is_ours
+        from processes import is_ours, start_time
 
         config = stack_module.Config.from_env(self.env)
         command = stack_module.commands(config)[name]
-        entry = stack_module.start(config, name, command, stack_module.service_env(config, self.env))
+        log = self.data_dir / "logs" / f"{name}.log"
+        with log.open("ab") as out:  # as processes.spawn does, but we keep the Popen (no ResourceWarning)
+            process = subprocess.Popen(command, cwd=ROOT, env=stack_module.service_env(config, self.env),
+                                       stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        self.children.append(process)
+        entry = {"name": name, "pid": process.pid, "started": start_time(process.pid), "log": str(log),
+                 "stop_signal": "SIGTERM", "port": config.ports()[name]}
         state = json.loads((self.data_dir / "stack.json").read_text())
         state["processes"] = [entry if e["name"] == name else e for e in state["processes"]]
         (self.data_dir / "stack.json").write_text(json.dumps(state, indent=2))
@@ -267,7 +275,7 @@ def fx_rstack():
         })
         stack = ReliabilityStack(url=f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}", data_dir=data_dir,
                                  state={}, env=env)
-        stack.mariadb, stack.redis = mariadb, redis_server
+        stack.mariadb, stack.redis, stack.children = mariadb, redis_server, []
         started = subprocess.run([sys.executable, str(STACK), "up"], cwd=ROOT, env=env, capture_output=True,
                                  text=True, timeout=180)
         if started.returncode != 0:
@@ -277,6 +285,8 @@ def fx_rstack():
     finally:
         if stack is not None:
             stack.run("down", timeout=120)
+            for child in stack.children:
+                child.wait(timeout=30)  # reap what `down` stopped
         for server in reversed(servers):
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import httpx
 
 REQUEST_TIMEOUT_S = 30.0
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+KEEPALIVE_RACE = (httpx.ReadError, httpx.RemoteProtocolError)
 PAUSE_S = 0.02  # between one worker's requests: a steady load that leaves the 2 cores breathing
 
 
@@ -68,6 +70,7 @@ class Load:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._counter = 0
+        self.keepalive_retries = 0
 
     def _next(self) -> tuple[Operation, int]:
         self._counter += 1
@@ -88,6 +91,11 @@ class Load:
                 status, content = response.status_code, response.content
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
+                # A kept-alive connection the server closed as the request went out (nginx reloading):
+                # browsers and HTTP libraries resend an idempotent request once on a new connection.
+                if attempts == 1 and operation.method in IDEMPOTENT and isinstance(exc, KEEPALIVE_RACE):
+                    self.keepalive_retries += 1
+                    continue
             retry = operation.retry_until_answered and (status in (0, 502, 503, 504) or
                                                         (status == 409 and b"idempotency_in_progress" in content))
             if not retry or attempts >= 20 or self._stop.is_set() and attempts >= 5:

@@ -72,7 +72,19 @@ def fx_peers() -> FakePeers:
 
 
 @pytest.fixture(name="schedule")
-def fx_schedule(environ, peers) -> Iterator[TestClient]:
+def fx_schedule(environ, peers, monkeypatch) -> Iterator[TestClient]:
+    from services.kit import events as kev, peers as kpeers
+    from broadcaster import Broadcast
+    def wrap(cls, name):
+        orig = getattr(cls, name)
+        async def w(self, *a, **k):
+            print("DBG", cls.__name__, name, "start", flush=True)
+            r = await orig(self, *a, **k)
+            print("DBG", cls.__name__, name, "done", flush=True)
+            return r
+        monkeypatch.setattr(cls, name, w)
+    wrap(kev.EventBus, "disconnect"); wrap(kpeers.Peers, "aclose"); wrap(kev.ResilientRedisBackend, "disconnect")
+    wrap(kev.ResilientRedisBackend, "unsubscribe")
     transports = {"teams": httpx.MockTransport(peers.teams_handler), "auth": httpx.MockTransport(peers.auth_handler)}
     app = create_app(Settings("schedule", environ), Shared(transports=transports))
     with TestClient(app, base_url="http://testserver") as client:
