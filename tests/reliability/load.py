@@ -98,7 +98,7 @@ class Load:
                     continue
             retry = operation.retry_until_answered and (status in (0, 502, 503, 504) or
                                                         (status == 409 and b"idempotency_in_progress" in content))
-            if not retry or attempts >= 20 or self._stop.is_set() and attempts >= 5:
+            if not retry or attempts >= 20 or (self._stop.is_set() and attempts >= 5):
                 break
             await asyncio.sleep(0.25)
         return Outcome(operation.name, operation.method, started, time.monotonic() - started, status, content,

@@ -63,7 +63,8 @@ def test_rolling_restarts_under_load_fail_no_request(rstack):
     stored = {row[0] for row in rstack.sql("teams", "SELECT content FROM todos WHERE team_id = :t", t=team["id"])}
     lost = [o.sent["content"] for o in acknowledged(load.outcomes, "todo.create") if o.sent["content"] not in stored]
     assert not lost, lost
-    diverged = [c for c in fleet.clients if c.version != snapshot["version"] or set(c.nodes) != {n["id"] for n in snapshot["nodes"]}]
+    ids = {n["id"] for n in snapshot["nodes"]}
+    diverged = [c for c in fleet.clients if c.version != snapshot["version"] or set(c.nodes) != ids]
     assert not diverged, [(c.version, snapshot["version"]) for c in diverged]
     rstack.state["processes"] = rstack.entries()
     resent = sum(1 for o in load.outcomes if o.method == "POST" and o.attempts > 1)

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 import httpx
 import jwt
 import pytest
+from broadcaster import Broadcast
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 from starlette.testclient import TestClient
 
 from services.kit.app import Shared
+from services.kit.events import EventBus
 from services.kit.settings import Settings
 from services.kit.tokens import ISSUER
 from services.schedule.app import create_app
@@ -72,23 +74,15 @@ def fx_peers() -> FakePeers:
 
 
 @pytest.fixture(name="schedule")
-def fx_schedule(environ, peers, monkeypatch) -> Iterator[TestClient]:
-    from services.kit import events as kev, peers as kpeers
-    from broadcaster import Broadcast
-    def wrap(cls, name):
-        orig = getattr(cls, name)
-        async def w(self, *a, **k):
-            print("DBG", cls.__name__, name, "start", flush=True)
-            r = await orig(self, *a, **k)
-            print("DBG", cls.__name__, name, "done", flush=True)
-            return r
-        monkeypatch.setattr(cls, name, w)
-    wrap(kev.EventBus, "disconnect"); wrap(kpeers.Peers, "aclose"); wrap(kev.ResilientRedisBackend, "disconnect")
-    wrap(kev.ResilientRedisBackend, "unsubscribe")
+def fx_schedule(environ, peers) -> Iterator[TestClient]:
+    """The schedule app alone: peers faked, events on an in-memory bus the test can publish to."""
     transports = {"teams": httpx.MockTransport(peers.teams_handler), "auth": httpx.MockTransport(peers.auth_handler)}
-    app = create_app(Settings("schedule", environ), Shared(transports=transports))
+    bus = EventBus(Broadcast("memory://"))
+    app = create_app(Settings("schedule", environ), Shared(events=bus, transports=transports))
     with TestClient(app, base_url="http://testserver") as client:
+        client.portal.call(bus.connect)
         yield client
+        client.portal.call(bus.disconnect)
 
 
 def _view(client: TestClient, peers: FakePeers, user_id: int) -> httpx.Response:

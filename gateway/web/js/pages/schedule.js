@@ -8,9 +8,9 @@
 import { api } from "../api.js";
 import { el, pageTitle } from "../dom.js";
 import { t } from "../i18n.js";
-import { formatDay, teamFailure, teamHeader, teamLoading, todayIn } from "../team-common.js";
+import { teamFailure, teamHeader, teamLoading } from "../team-common.js";
 import { weekEditor } from "./schedule/editor.js";
-import { mondayOf, shiftDays, weekDays } from "./schedule/grid.js";
+import { formatDay, mondayOf, shiftDays, todayIn, weekDays } from "./schedule/grid.js";
 import { heatMap } from "./schedule/heatmap.js";
 import { suggestionsPanel } from "./schedule/suggestions.js";
 

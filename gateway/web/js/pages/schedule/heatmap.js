@@ -8,8 +8,7 @@
 
 import { el } from "../../dom.js";
 import { t, tn } from "../../i18n.js";
-import { formatDay } from "../../team-common.js";
-import { DAYS, clock, rovingFocus, slotGrid } from "./grid.js";
+import { DAYS, clock, formatDay, rovingFocus, slotGrid } from "./grid.js";
 
 export function nameBook(members) {
   const names = new Map(members.map((m) => [m.user_id, m.nickname || t("schedule.someone")]));
@@ -54,7 +53,7 @@ export function heatMap({ view, days }) {
   grid.addEventListener("focusin", show);
   rovingFocus(grid, days);
   const cells = [...grid.querySelectorAll(".slot-cell")];
-  const legend = el("div", { class: "heat-legend", "aria-hidden": "true" },
+  const legend = el("div", { class: "heat-legend heatmap", "aria-hidden": "true" },
     el("span", {}, t("schedule.heatmap.legendNone")),
     [0, 0.25, 0.5, 0.75, 1].map((share) => {
       const swatch = el("span", { class: "swatch slot-cell" });

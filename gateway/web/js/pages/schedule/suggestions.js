@@ -9,7 +9,6 @@
 import { api, describeError } from "../../api.js";
 import { el, notice, setBusy } from "../../dom.js";
 import { language, t, tn } from "../../i18n.js";
-import { selectField } from "../../team-common.js";
 import { nameBook } from "./heatmap.js";
 
 const DURATIONS = [30, 60, 90, 120, 180, 240];
@@ -23,6 +22,13 @@ function when(item, timeZone) {
   const sameDay = item.date === item.end_date || (item.end_slot === 0 && item.date !== item.end_date);
   return sameDay ? `${day.format(start)} ${time.format(start)}–${time.format(end)}`
     : `${day.format(start)} ${time.format(start)} – ${day.format(end)} ${time.format(end)}`;
+}
+
+function selectField({ name, label, options, value }) {
+  const id = `schedule-${name}`;
+  return el("div", { class: "field", dataset: { field: name } },
+    el("label", { for: id }, label),
+    el("select", { id, name }, options.map(([v, text]) => el("option", { value: v, selected: v === value }, text))));
 }
 
 function icsHref(teamId, item) {
