@@ -39,6 +39,7 @@ from stack import (
     UPSTREAMS,
     Config,
     instance_health,
+    listening,
     load_state,
     nginx_env,
     print_log_tails,
@@ -87,10 +88,16 @@ class RollingRestart:
             time.sleep(0.05)
 
     def launch(self, name: str, port: int) -> dict:
-        """Start a process of the stack on a port and wait until its own /health answers 200."""
+        """Start a process of the stack on a port and wait until it is ready to serve.
+
+        A service is ready when its own /health answers 200. The health aggregator when it listens
+        (as its image's HEALTHCHECK has it): asking its /health would make it open keep-alive
+        connections to the gateway's current workers, which the reload that switches to it closes
+        under its first probes.
+        """
         entry = start(self.config, name, process_command(name, port), self.env, port=port)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while instance_health(port) != 200:
+        while not (listening(port) if name == "health" else instance_health(port) == 200):
             if not is_ours(entry) or time.monotonic() > deadline:
                 print_log_tails([entry])
                 stop([entry], timeout_s=STOP_TIMEOUT_S)

@@ -294,7 +294,7 @@ def instance_health(port: int, timeout: float = 2) -> int:
         return 0
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex((HOST, port)) == 0
 
@@ -383,7 +383,7 @@ def up(config: Config, environ: dict[str, str]) -> int:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     for name, command in commands(config).items():
         if name == "nginx":  # its upstreams first: an instance refusing connections is skipped for a while
-            problem = wait_until(lambda: all(_listening(e["port"]) for e in entries), entries, deadline)
+            problem = wait_until(lambda: all(listening(e["port"]) for e in entries), entries, deadline)
             if problem:
                 break
         entries.append(start(config, name, command, env))

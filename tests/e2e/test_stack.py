@@ -109,6 +109,10 @@ def test_a_request_id_comes_back_and_follows_the_request_into_the_service_log(st
     r = http.get("/api/v1/users/me/", headers={"X-Request-ID": given})
     assert r.status_code == 401
     assert r.headers["x-request-id"] == given
+    for _ in range(40):  # the service writes its log line after the answer has left
+        if given in stack.log("auth-1"):
+            break
+        time.sleep(0.05)
     assert given in stack.log("auth-1")
     made = http.get("/api/v1/users/me/").headers["x-request-id"]
     assert len(made) == 32

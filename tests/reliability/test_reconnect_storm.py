@@ -22,6 +22,7 @@ from .wsclient import RESTART, RESTART_JITTER_MS, reconnect_delay_s
 SOCKETS = 1000
 USERS = 10
 BUCKETS = 10  # over the jitter window
+BACKLOG_S = 15.0  # handshakes queue behind one another on 2 shared cores; all must be back within this
 CONNECT_CONCURRENCY = 50  # the fleet opens gently; the storm is the reconnect, not the first connect
 
 
@@ -173,4 +174,4 @@ def test_a_thousand_sockets_dropped_at_once_all_come_back_spread_out_without_5xx
     # Spread over the jitter window as the algorithm draws it; when they actually begin also depends on
     # this one-process generator keeping up (reported, not asserted: it shares the 2 cores with the stack).
     assert max(planned) <= 2 * mean and min(planned) >= mean / 2, planned
-    assert span <= window + 5.0, f"the last client was back {span:.1f} s after the drop"
+    assert span <= window + BACKLOG_S, f"the last client was back {span:.1f} s after the drop"
