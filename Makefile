@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TEAMMOA_PORT ?= 8000
 export TEAMMOA_DATA_DIR ?= var
 
-.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status migrate
+.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate
 
 help:
 	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
@@ -43,8 +43,12 @@ stack-status: $(STAMP)
 migrate: $(STAMP)
 	$(STACK_ENV) $(PY) deploy/stack.py migrate
 
+stack-restart: $(STAMP)
+	$(STACK_ENV) $(PY) deploy/rolling_restart.py
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/actionlint -no-color
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .

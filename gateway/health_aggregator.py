@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from services.kit.health import CHECK_TIMEOUT_S, run_checks
+from services.kit.peers import send
 from services.kit.settings import SERVICES
 
 PARTS = (*SERVICES, "gateway")
@@ -49,7 +50,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Starlette:
 
         def check(part: str):
             async def ask() -> None:
-                response = await client.get(f"/health/{part}/", headers=headers)
+                response = await send(client, "GET", f"/health/{part}/", headers=headers)
                 if response.status_code != 200:
                     raise RuntimeError(f"HTTP {response.status_code}: {response.text[:500]}")
             return ask

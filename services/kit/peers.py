@@ -1,4 +1,4 @@
-"""Service-to-service calls over httpx: short timeouts, retries on connect errors only.
+"""Service-to-service calls over httpx: short timeouts, retries only where nothing can apply twice.
 
 In embedded mode every peer is reached in-process through an ASGI transport; otherwise over HTTP at
 ``TEAMMOA_<SERVICE>_URL``. Calls carry the service credential and the current request id.
@@ -24,6 +24,32 @@ CONNECT_RETRIES = 2
 RETRY_DELAY_S = 0.1
 
 
+LOST_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+async def send(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One call with the retries that cannot apply anything twice.
+
+    Connect failures are retried (nothing was sent); a kept-alive connection that the other side closed
+    under an idempotent request (a proxy reload does that) is retried once on a fresh connection.
+    """
+    lost_retried = False
+    attempt = 0
+    while True:
+        try:
+            return await client.request(method, path, **kwargs)
+        except httpx.ConnectError:
+            if attempt == CONNECT_RETRIES:
+                raise
+            attempt += 1
+            await asyncio.sleep(RETRY_DELAY_S * attempt)
+        except LOST_CONNECTION:
+            if lost_retried or method.upper() not in IDEMPOTENT:
+                raise
+            lost_retried = True
+
+
 class Peers:
     """One httpx client per peer service."""
 
@@ -41,17 +67,12 @@ class Peers:
         headers = {SERVICE_TOKEN_HEADER: self._token, **kwargs.pop("headers", {})}
         if rid := request_id_var.get():
             headers["x-request-id"] = rid
-        client = self._clients[service]
-        for attempt in range(CONNECT_RETRIES + 1):
-            try:
-                return await client.request(method, path, headers=headers, **kwargs)
-            except httpx.ConnectError:
-                if attempt == CONNECT_RETRIES:
-                    raise Unavailable(f"The {service} service cannot be reached.") from None
-                await asyncio.sleep(RETRY_DELAY_S * (attempt + 1))
-            except httpx.TimeoutException:
-                raise Unavailable(f"The {service} service did not answer in time.") from None
-        raise AssertionError("unreachable")
+        try:
+            return await send(self._clients[service], method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException:
+            raise Unavailable(f"The {service} service did not answer in time.") from None
+        except httpx.TransportError:
+            raise Unavailable(f"The {service} service cannot be reached.") from None
 
     async def get_json(self, service: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(service, "GET", path, **kwargs)

@@ -12,13 +12,6 @@ new connection. Every nginx reload closes its old workers' idle keep-alive conne
 already on its way over one of them is lost that way without ever reaching a service. POSTs carry an
 ``Idempotency-Key``, so a retried one is never applied twice. Such retries are counted and printed
 apart; a retry that fails is a failure, and so is any answer other than the expected one.
-
-One known exception, counted and printed apart rather than failed: ``GET /health/`` answering 503
-because the aggregator lost its connection to a part (a ``ReadError`` and the like, never a part's own
-503). The health aggregator (gateway/health_aggregator.py) keeps keep-alive connections to the gateway
-and does not send a probe again when a reload closes its connection under it; the one failed probe is
-then served from the gateway's one-second micro-cache for a second or two. Once the aggregator retries
-such a probe, drop ``_only_lost_probes`` and let every 503 of /health/ fail the test.
 """
 
 from __future__ import annotations
@@ -70,7 +63,6 @@ class Tally:
     requests: collections.Counter = field(default_factory=collections.Counter)
     failures: list[str] = field(default_factory=list)
     retried: list[str] = field(default_factory=list)
-    health_flaps: list[str] = field(default_factory=list)  # /health/ 503 with every part healthy (see above)
     started: float = field(default_factory=time.monotonic)
 
     def record(self, name: str, problem: str | None) -> None:
@@ -141,27 +133,6 @@ def _plan(world: World, worker: int, step: int) -> tuple[str, str, str, dict | N
     return plan[step % len(plan)]
 
 
-LOST_PROBE_ERRORS = ("ReadError", "WriteError", "RemoteProtocolError")  # the aggregator's connection died
-
-
-def _failing_parts(response: httpx.Response) -> dict[str, str]:
-    """The parts a 503 of /health/ blamed, with their errors."""
-    try:
-        services = response.json()["services"]
-    except (ValueError, KeyError, TypeError):
-        return {"?": response.text[:200]}
-    return {part: report.get("error", "") for part, report in services.items() if not report["ok"]}
-
-
-def _only_lost_probes(response: httpx.Response) -> bool:
-    """Every failing part failed because the aggregator's own connection died, not because it answered 503."""
-    return all(error.startswith(LOST_PROBE_ERRORS) for error in _failing_parts(response).values())
-
-
-def _unhealthy_parts(response: httpx.Response) -> str:
-    return ", ".join(f"{part}: {error[:80]}" for part, error in _failing_parts(response).items())
-
-
 async def _work(world: World, worker: int, stop: asyncio.Event, tally: Tally) -> None:
     """One browser tab's worth of API calls until told to stop; every answer must be the expected one."""
     account = world.host if worker % 2 == 0 else world.mate
@@ -172,9 +143,6 @@ async def _work(world: World, worker: int, stop: asyncio.Event, tally: Tally) ->
             try:
                 r = await _send(http, name, method, path, body, tally)
                 problem = None if r.status_code == expected else f"HTTP {r.status_code} {r.text[:1000]}"
-                if name == HEALTH_PROBE and r.status_code == 503 and _only_lost_probes(r):
-                    tally.health_flaps.append(f"{tally.clock()} {_unhealthy_parts(r)}")
-                    problem = None
             except httpx.HTTPError as exc:
                 problem = repr(exc)
             tally.record(name, problem)
@@ -311,8 +279,6 @@ async def test_a_rolling_restart_under_load_fails_no_request_and_sockets_resume(
             print(f"[figures]   {failure[:1000]}")
         print(f"[figures] sent again after a keep-alive connection closed unanswered: {len(tally.retried)} "
               f"{tally.retried[:10]}")
-        print(f"[figures] /health/ answered 503 only because the aggregator lost a probe (see the docstring): "
-              f"{len(tally.health_flaps)} {tally.health_flaps[:3]}")
         print(f"[figures] sockets: connects {[tab.connects for tab in tabs]}, closes {[tab.closes for tab in tabs]}, "
               f"resyncs {[tab.resyncs for tab in tabs]}, map version {final['version']}")
     assert code == 0, output

@@ -120,10 +120,11 @@ class Storm:
 
     async def drop_and_come_back(self) -> float:
         """Abort every socket at once (no close handshake), then let each reconnect as realtime.js would."""
-        dropped_at = time.monotonic()
         for ws in self.sockets.values():
             ws.transport.abort()
         self.sockets.clear()
+        await asyncio.sleep(0.5)  # this one loop handles the 1,000 lost connections first; a browser has one
+        dropped_at = time.monotonic()  # the clients notice the drop and start their reconnect delays now
         rng = random.Random(5)
         await asyncio.gather(*(self._come_back(i, random.Random(rng.random()), dropped_at) for i in range(SOCKETS)))
         return dropped_at
