@@ -1,17 +1,36 @@
-"""Argon2id hashing off the event loop, with a dummy hash so unknown users cost the same time."""
+"""Argon2id hashing off the event loop, with a dummy hash so unknown users cost the same time.
+
+At most ``HASHING_THREADS`` hashes run at once (one per core): Argon2 releases the GIL, so forty
+threads hashing together (anyio's default pool) would leave the event loop a fortieth of the CPU and
+a burst of sign-ins would stall every other request of the process, accepting connections included.
+Queued hashes wait their turn instead; throughput is the same, bounded by the cores.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+
+import anyio
 import anyio.to_thread
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+HASHING_THREADS = max(1, os.cpu_count() or 1)
 
 
 class PasswordHasher:
     def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
         self._argon2 = _Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID)
         self._dummy = self._argon2.hash("teammoa-dummy-password")
+        self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None  # per event loop
+
+    async def _run(self, function, *args):
+        loop = asyncio.get_running_loop()
+        if self._limiter is None or self._limiter[0] is not loop:
+            self._limiter = (loop, anyio.CapacityLimiter(HASHING_THREADS))
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter[1])
 
     @classmethod
     def from_settings(cls, settings) -> PasswordHasher:
@@ -20,7 +39,7 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         """Hash a password in a worker thread."""
-        return await anyio.to_thread.run_sync(self._argon2.hash, password)
+        return await self._run(self._argon2.hash, password)
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
@@ -31,9 +50,9 @@ class PasswordHasher:
     async def verify(self, stored: str | None, password: str) -> bool:
         """Check a password; with no stored hash, spend the same time and answer no."""
         if stored is None:
-            await anyio.to_thread.run_sync(self._verify, self._dummy, password + "\0")
+            await self._run(self._verify, self._dummy, password + "\0")
             return False
-        return await anyio.to_thread.run_sync(self._verify, stored, password)
+        return await self._run(self._verify, stored, password)
 
     def needs_rehash(self, stored: str) -> bool:
         try:

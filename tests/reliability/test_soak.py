@@ -116,12 +116,13 @@ def test_a_soak_of_churn_and_writes_leaves_memory_tasks_and_redis_keys_where_the
     with rstack.http() as http:
         mindmap = http.post(f"/api/v1/teams/{team['id']}/mindmaps/", json={"title": "Soak"},
                             headers=users[0].headers).json()
+        node = http.post(f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/", json={"title": "moved"},
+                         headers=users[0].headers).json()
     tag = marker()
-    nodes = f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/"
     operations = [op for op in rest_operations(team["id"], users[0].headers, users[1].headers, tag)
-                  if op.name != "team.create"]
-    operations.append(Operation("node.create", "POST", nodes, users[2].headers,
-                                body=lambda n: {"title": f"{tag}-{n}"[:64], "x": n % 900, "y": 120}))
+                  if op.name != "team.create"]  # a map holds at most 1,000 nodes: the soak moves one instead
+    operations.append(Operation("node.move", "PATCH", f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/"
+                                f"{node['id']}/", users[2].headers, body=lambda n: {"x": n % 900, "y": 120}))
     churn = Churn(rstack.url, [u.cookie_header for u in users], [f"team.{team['id']}", f"mindmap.{mindmap['id']}"])
     redis_client = redis.Redis(port=rstack.redis.port)
     try:
