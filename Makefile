@@ -6,12 +6,14 @@ STAMP := $(VENV)/.installed
 export TEAMMOA_PORT ?= 8000
 export TEAMMOA_DATA_DIR ?= var
 
-.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate
+.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate reliability
 
 help:
 	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
 	@echo "make test   - run the test suite (SQLite; MariaDB/Redis/Chromium parts when configured)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and actionlint"
+	@echo "make stack  - the local multi-process stack behind real Nginx (stack-down, stack-status, stack-restart)"
+	@echo "make reliability - faults, fuzzing and attacks against a private stack, full durations (~17 min)"
 
 $(STAMP): requirements/app.txt requirements/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +44,9 @@ stack-status: $(STAMP)
 
 migrate: $(STAMP)
 	$(STACK_ENV) $(PY) deploy/stack.py migrate
+
+reliability: $(STAMP)
+	$(PY) deploy/reliability.py
 
 stack-restart: $(STAMP)
 	$(STACK_ENV) $(PY) deploy/rolling_restart.py

@@ -54,6 +54,7 @@ class ServiceSpec:
     checks: Callable[[Starlette], Mapping[str, Check]] | None = None
     openapi_path: str | None = None
     passwords: bool = False
+    degradable: frozenset[str] = frozenset({"redis"})  # checks the service keeps serving without (kit.health)
 
 
 def _checks(spec: ServiceSpec):
@@ -111,7 +112,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
             yield
 
     routes = [*spec.routes,
-              Route("/health", health_endpoint(spec.name, _checks(spec))),
+              Route("/health", health_endpoint(spec.name, _checks(spec), spec.degradable)),
               Route("/livez", livez),  # liveness: never asks MySQL or Redis, unlike /health
               Route("/metrics", metrics_endpoint(registry))]
     if spec.openapi_path:

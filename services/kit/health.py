@@ -1,10 +1,16 @@
-"""Health endpoints: named dependency checks, 200 when all pass, 503 with the failures otherwise."""
+"""Health endpoints: named dependency checks, 200 when all pass, 503 with the failures otherwise.
+
+A *degradable* check (Redis, for the REST services) is reported but does not fail the whole: the
+service keeps serving without it (rate limits and idempotency fall back to the process, events are
+best-effort), and every host shares the same Redis, so pulling them all out of a load balancer
+would turn a partial outage into a full one. Such a failure answers 200 with status "degraded".
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,8 +19,8 @@ Check = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_S = 2.0
 
 
-async def run_checks(checks: Mapping[str, Check]) -> tuple[bool, dict[str, dict]]:
-    """Run every check concurrently, each bounded by a timeout."""
+async def run_checks(checks: Mapping[str, Check], degradable: Collection[str] = ()) -> tuple[bool, dict[str, dict]]:
+    """Run every check concurrently, each bounded by a timeout; ok unless a non-degradable one failed."""
 
     async def one(check: Check) -> dict:
         started = time.perf_counter()
@@ -28,15 +34,16 @@ async def run_checks(checks: Mapping[str, Check]) -> tuple[bool, dict[str, dict]
     names = list(checks)
     results = await asyncio.gather(*(one(checks[name]) for name in names))
     report = dict(zip(names, results, strict=True))
-    return all(r["ok"] for r in results), report
+    return all(result["ok"] for name, result in report.items() if name not in degradable), report
 
 
-def health_endpoint(service: str, checks: Callable[[Request], Mapping[str, Check]]):
+def health_endpoint(service: str, checks: Callable[[Request], Mapping[str, Check]], degradable: Collection[str] = ()):
     """A ``GET /health`` handler; ``checks`` builds the named checks from the request's app."""
 
     async def health(request: Request) -> JSONResponse:
-        ok, report = await run_checks(checks(request))
-        return JSONResponse({"service": service, "status": "ok" if ok else "unavailable", "checks": report},
+        ok, report = await run_checks(checks(request), degradable)
+        status = "unavailable" if not ok else "ok" if all(r["ok"] for r in report.values()) else "degraded"
+        return JSONResponse({"service": service, "status": status, "checks": report},
                             status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
 
     return health

@@ -37,5 +37,6 @@ def _checks(app: Starlette):
 
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
-    spec = ServiceSpec(name="realtime", title="TeamMoa realtime", routes=routes, extra=_realtime, checks=_checks)
+    spec = ServiceSpec(name="realtime", title="TeamMoa realtime", routes=routes, extra=_realtime, checks=_checks,
+                       degradable=frozenset())  # without Redis there is no fan-out: clients must go elsewhere
     return build_app(spec, settings or Settings("realtime"), shared)

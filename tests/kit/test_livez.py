@@ -34,7 +34,7 @@ def test_livez_stays_alive_while_health_reports_redis_down(tmp_path, closed_port
     settings = Settings("realtime", {"TEAMMOA_DATA_DIR": str(tmp_path), "TEAMMOA_LOG_REQUESTS": "false",
                                      "TEAMMOA_REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"})
     shared = Shared(events=EventBus(Broadcast("memory://")))  # the bus is not what this test is about
-    app = build_app(ServiceSpec(name="realtime", title="x", routes=[]), settings, shared)
+    app = build_app(ServiceSpec(name="realtime", title="x", routes=[], degradable=frozenset()), settings, shared)
     with TestClient(app) as client:
         health = client.get("/health")
         live = client.get("/livez")
@@ -42,3 +42,15 @@ def test_livez_stays_alive_while_health_reports_redis_down(tmp_path, closed_port
     assert health.json()["checks"]["redis"]["ok"] is False
     assert live.status_code == 200
     assert live.json() == {"status": "alive"}
+
+
+def test_rest_services_stay_in_rotation_while_redis_is_down_but_say_degraded(tmp_path, closed_port):
+    settings = Settings("schedule", {"TEAMMOA_DATA_DIR": str(tmp_path), "TEAMMOA_LOG_REQUESTS": "false",
+                                     "TEAMMOA_REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"})
+    shared = Shared(events=EventBus(Broadcast("memory://")))
+    app = build_app(ServiceSpec(name="schedule", title="x", routes=[]), settings, shared)
+    with TestClient(app) as client:
+        response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["redis"]["ok"] is False
