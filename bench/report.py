@@ -113,18 +113,25 @@ def fanout_text(fanout: dict) -> str:
 
 def stages_table(results: dict) -> str:
     rows = [("users", "req/s", "p50", "p95", "p99", "max", "failed", "5xx", "sign-in p50", "sign-in p95",
-             "ramp", "Locust CPU", "machine busy")]
+             "ramp", "Locust CPU", "machine busy", "CPU of other work")]
     for stage in results["stages"]:
         if "mix" not in stage:
-            rows.append((str(stage["users"]), "failed: " + stage.get("error", "")[:80], *[""] * 11))
+            rows.append((str(stage["users"]), "failed: " + stage.get("error", "")[:80], *[""] * 12))
             continue
         mix, sign, cpu = stage["mix"], stage["sign_in"], stage["cpu"]
         rows.append((str(stage["users"]), str(mix["rps"]), _ms(mix["p50_ms"]), _ms(mix["p95_ms"]), _ms(mix["p99_ms"]),
                      _ms(mix["max_ms"]), str(mix["failures"]), str(mix["server_errors"]), _ms(sign["p50_ms"]),
                      _ms(sign["p95_ms"]), f"{stage['ramp_s']:.0f} s" + ("" if stage["all_signed_in"] else " (not all in)"),
                      f"{cpu['processes_pct_of_one_core'].get('locust', 0):.0f}% of a core",
-                     f"{cpu['machine_busy_pct']}%"))
+                     f"{cpu['machine_busy_pct']}%", f"{others_pct(cpu):.0f}% of a core"))
     return _table(rows)
+
+
+def others_pct(cpu: dict) -> float:
+    """CPU the machine spent outside the stack and Locust (other people's work), in % of one core."""
+    if cpu.get("machine_busy_pct") is None:
+        return 0.0
+    return max(0.0, cpu["machine_busy_pct"] * cpu["cores"] - sum(cpu["processes_pct_of_one_core"].values()))
 
 
 def by_name_table(stage: dict) -> str:
@@ -139,6 +146,8 @@ def cpu_table(results: dict) -> str:
     names: list[str] = []
     columns = []
     for stage in _ok_stages(results):
+        if "ramp_cpu" in stage:
+            columns.append((f"{stage['users']} ramp", stage["ramp_cpu"]["processes_pct_of_one_core"]))
         columns.append((f"{stage['users']} users", stage["cpu"]["processes_pct_of_one_core"]))
     for label, run in results["wrk"].items():
         if "cpu_pct_of_one_core" in run:
@@ -200,8 +209,10 @@ def markdown(results: dict, chart: str | None) -> str:
         if top.get("errors"):
             parts += ["", "Errors:", ""] + [f"- {count} × {text}" for text, count in top["errors"].items()]
     parts += ["", "## CPU by process", "",
-              "Share of one core over each measured window (a process's children included: nginx's workers); "
-              "two cores make 200.", "", cpu_table(results)]
+              "Share of one core over each ramp (sign-ins) and each measured window (a process's children "
+              "included: nginx's workers); two cores make 200. \"CPU of other work\" above is what the machine "
+              "spent outside the benchmark meanwhile (other people's jobs on a shared machine).", "",
+              cpu_table(results)]
     if results["fanout"].get("available") and "figures" in results["fanout"]:
         parts += ["", "## Realtime fan-out", "", "```json", json.dumps(results["fanout"]["figures"], indent=2), "```"]
     if chart:

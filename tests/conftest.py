@@ -39,6 +39,12 @@ def _mysql_url(service: str) -> str:
     return TEST_DATABASE_URL.rstrip("/") + f"/teammoa_test_{service}{suffix}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which breaks every later test that starts its own loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(name="anyio_backend", scope="session")
 def fx_anyio_backend() -> str:
     """Async tests (``@pytest.mark.anyio``) run on asyncio, like uvicorn."""
