@@ -16,7 +16,9 @@ from .faults import acknowledged, marker, report, rest_operations
 from .load import Load, Operation
 from .wsclient import Fleet, MapClient
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = [pytest.mark.stack, pytest.mark.slow,
+              pytest.mark.skipif(not FULL, reason="full mode only: in CI tests/e2e/test_rolling_restart.py runs "
+                                                  "the same script under load once")]
 ROUNDS = 3 if FULL else 1
 SCRIPT = ROOT / "deploy" / "rolling_restart.py"
 

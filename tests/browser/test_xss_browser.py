@@ -11,13 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401 - fixtures, registered by import
-    fx_browser,
-    fx_live_server,
-    fx_new_page,
-    log_in,
-    open_path,
-)
+from tests.browser.conftest import log_in, open_path
 from tests.conftest import PASSWORD, token_from_mail
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
