@@ -6,13 +6,14 @@ STAMP := $(VENV)/.installed
 export TEAMMOA_PORT ?= 8000
 export TEAMMOA_DATA_DIR ?= var
 
-.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate reliability
+.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate reliability seed-load bench
 
 help:
 	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
 	@echo "make test   - run the test suite (SQLite; MariaDB/Redis/Chromium parts when configured)"
 	@echo "make lint   - ruff and actionlint"
 	@echo "make stack  - the local multi-process stack behind real Nginx (stack-down, stack-status, stack-restart)"
+	@echo "make seed-load - the load-test data set in the running stack; make bench - the whole benchmark (~20 min)"
 	@echo "make reliability - faults, fuzzing and attacks against a private stack, full durations (~17 min)"
 
 $(STAMP): requirements/app.txt requirements/dev.txt
@@ -44,6 +45,12 @@ stack-status: $(STAMP)
 
 migrate: $(STAMP)
 	$(STACK_ENV) $(PY) deploy/stack.py migrate
+
+seed-load: $(STAMP)
+	$(STACK_ENV) $(PY) deploy/seed_load.py
+
+bench: $(STAMP)
+	$(PY) bench/run.py
 
 reliability: $(STAMP)
 	$(PY) deploy/reliability.py

@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/run.py [--users 300,1000,2000,3000] [--seconds 90] [--wrk-seconds 20]
 
+0. creates the load venv ``.venv-load`` from ``requirements/load.txt`` when missing or older;
 1. starts the local stack (``deploy/stack.py up``) in its own data directory, port, databases and
    Redis prefix (``var/bench``, 18080, ``teammoa_bench_*``, ``teammoa-bench:``), unless it runs already;
 2. seeds the load data set (``deploy/seed_load.py``);
@@ -37,7 +38,9 @@ import report
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-LOAD_PYTHON = ROOT / ".venv-load" / "bin" / "python"
+LOAD_VENV = ROOT / ".venv-load"
+LOAD_PYTHON = LOAD_VENV / "bin" / "python"
+LOAD_REQUIREMENTS = ROOT / "requirements" / "load.txt"
 WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
 FANOUT = ROOT / "benchmarks" / "realtime_fanout.py"
 BENCH_DATA_DIR = "var/bench"  # the benchmark's own stack, never the tests' or `make stack`'s
@@ -53,6 +56,19 @@ def log(message: str) -> None:
 
 
 # Set-up ------------------------------------------------------------------------------------------
+
+def ensure_load_venv() -> None:
+    """Create or update the load venv (Locust, matplotlib, py-spy) from requirements/load.txt."""
+    stamp = LOAD_VENV / ".installed"
+    if stamp.exists() and stamp.stat().st_mtime >= LOAD_REQUIREMENTS.stat().st_mtime:
+        return
+    log("installing the load venv: .venv-load from requirements/load.txt")
+    if not LOAD_PYTHON.exists():
+        subprocess.check_call([sys.executable, "-m", "venv", str(LOAD_VENV)])
+    subprocess.check_call([str(LOAD_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           "-r", str(LOAD_REQUIREMENTS)])
+    stamp.touch()
+
 
 def ensure_wrk() -> str:
     """The wrk binary, installed from Debian's packages when missing (root only)."""
@@ -237,10 +253,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--wrk-seconds", type=int, default=20)
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running afterwards")
     args = parser.parse_args(argv)
-    if not LOAD_PYTHON.exists():
-        sys.exit("the load venv is missing: `make bench` creates it (python3 -m venv .venv-load && "
-                 ".venv-load/bin/pip install -r requirements/load.txt)")
     began = time.monotonic()
+    ensure_load_venv()
     env = bench_env(os.environ)
     wrk_binary = ensure_wrk()
     facts = machine_facts()

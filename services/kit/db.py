@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -129,3 +130,24 @@ def plain(records: Sequence[Any]) -> list[SimpleNamespace]:
         return []
     keys = list(records[0].keys())
     return [SimpleNamespace(**dict(zip(keys, record._mapping, strict=True))) for record in records]
+
+
+MYSQL_DEADLOCK = 1213  # ER_LOCK_DEADLOCK: InnoDB rolled the transaction back; running it again is safe
+DEADLOCK_ATTEMPTS = 4
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    return bool(getattr(exc, "args", None)) and exc.args[0] == MYSQL_DEADLOCK
+
+
+async def in_transaction(database: Database, work, *, attempts: int = DEADLOCK_ATTEMPTS):
+    """Run ``work()`` in one transaction, again when InnoDB picked it as a deadlock victim."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with database.transaction():
+                return await work()
+        except Exception as exc:
+            if not is_deadlock(exc) or attempt == attempts:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # jitter, not a secret
+    raise AssertionError("unreachable")

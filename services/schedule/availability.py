@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 import sqlalchemy as sa
 from databases import Database
 
+from services.kit.db import in_transaction
 from services.kit.responses import utcnow
 
 from .aggregate import Masks
@@ -33,11 +34,16 @@ async def replace_days(*, db: Database, team_id: int, user_id: int, dates: Seque
     table = availability
     rows = [{"team_id": team_id, "user_id": user_id, "day": day, "mask": days[day], "updated_at": utcnow()}
             for day in dates if days.get(day)]
-    async with db.transaction():
+
+
+    async def write() -> None:
         await db.execute(table.delete().where(table.c.team_id == team_id, table.c.user_id == user_id,
                                               table.c.day.in_(list(dates))))
         if rows:
             await db.execute_many(table.insert(), rows)
+
+    # Concurrent weeks of one team take gap locks on the same index range: InnoDB may pick a victim.
+    await in_transaction(db, write)
 
 
 async def read_team(*, db: Database, team_id: int, members: Collection[int], start: dt.date,

@@ -145,3 +145,27 @@ def test_my_availability_in_one_team_is_not_shown_in_another(client, alice, team
     client.put(f"{team.api}/me/", headers=alice.headers, json={"week_start": WEEK, "slots": {WEEK: [3]}})
     assert client.get(f"{other.api}/me/?week={WEEK}", headers=alice.headers).json()["slots"][WEEK] == []
     assert client.get(f"{other.api}/me/export/", headers=alice.headers).text == "date,start,end\r\n"
+
+
+def test_many_members_saving_their_weeks_at_once_all_succeed(client, signup, make_team):
+    """On MariaDB concurrent weeks of one team contend for gap locks; a deadlock victim is run again."""
+    import asyncio
+
+    import httpx
+
+    host = signup("weekhost")
+    members = [signup(f"weeker{i}") for i in range(8)]
+    team = make_team(host, *members)
+    week = {"week_start": "2026-11-30", "slots": {"2026-11-30": [18, 19, 20], "2026-12-02": [30, 31]}}
+
+    async def save_all():
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await asyncio.gather(*(http.put(f"{team.api}/me/?week=2026-11-30", json=week, headers=u.headers)
+                                          for u in [host, *members] for _ in range(2)))
+
+    responses = client.portal.call(save_all)
+    assert [r.status_code for r in responses] == [200] * 18, [r.text for r in responses if r.status_code != 200][:2]
+    view = client.get(f"{team.api}/?start=2026-11-30&end=2026-12-06", headers=host.headers).json()
+    monday = next(day for day in view["days"] if day["date"] == "2026-11-30")
+    assert monday["slots"][18]["count"] == 9
