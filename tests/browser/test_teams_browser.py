@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -74,11 +75,22 @@ def card(page, text: str):
     return page.locator(".todo-card", has_text=text)
 
 
+def box_of(locator) -> dict:
+    """The element's box once it is on screen: a live update may re-render the board just before."""
+    for _ in range(50):
+        locator.wait_for(state="visible")
+        box = locator.bounding_box()
+        if box is not None:
+            return box
+        time.sleep(0.05)
+    raise AssertionError(f"{locator} never got a box")
+
+
 def drag(page, source, target, *, top: bool = False) -> None:
     """Drag with the mouse in small steps, as a person does (pointer events); onto the target's middle, or
     just inside its top edge (to land before it)."""
-    start = source.locator(".todo-content").bounding_box()
-    end = target.bounding_box()
+    start = box_of(source.locator(".todo-content"))
+    end = box_of(target)
     page.mouse.move(start["x"] + 10, start["y"] + 5)
     page.mouse.down()
     page.mouse.move(start["x"] + 30, start["y"] + 20, steps=3)
@@ -88,7 +100,7 @@ def drag(page, source, target, *, top: bool = False) -> None:
 
 def drag_bar(page, target, dx: float) -> None:
     """Drag a timeline bar (or one of its handles) sideways and wait for the milestone to be saved."""
-    box = target.bounding_box()
+    box = box_of(target)
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     with page.expect_response(lambda r: "/milestones/" in r.url and r.request.method == "PATCH") as saved:
         page.mouse.move(x, y)
