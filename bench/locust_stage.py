@@ -57,8 +57,7 @@ class Recorder:
         self.server_errors: dict[str, int] = defaultdict(int)
         self.errors: dict[str, int] = defaultdict(int)
 
-    def __call__(self, request_type, name, response_time, response_length, response=None, exception=None,
-                 **_kwargs) -> None:
+    def __call__(self, request_type, name, response_time, response_length, response=None, exception=None, **_kwargs) -> None:
         if not self.on:
             return
         self.times[name].append(response_time)
@@ -78,12 +77,17 @@ class Recorder:
     def summary(self, names: list[str], seconds: float) -> dict:
         samples = sorted(t for name in names for t in self.times.get(name, ()))
         count = len(samples)
-        return {"requests": count, "rps": round(count / seconds, 1) if seconds else None,
-                "failures": sum(self.failures.get(n, 0) for n in names),
-                "server_errors": sum(self.server_errors.get(n, 0) for n in names),
-                "p50_ms": _ms(percentile(samples, 0.50)), "p95_ms": _ms(percentile(samples, 0.95)),
-                "p99_ms": _ms(percentile(samples, 0.99)), "max_ms": _ms(samples[-1] if samples else None),
-                "mean_ms": _ms(sum(samples) / count if count else None)}
+        return {
+            "requests": count,
+            "rps": round(count / seconds, 1) if seconds else None,
+            "failures": sum(self.failures.get(n, 0) for n in names),
+            "server_errors": sum(self.server_errors.get(n, 0) for n in names),
+            "p50_ms": _ms(percentile(samples, 0.50)),
+            "p95_ms": _ms(percentile(samples, 0.95)),
+            "p99_ms": _ms(percentile(samples, 0.99)),
+            "max_ms": _ms(samples[-1] if samples else None),
+            "mean_ms": _ms(sum(samples) / count if count else None),
+        }
 
 
 def _ms(value: float | None) -> float | None:
@@ -124,10 +128,11 @@ class CpuWatch:
         began, per0, busy0, all0 = self._start
         now, per1, busy1, all1 = self._read()
         wall = now - began
-        return {"processes_pct_of_one_core": {name: round((per1[name] - per0.get(name, 0)) / wall * 100, 1)
-                                              for name in per1},
-                "machine_busy_pct": round((busy1 - busy0) / (all1 - all0) * 100, 1) if all1 > all0 else None,
-                "cores": psutil.cpu_count()}
+        return {
+            "processes_pct_of_one_core": {name: round((per1[name] - per0.get(name, 0)) / wall * 100, 1) for name in per1},
+            "machine_busy_pct": round((busy1 - busy0) / (all1 - all0) * 100, 1) if all1 > all0 else None,
+            "cores": psutil.cpu_count(),
+        }
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -163,13 +168,20 @@ def run(args: argparse.Namespace) -> dict:
     names = sorted(recorder.times)
     mix_names = [n for n in names if n != locustfile.SIGN_IN]
     result = {
-        "users": args.users, "spawn_rate": args.spawn_rate, "seconds": round(measured, 1),
-        "ramp_s": round(ramp_s, 1), "all_signed_in": all_in, "signed_in": locustfile.signed_in,
-        "sign_in": sign_in, "ramp_mix": ramp_mix, "ramp_errors": ramp_errors,
+        "users": args.users,
+        "spawn_rate": args.spawn_rate,
+        "seconds": round(measured, 1),
+        "ramp_s": round(ramp_s, 1),
+        "all_signed_in": all_in,
+        "signed_in": locustfile.signed_in,
+        "sign_in": sign_in,
+        "ramp_mix": ramp_mix,
+        "ramp_errors": ramp_errors,
         "mix": recorder.summary(mix_names, measured),
         "by_name": {name: recorder.summary([name], measured) for name in names},
         "errors": dict(sorted(recorder.errors.items(), key=lambda kv: -kv[1])[:20]),
-        "cpu": usage, "ramp_cpu": ramp_usage,
+        "cpu": usage,
+        "ramp_cpu": ramp_usage,
     }
     runner.quit()
     gevent.sleep(0)
@@ -183,8 +195,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--spawn-rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--team-ids", default=os.environ.get("TEAMMOA_LOAD_TEAM_IDS", ""))
-    parser.add_argument("--watch", action="append", default=[], metavar="NAME=PID",
-                        help="a process whose CPU to report (its children included); repeatable")
+    parser.add_argument(
+        "--watch",
+        action="append",
+        default=[],
+        metavar="NAME=PID",
+        help="a process whose CPU to report (its children included); repeatable",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.watch = [item for item in args.watch if "=" in item]
@@ -194,9 +211,12 @@ def main(argv: list[str]) -> int:
     result = run(args)
     args.out.write_text(json.dumps(result, indent=2))
     mix = result["mix"]
-    print(f"{args.users} users: {mix['rps']} req/s, p50 {mix['p50_ms']} ms, p95 {mix['p95_ms']} ms, "
-          f"p99 {mix['p99_ms']} ms, {mix['failures']} failed; sign-in p95 {result['sign_in']['p95_ms']} ms; "
-          f"locust CPU {result['cpu']['processes_pct_of_one_core'].get('locust')}% of a core", flush=True)
+    print(
+        f"{args.users} users: {mix['rps']} req/s, p50 {mix['p50_ms']} ms, p95 {mix['p95_ms']} ms, "
+        f"p99 {mix['p99_ms']} ms, {mix['failures']} failed; sign-in p95 {result['sign_in']['p95_ms']} ms; "
+        f"locust CPU {result['cpu']['processes_pct_of_one_core'].get('locust')}% of a core",
+        flush=True,
+    )
     return 0
 
 

@@ -21,8 +21,15 @@ REFERENCE = {
     "health_wrk": "166 req/s",
     "fanout": "p50 14.6 s, p99 27 s",
 }
-TARGET = {"users": 3000, "p95_ms": 50, "p99_ms": 200, "sign_in_p95_ms": 250, "todo_rps": 3000, "todo_p99_ms": 30,
-          "health_rps": 4000}
+TARGET = {
+    "users": 3000,
+    "p95_ms": 50,
+    "p99_ms": 200,
+    "sign_in_p95_ms": 250,
+    "todo_rps": 3000,
+    "todo_p99_ms": 30,
+    "health_rps": 4000,
+}
 
 
 def _ms(value) -> str:
@@ -60,38 +67,98 @@ def comparison_table(results: dict) -> str:
     top = max(stages, key=lambda s: s["users"]) if stages else None
     todo, health = results["wrk"].get("todo_list", {}), results["wrk"].get("health", {})
     rows = [("measure", "reference Django", "TeamMoa (this run)", "target", "")]
-    rows.append(("users served with p95 ≤ 100 ms (sign-in excluded)", REFERENCE["users_p95_100ms"],
-                 users_within(results, 100), "", ""))
+    rows.append(
+        (
+            "users served with p95 ≤ 100 ms (sign-in excluded)",
+            REFERENCE["users_p95_100ms"],
+            users_within(results, 100),
+            "",
+            "",
+        )
+    )
     for stage in stages:
         mix = stage["mix"]
         share = 100 * mix["server_errors"] / mix["requests"] if mix["requests"] else 0
-        rows.append((f"mix at {stage['users']} users", REFERENCE["mix_150"] + " (at 150 users)" if stage is stages[0]
-                     else "", f"{mix['rps']} req/s, p95 {_ms(mix['p95_ms'])}, p99 {_ms(mix['p99_ms'])}, "
-                              f"{mix['failures']} failed ({share:.2f}% 5xx)", "", ""))
+        rows.append(
+            (
+                f"mix at {stage['users']} users",
+                REFERENCE["mix_150"] + " (at 150 users)" if stage is stages[0] else "",
+                f"{mix['rps']} req/s, p95 {_ms(mix['p95_ms'])}, p99 {_ms(mix['p99_ms'])}, "
+                f"{mix['failures']} failed ({share:.2f}% 5xx)",
+                "",
+                "",
+            )
+        )
     if top is not None:
         mix = top["mix"]
-        rows.append((f"p95 at {top['users']} users", "", _ms(mix["p95_ms"]), f"≤ {TARGET['p95_ms']} ms",
-                     _versus(mix["p95_ms"], TARGET["p95_ms"])))
-        rows.append((f"p99 at {top['users']} users", "", _ms(mix["p99_ms"]), f"≤ {TARGET['p99_ms']} ms",
-                     _versus(mix["p99_ms"], TARGET["p99_ms"])))
-        rows.append((f"failed requests at {top['users']} users", "", str(mix["failures"]), "0",
-                     "met" if mix["failures"] == 0 else "missed"))
+        rows.append(
+            (
+                f"p95 at {top['users']} users",
+                "",
+                _ms(mix["p95_ms"]),
+                f"≤ {TARGET['p95_ms']} ms",
+                _versus(mix["p95_ms"], TARGET["p95_ms"]),
+            )
+        )
+        rows.append(
+            (
+                f"p99 at {top['users']} users",
+                "",
+                _ms(mix["p99_ms"]),
+                f"≤ {TARGET['p99_ms']} ms",
+                _versus(mix["p99_ms"], TARGET["p99_ms"]),
+            )
+        )
+        rows.append(
+            (
+                f"failed requests at {top['users']} users",
+                "",
+                str(mix["failures"]),
+                "0",
+                "met" if mix["failures"] == 0 else "missed",
+            )
+        )
         sign = top["sign_in"]
-        rows.append((f"sign-in at {top['users']} users (during the ramp)", REFERENCE["sign_in"],
-                     f"p50 {_ms(sign['p50_ms'])}, p95 {_ms(sign['p95_ms'])}, {sign['failures']} failed",
-                     f"p95 ≤ {TARGET['sign_in_p95_ms']} ms", _versus(sign["p95_ms"], TARGET["sign_in_p95_ms"])))
+        rows.append(
+            (
+                f"sign-in at {top['users']} users (during the ramp)",
+                REFERENCE["sign_in"],
+                f"p50 {_ms(sign['p50_ms'])}, p95 {_ms(sign['p95_ms'])}, {sign['failures']} failed",
+                f"p95 ≤ {TARGET['sign_in_p95_ms']} ms",
+                _versus(sign["p95_ms"], TARGET["sign_in_p95_ms"]),
+            )
+        )
     if "rps" in todo:
-        rows.append(("todo list (60 todos) via Nginx, wrk 50 conns", REFERENCE["todo_list_wrk"],
-                     f"{todo['rps']:.0f} req/s, p99 {_ms(todo['p99_ms'])}, {todo['failed']} errors",
-                     f"≥ {TARGET['todo_rps']} req/s, p99 ≤ {TARGET['todo_p99_ms']} ms",
-                     _versus(todo["rps"], TARGET["todo_rps"], higher_is_better=True) + " / "
-                     + _versus(todo["p99_ms"], TARGET["todo_p99_ms"])))
+        rows.append(
+            (
+                "todo list (60 todos) via Nginx, wrk 50 conns",
+                REFERENCE["todo_list_wrk"],
+                f"{todo['rps']:.0f} req/s, p99 {_ms(todo['p99_ms'])}, {todo['failed']} errors",
+                f"≥ {TARGET['todo_rps']} req/s, p99 ≤ {TARGET['todo_p99_ms']} ms",
+                _versus(todo["rps"], TARGET["todo_rps"], higher_is_better=True)
+                + " / "
+                + _versus(todo["p99_ms"], TARGET["todo_p99_ms"]),
+            )
+        )
     if "rps" in health:
-        rows.append(("/health/ via Nginx, wrk 50 conns", REFERENCE["health_wrk"],
-                     f"{health['rps']:.0f} req/s, p99 {_ms(health['p99_ms'])}, {health['failed']} errors",
-                     f"≥ {TARGET['health_rps']} req/s", _versus(health["rps"], TARGET["health_rps"], higher_is_better=True)))
-    rows.append(("fan-out: 200 subscribers on one map, 20 cursor moves/s", REFERENCE["fanout"],
-                 fanout_text(results["fanout"]), "", ""))
+        rows.append(
+            (
+                "/health/ via Nginx, wrk 50 conns",
+                REFERENCE["health_wrk"],
+                f"{health['rps']:.0f} req/s, p99 {_ms(health['p99_ms'])}, {health['failed']} errors",
+                f"≥ {TARGET['health_rps']} req/s",
+                _versus(health["rps"], TARGET["health_rps"], higher_is_better=True),
+            )
+        )
+    rows.append(
+        (
+            "fan-out: 200 subscribers on one map, 20 cursor moves/s",
+            REFERENCE["fanout"],
+            fanout_text(results["fanout"]),
+            "",
+            "",
+        )
+    )
     return _table(rows)
 
 
@@ -102,28 +169,61 @@ def fanout_text(fanout: dict) -> str:
         return "failed: " + fanout.get("error", "?")
     figures = fanout["figures"]
     spread, idle = figures.get("fanout", figures), figures.get("idle", {})
-    text = (f"p50 {_ms(spread.get('p50_ms'))}, p99 {_ms(spread.get('p99_ms'))} "
-            f"({spread.get('deliveries', '?')} deliveries to {spread.get('subscribers', '?')} sockets, "
-            f"{spread.get('missing', '?')} missing)")
+    text = (
+        f"p50 {_ms(spread.get('p50_ms'))}, p99 {_ms(spread.get('p99_ms'))} "
+        f"({spread.get('deliveries', '?')} deliveries to {spread.get('subscribers', '?')} sockets, "
+        f"{spread.get('missing', '?')} missing)"
+    )
     if idle:
-        text += (f"; {idle.get('sockets')} idle sockets: {idle.get('kib_per_subscribed_socket')} KiB each, "
-                 f"RSS {idle.get('rss_subscribed_mib')} MiB")
+        text += (
+            f"; {idle.get('sockets')} idle sockets: {idle.get('kib_per_subscribed_socket')} KiB each, "
+            f"RSS {idle.get('rss_subscribed_mib')} MiB"
+        )
     return text
 
 
 def stages_table(results: dict) -> str:
-    rows = [("users", "req/s", "p50", "p95", "p99", "max", "failed", "5xx", "sign-in p50", "sign-in p95",
-             "ramp", "Locust CPU", "machine busy", "CPU of other work")]
+    rows = [
+        (
+            "users",
+            "req/s",
+            "p50",
+            "p95",
+            "p99",
+            "max",
+            "failed",
+            "5xx",
+            "sign-in p50",
+            "sign-in p95",
+            "ramp",
+            "Locust CPU",
+            "machine busy",
+            "CPU of other work",
+        )
+    ]
     for stage in results["stages"]:
         if "mix" not in stage:
             rows.append((str(stage["users"]), "failed: " + stage.get("error", "")[:80], *[""] * 12))
             continue
         mix, sign, cpu = stage["mix"], stage["sign_in"], stage["cpu"]
-        rows.append((str(stage["users"]), str(mix["rps"]), _ms(mix["p50_ms"]), _ms(mix["p95_ms"]), _ms(mix["p99_ms"]),
-                     _ms(mix["max_ms"]), str(mix["failures"]), str(mix["server_errors"]), _ms(sign["p50_ms"]),
-                     _ms(sign["p95_ms"]), f"{stage['ramp_s']:.0f} s" + ("" if stage["all_signed_in"] else " (not all in)"),
-                     f"{cpu['processes_pct_of_one_core'].get('locust', 0):.0f}% of a core",
-                     f"{cpu['machine_busy_pct']}%", f"{others_pct(cpu):.0f}% of a core"))
+        rows.append(
+            (
+                str(stage["users"]),
+                str(mix["rps"]),
+                _ms(mix["p50_ms"]),
+                _ms(mix["p95_ms"]),
+                _ms(mix["p99_ms"]),
+                _ms(mix["max_ms"]),
+                str(mix["failures"]),
+                str(mix["server_errors"]),
+                _ms(sign["p50_ms"]),
+                _ms(sign["p95_ms"]),
+                f"{stage['ramp_s']:.0f} s" + ("" if stage["all_signed_in"] else " (not all in)"),
+                f"{cpu['processes_pct_of_one_core'].get('locust', 0):.0f}% of a core",
+                f"{cpu['machine_busy_pct']}%",
+                f"{others_pct(cpu):.0f}% of a core",
+            )
+        )
     return _table(rows)
 
 
@@ -137,8 +237,18 @@ def others_pct(cpu: dict) -> float:
 def by_name_table(stage: dict) -> str:
     rows = [("request", "count", "req/s", "p50", "p95", "p99", "failed", "5xx")]
     for name, fig in stage["by_name"].items():
-        rows.append((name, str(fig["requests"]), str(fig["rps"]), _ms(fig["p50_ms"]), _ms(fig["p95_ms"]),
-                     _ms(fig["p99_ms"]), str(fig["failures"]), str(fig["server_errors"])))
+        rows.append(
+            (
+                name,
+                str(fig["requests"]),
+                str(fig["rps"]),
+                _ms(fig["p50_ms"]),
+                _ms(fig["p95_ms"]),
+                _ms(fig["p99_ms"]),
+                str(fig["failures"]),
+                str(fig["server_errors"]),
+            )
+        )
     return _table(rows)
 
 
@@ -189,7 +299,8 @@ def markdown(results: dict, chart: str | None) -> str:
         f"{tuple(round(x, 2) for x in m['load_average_at_end'])}",
         f"- the local stack (`deploy/stack.py`, production mode, MariaDB through "
         f"`{results['stack']['database_url'].split('://')[0]}`, Redis, Nginx): "
-        + ", ".join(results["stack"]["processes"]) + "; Locust and wrk on the same two cores",
+        + ", ".join(results["stack"]["processes"])
+        + "; Locust and wrk on the same two cores",
         "",
         "## Against the reference and the targets",
         "",
@@ -208,11 +319,16 @@ def markdown(results: dict, chart: str | None) -> str:
         parts += ["", f"### By request at {top['users']} users", "", by_name_table(top)]
         if top.get("errors"):
             parts += ["", "Errors:", ""] + [f"- {count} × {text}" for text, count in top["errors"].items()]
-    parts += ["", "## CPU by process", "",
-              "Share of one core over each ramp (sign-ins) and each measured window (a process's children "
-              "included: nginx's workers); two cores make 200. \"CPU of other work\" above is what the machine "
-              "spent outside the benchmark meanwhile (other people's jobs on a shared machine).", "",
-              cpu_table(results)]
+    parts += [
+        "",
+        "## CPU by process",
+        "",
+        "Share of one core over each ramp (sign-ins) and each measured window (a process's children "
+        'included: nginx\'s workers); two cores make 200. "CPU of other work" above is what the machine '
+        "spent outside the benchmark meanwhile (other people's jobs on a shared machine).",
+        "",
+        cpu_table(results),
+    ]
     if results["fanout"].get("available") and "figures" in results["fanout"]:
         parts += ["", "## Realtime fan-out", "", "```json", json.dumps(results["fanout"]["figures"], indent=2), "```"]
     if chart:
@@ -226,8 +342,12 @@ def write(results: dict, folder: Path) -> list[Path]:
     data = folder / f"{stem}.json"
     data.write_text(json.dumps(results, indent=2))
     png = folder / f"{stem}.png"
-    drawn = subprocess.run([str(LOAD_PYTHON), str(ROOT / "bench" / "chart.py"), str(data), str(png)],
-                           capture_output=True, text=True).returncode == 0
+    drawn = (
+        subprocess.run(
+            [str(LOAD_PYTHON), str(ROOT / "bench" / "chart.py"), str(data), str(png)], capture_output=True, text=True
+        ).returncode
+        == 0
+    )
     page = folder / f"{stem}.md"
     page.write_text(markdown(results, png.name if drawn else None))
     return [page, data, *([png] if drawn else [])]

@@ -57,6 +57,7 @@ def log(message: str) -> None:
 
 # Set-up ------------------------------------------------------------------------------------------
 
+
 def ensure_load_venv() -> None:
     """Create or update the load venv (Locust, matplotlib, py-spy) from requirements/load.txt."""
     stamp = LOAD_VENV / ".installed"
@@ -65,8 +66,9 @@ def ensure_load_venv() -> None:
     log("installing the load venv: .venv-load from requirements/load.txt")
     if not LOAD_PYTHON.exists():
         subprocess.check_call([sys.executable, "-m", "venv", str(LOAD_VENV)])
-    subprocess.check_call([str(LOAD_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           "-r", str(LOAD_REQUIREMENTS)])
+    subprocess.check_call(
+        [str(LOAD_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(LOAD_REQUIREMENTS)]
+    )
     stamp.touch()
 
 
@@ -87,16 +89,19 @@ def ensure_wrk() -> str:
 def bench_env(environ) -> dict[str, str]:
     """The environment of the benchmark's stack (TEAMMOA_BENCH_DATA_DIR, _GATEWAY_PORT, _DATABASE_URL override)."""
     port = int(environ.get("TEAMMOA_BENCH_GATEWAY_PORT", BENCH_GATEWAY_PORT))
-    return {**environ,
-            "TEAMMOA_DATA_DIR": environ.get("TEAMMOA_BENCH_DATA_DIR", BENCH_DATA_DIR),
-            "TEAMMOA_GATEWAY_PORT": str(port), "TEAMMOA_STACK_BASE_PORT": str(port + 1),
-            "TEAMMOA_STACK_DATABASE_URL": environ.get("TEAMMOA_BENCH_DATABASE_URL", BENCH_DATABASE_URL),
-            "TEAMMOA_STACK_DB_PREFIX": "teammoa_bench_", "TEAMMOA_REDIS_PREFIX": "teammoa-bench:"}
+    return {
+        **environ,
+        "TEAMMOA_DATA_DIR": environ.get("TEAMMOA_BENCH_DATA_DIR", BENCH_DATA_DIR),
+        "TEAMMOA_GATEWAY_PORT": str(port),
+        "TEAMMOA_STACK_BASE_PORT": str(port + 1),
+        "TEAMMOA_STACK_DATABASE_URL": environ.get("TEAMMOA_BENCH_DATABASE_URL", BENCH_DATABASE_URL),
+        "TEAMMOA_STACK_DB_PREFIX": "teammoa_bench_",
+        "TEAMMOA_REDIS_PREFIX": "teammoa-bench:",
+    }
 
 
 def stack(env: dict[str, str], command: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "deploy/stack.py", command], cwd=ROOT, env=env, text=True,
-                          capture_output=True)
+    return subprocess.run([sys.executable, "deploy/stack.py", command], cwd=ROOT, env=env, text=True, capture_output=True)
 
 
 def stack_state(env: dict[str, str]) -> dict | None:
@@ -110,8 +115,13 @@ def stack_state(env: dict[str, str]) -> dict | None:
 def seed(env: dict[str, str]) -> list[int]:
     """Seed the data set (idempotent); the three team ids."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "deploy/seed_load.py", "--data-dir", env["TEAMMOA_DATA_DIR"]],
-                            cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE)
+    result = subprocess.run(
+        [sys.executable, "deploy/seed_load.py", "--data-dir", env["TEAMMOA_DATA_DIR"]],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+    )
     if result.returncode != 0:
         sys.exit("seeding failed (see above)")
     log(f"seeded in {time.perf_counter() - started:.0f}s")
@@ -130,24 +140,32 @@ def machine_facts() -> dict:
         except (OSError, IndexError, subprocess.TimeoutExpired):
             return "unknown"
 
-    return {"nproc": os.cpu_count(), "cpu_model": model.group(1).strip() if model else platform.processor(),
-            "ram_gib": round(mem_kib / 1024 / 1024, 1), "kernel": platform.release(),
-            "python": platform.python_version(), "nginx": version(["nginx", "-v"]),
-            "mariadb": version(["mariadb", "--version"]), "wrk": version(["wrk", "--version"]),
-            "load_average_at_start": os.getloadavg()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model.group(1).strip() if model else platform.processor(),
+        "ram_gib": round(mem_kib / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "nginx": version(["nginx", "-v"]),
+        "mariadb": version(["mariadb", "--version"]),
+        "wrk": version(["wrk", "--version"]),
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
 def git_revision() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         return rev.strip() + (" (with uncommitted changes)" if dirty else "")
     except OSError:
         return "unknown"
 
 
 # Measurements ------------------------------------------------------------------------------------
+
 
 def watch_args(state: dict) -> list[str]:
     return [arg for entry in state["processes"] for arg in ("--watch", f"{entry['name']}={entry['pid']}")]
@@ -156,9 +174,23 @@ def watch_args(state: dict) -> list[str]:
 def locust_stage(url: str, users: int, args: argparse.Namespace, team_ids: list[int], state: dict) -> dict:
     """One stage of the mix (its own process in the load venv); its figures."""
     out = RESULTS / f"stage-{users}.json.tmp"
-    command = [str(LOAD_PYTHON), "bench/locust_stage.py", "--host", url, "--users", str(users),
-               "--spawn-rate", str(args.spawn_rate), "--seconds", str(args.seconds),
-               "--team-ids", ",".join(map(str, team_ids)), "--out", str(out), *watch_args(state)]
+    command = [
+        str(LOAD_PYTHON),
+        "bench/locust_stage.py",
+        "--host",
+        url,
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(args.spawn_rate),
+        "--seconds",
+        str(args.seconds),
+        "--team-ids",
+        ",".join(map(str, team_ids)),
+        "--out",
+        str(out),
+        *watch_args(state),
+    ]
     log(f"Locust mix: {users} users, spawn {args.spawn_rate:g}/s, {args.seconds:g}s measured")
     result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True)
     if result.returncode != 0 or not out.exists():
@@ -186,8 +218,7 @@ def cpu_seconds(pid: int) -> float:
 
 def sign_in_token(url: str) -> str:
     body = json.dumps({"login": "loaduser1", "password": PASSWORD}).encode()
-    request = urllib.request.Request(url + "/api/v1/users/login/", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url + "/api/v1/users/login/", data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())["access_token"]
 
@@ -196,8 +227,12 @@ def wrk(binary: str, target: str, seconds: int, state: dict, token: str = "") ->
     """wrk with 2 threads and 50 connections; its figures and every process's CPU share meanwhile."""
     procs = {e["name"]: e["pid"] for e in state["processes"]}
     before, started = {name: cpu_seconds(pid) for name, pid in procs.items()}, time.monotonic()
-    result = subprocess.run([binary, "-t2", "-c50", f"-d{seconds}s", "--latency", "-s", str(WRK_SCRIPT), target],
-                            capture_output=True, text=True, env={**os.environ, "TEAMMOA_BENCH_TOKEN": token})
+    result = subprocess.run(
+        [binary, "-t2", "-c50", f"-d{seconds}s", "--latency", "-s", str(WRK_SCRIPT), target],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TEAMMOA_BENCH_TOKEN": token},
+    )
     wall = time.monotonic() - started
     line = next((ln for ln in result.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if line is None:
@@ -205,12 +240,23 @@ def wrk(binary: str, target: str, seconds: int, state: dict, token: str = "") ->
     raw = json.loads(line.removeprefix("WRK_JSON "))
     seconds_run = raw["duration_us"] / 1e6
     errors = sum(raw["errors"].values())
-    return {"target": target, "connections": 50, "threads": 2, "seconds": round(seconds_run, 1),
-            "requests": raw["requests"], "rps": round(raw["requests"] / seconds_run, 1), "errors": raw["errors"],
-            "failed": errors, "p50_ms": raw["latency_us"]["p50"] / 1000, "p90_ms": raw["latency_us"]["p90"] / 1000,
-            "p99_ms": raw["latency_us"]["p99"] / 1000, "max_ms": raw["latency_us"]["max"] / 1000,
-            "cpu_pct_of_one_core": {name: round((cpu_seconds(pid) - before[name]) / wall * 100, 1)
-                                    for name, pid in procs.items()}}
+    return {
+        "target": target,
+        "connections": 50,
+        "threads": 2,
+        "seconds": round(seconds_run, 1),
+        "requests": raw["requests"],
+        "rps": round(raw["requests"] / seconds_run, 1),
+        "errors": raw["errors"],
+        "failed": errors,
+        "p50_ms": raw["latency_us"]["p50"] / 1000,
+        "p90_ms": raw["latency_us"]["p90"] / 1000,
+        "p99_ms": raw["latency_us"]["p99"] / 1000,
+        "max_ms": raw["latency_us"]["max"] / 1000,
+        "cpu_pct_of_one_core": {
+            name: round((cpu_seconds(pid) - before[name]) / wall * 100, 1) for name, pid in procs.items()
+        },
+    }
 
 
 def trailing_json(text: str) -> dict | None:
@@ -238,12 +284,16 @@ def fanout(env: dict[str, str]) -> dict:
         return {"available": True, "error": f"did not finish within {FANOUT_TIMEOUT_S}s"}
     figures = trailing_json(result.stdout) if result.returncode == 0 else None
     if figures is None:
-        return {"available": True, "error": f"exit {result.returncode}, no JSON result",
-                "output": (result.stdout + result.stderr)[-1500:]}
+        return {
+            "available": True,
+            "error": f"exit {result.returncode}, no JSON result",
+            "output": (result.stdout + result.stderr)[-1500:],
+        }
     return {"available": True, "command": " ".join(command[1:]), "figures": figures}
 
 
 # Main --------------------------------------------------------------------------------------------
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -277,21 +327,33 @@ def main(argv: list[str]) -> int:
             time.sleep(STAGE_PAUSE_S)
         log(f"wrk: todo list and /health/ through Nginx, {args.wrk_seconds}s each")
         todo_url = f"{url}/api/v1/teams/{team_ids[0]}/todos/?page=1&page_size=100"
-        wrk_runs = {"todo_list": wrk(wrk_binary, todo_url, args.wrk_seconds, state, sign_in_token(url)),
-                    "health": wrk(wrk_binary, f"{url}/health/", args.wrk_seconds, state)}
+        wrk_runs = {
+            "todo_list": wrk(wrk_binary, todo_url, args.wrk_seconds, state, sign_in_token(url)),
+            "health": wrk(wrk_binary, f"{url}/health/", args.wrk_seconds, state),
+        }
         realtime = fanout(env)
     finally:
         if started_here and not args.keep_stack:
             log("stopping the stack: deploy/stack.py down")
             stack(env, "down")
     facts["load_average_at_end"] = os.getloadavg()
-    results = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "revision": git_revision(),
-               "command": " ".join([".venv/bin/python bench/run.py", *argv]) if argv else "make bench",
-               "machine": facts, "stack": {"url": url, "processes": [e["name"] for e in state["processes"]],
-                                           "database_url": env["TEAMMOA_STACK_DATABASE_URL"]},
-               "settings": {"spawn_rate": args.spawn_rate, "seconds": args.seconds, "wrk_seconds": args.wrk_seconds},
-               "team_ids": team_ids, "stages": stages, "wrk": wrk_runs, "fanout": realtime,
-               "duration_s": round(time.monotonic() - began)}
+    results = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "revision": git_revision(),
+        "command": " ".join([".venv/bin/python bench/run.py", *argv]) if argv else "make bench",
+        "machine": facts,
+        "stack": {
+            "url": url,
+            "processes": [e["name"] for e in state["processes"]],
+            "database_url": env["TEAMMOA_STACK_DATABASE_URL"],
+        },
+        "settings": {"spawn_rate": args.spawn_rate, "seconds": args.seconds, "wrk_seconds": args.wrk_seconds},
+        "team_ids": team_ids,
+        "stages": stages,
+        "wrk": wrk_runs,
+        "fanout": realtime,
+        "duration_s": round(time.monotonic() - began),
+    }
     paths = report.write(results, RESULTS)
     print(report.summary_table(results))
     log("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in paths))

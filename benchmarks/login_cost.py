@@ -37,8 +37,10 @@ def _percentile(samples: list[float], share: float) -> float:
 
 
 def _signed_up_client(client: TestClient) -> None:
-    response = client.post(f"{API}/register/", json={"username": "bench", "email": "bench@example.com",
-                                                    "nickname": "Bench", "password": PASSWORD})
+    response = client.post(
+        f"{API}/register/",
+        json={"username": "bench", "email": "bench@example.com", "nickname": "Bench", "password": PASSWORD},
+    )
     response.raise_for_status()
     [mail] = client.get(f"{API}/dev/outbox/").json()["items"]
     token = re.search(r"token=([A-Za-z0-9_\-]+)", mail["links"][0]).group(1)
@@ -50,8 +52,7 @@ def measure(n: int) -> list[float]:
     with tempfile.TemporaryDirectory() as data_dir:
         environ = {"TEAMMOA_MODE": "embedded", "TEAMMOA_DATA_DIR": str(Path(data_dir)), "TEAMMOA_LOG_REQUESTS": "false"}
         settings = Settings("auth", environ)
-        print(f"Argon2id m={settings.argon2_memory_kib} KiB, t={settings.argon2_time_cost}, "
-              f"p={settings.argon2_parallelism}")
+        print(f"Argon2id m={settings.argon2_memory_kib} KiB, t={settings.argon2_time_cost}, p={settings.argon2_parallelism}")
         with TestClient(create_app(environ), base_url="http://testserver") as client:
             _signed_up_client(client)
             client.post(f"{API}/login/", json={"login": "bench", "password": PASSWORD}).raise_for_status()  # warm-up
@@ -78,8 +79,10 @@ def measure_verify_alone(n: int) -> list[float]:
 
 
 def _report(label: str, samples: list[float]) -> None:
-    print(f"{label}: median {statistics.median(samples):.1f} ms, p95 {_percentile(samples, 0.95):.1f} ms, "
-          f"min {min(samples):.1f} ms, max {max(samples):.1f} ms")
+    print(
+        f"{label}: median {statistics.median(samples):.1f} ms, p95 {_percentile(samples, 0.95):.1f} ms, "
+        f"min {min(samples):.1f} ms, max {max(samples):.1f} ms"
+    )
 
 
 def main() -> None:

@@ -81,13 +81,18 @@ class Stack:
         self.ports = {name: free_port() for name in ("redis", "auth", "teams", "rt_a", "rt_b")}
         self.entries: list[dict] = []
         self.env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
-        self.env.update({
-            "TEAMMOA_DATA_DIR": str(data_dir), "TEAMMOA_REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
-            "TEAMMOA_AUTH_URL": f"http://127.0.0.1:{self.ports['auth']}",
-            "TEAMMOA_TEAMS_URL": f"http://127.0.0.1:{self.ports['teams']}",
-            "TEAMMOA_SITE_URL": ORIGIN, "TEAMMOA_LOG_REQUESTS": "false",
-            "TEAMMOA_ARGON2_MEMORY_KIB": "1024", "TEAMMOA_ARGON2_TIME_COST": "1",
-        })
+        self.env.update(
+            {
+                "TEAMMOA_DATA_DIR": str(data_dir),
+                "TEAMMOA_REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
+                "TEAMMOA_AUTH_URL": f"http://127.0.0.1:{self.ports['auth']}",
+                "TEAMMOA_TEAMS_URL": f"http://127.0.0.1:{self.ports['teams']}",
+                "TEAMMOA_SITE_URL": ORIGIN,
+                "TEAMMOA_LOG_REQUESTS": "false",
+                "TEAMMOA_ARGON2_MEMORY_KIB": "1024",
+                "TEAMMOA_ARGON2_TIME_COST": "1",
+            }
+        )
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -96,14 +101,35 @@ class Stack:
         logs = self.data_dir / "logs"
         logs.mkdir()
         redis = shutil.which("redis-server") or sys.exit("redis-server is not installed")
-        self.entries.append(spawn([redis, "--port", str(self.ports["redis"]), "--bind", "127.0.0.1", "--save", "",
-                                   "--appendonly", "no"], cwd=ROOT, env=self.env, log=logs / "redis.log"))
-        apps = {"auth": "services.auth.app:create_app", "teams": "services.teams.app:create_app",
-                "rt_a": "services.realtime.app:create_app", "rt_b": "services.realtime.app:create_app"}
+        self.entries.append(
+            spawn(
+                [redis, "--port", str(self.ports["redis"]), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                cwd=ROOT,
+                env=self.env,
+                log=logs / "redis.log",
+            )
+        )
+        apps = {
+            "auth": "services.auth.app:create_app",
+            "teams": "services.teams.app:create_app",
+            "rt_a": "services.realtime.app:create_app",
+            "rt_b": "services.realtime.app:create_app",
+        }
         for name, app in apps.items():
-            command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
-                       "--port", str(self.ports[name]), *UVICORN,
-                       "--ws-per-message-deflate", "true" if self.deflate else "false"]
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports[name]),
+                *UVICORN,
+                "--ws-per-message-deflate",
+                "true" if self.deflate else "false",
+            ]
             self.entries.append(spawn(command, cwd=ROOT, env=self.env, log=logs / f"{name}.log"))
         for name in apps:
             wait_healthy(self.url(name) + "/health")
@@ -123,11 +149,12 @@ class World:
 
     async def user(self, name: str) -> dict:
         email = f"{name}@example.com"
-        r = await self.http.post(self.stack.url("auth") + "/api/v1/users/register/",
-                                 json={"username": name, "email": email, "nickname": name, "password": PASSWORD})
+        r = await self.http.post(
+            self.stack.url("auth") + "/api/v1/users/register/",
+            json={"username": name, "email": email, "nickname": name, "password": PASSWORD},
+        )
         r.raise_for_status()
-        await self.http.post(self.stack.url("auth") + "/api/v1/users/verify-email/",
-                             json={"token": self._token(email)})
+        await self.http.post(self.stack.url("auth") + "/api/v1/users/verify-email/", json={"token": self._token(email)})
         r = await self.http.post(self.stack.url("auth") + "/api/v1/users/login/", json={"login": name, "password": PASSWORD})
         r.raise_for_status()
         self.http.cookies.clear()
@@ -145,13 +172,19 @@ class World:
         teams = self.stack.url("teams") + "/api/v1/teams/"
         self.host = await self.user("host")
         self.members = [self.host] + [await self.user(f"user{n}") for n in range(users - 1)]
-        r = await self.http.post(teams, json={"name": "Bench", "capacity": 100, "join_password": TEAM_PASSWORD},
-                                 headers=self.host["headers"])
+        r = await self.http.post(
+            teams, json={"name": "Bench", "capacity": 100, "join_password": TEAM_PASSWORD}, headers=self.host["headers"]
+        )
         r.raise_for_status()
         team = r.json()
         for member in self.members[1:]:
-            (await self.http.post(teams + "join/", json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD},
-                                  headers=member["headers"])).raise_for_status()
+            (
+                await self.http.post(
+                    teams + "join/",
+                    json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD},
+                    headers=member["headers"],
+                )
+            ).raise_for_status()
         self.base = f"{teams}{team['id']}/mindmaps/"
         r = await self.http.post(self.base, json={"title": "Fan-out"}, headers=self.host["headers"])
         self.map_id = r.json()["id"]
@@ -162,8 +195,14 @@ class World:
 
 async def open_socket(stack: Stack, instance: str, token: str):
     host = stack.url(instance).removeprefix("http://")
-    return await connect(f"ws://{host}/ws/", origin=ORIGIN, additional_headers={"Cookie": f"teammoa_access={token}"},
-                         open_timeout=30, ping_interval=None, max_queue=None)
+    return await connect(
+        f"ws://{host}/ws/",
+        origin=ORIGIN,
+        additional_headers={"Cookie": f"teammoa_access={token}"},
+        open_timeout=30,
+        ping_interval=None,
+        max_queue=None,
+    )
 
 
 async def subscribe(ws, channel: str) -> None:
@@ -197,8 +236,9 @@ async def fanout(stack: Stack, world: World, subscribers: int, edits: int) -> di
     warmup = 10
     for n in range(warmup + edits):
         began = time.perf_counter()
-        r = await world.http.patch(world.base + f"nodes/{world.node_id}/", json={"x": n % 10_000},
-                                   headers=world.host["headers"])
+        r = await world.http.patch(
+            world.base + f"nodes/{world.node_id}/", json={"x": n % 10_000}, headers=world.host["headers"]
+        )
         r.raise_for_status()
         if n >= warmup:
             sent[r.json()["map_version"]] = began
@@ -215,10 +255,16 @@ async def fanout(stack: Stack, world: World, subscribers: int, edits: int) -> di
     for task in readers:
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    return {"subscribers": subscribers, "edits": len(sent), "deliveries": len(latencies), "missing": missing,
-            "p50_ms": round(statistics.median(latencies), 2),
-            "p99_ms": round(latencies[max(0, math.ceil(len(latencies) * 0.99) - 1)], 2),
-            "max_ms": round(latencies[-1], 2), "api_patch_p50_ms": round(statistics.median(api_ms), 2)}
+    return {
+        "subscribers": subscribers,
+        "edits": len(sent),
+        "deliveries": len(latencies),
+        "missing": missing,
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(latencies[max(0, math.ceil(len(latencies) * 0.99) - 1)], 2),
+        "max_ms": round(latencies[-1], 2),
+        "api_patch_p50_ms": round(statistics.median(api_ms), 2),
+    }
 
 
 async def idle_memory(stack: Stack, world: World, count: int) -> dict:
@@ -246,11 +292,15 @@ async def idle_memory(stack: Stack, world: World, count: int) -> dict:
     await asyncio.sleep(4)  # let the presence pushes of the crowd settle
     subscribed = rss_kib(pid)
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    return {"sockets": count, "rss_before_mib": round(before / 1024, 1), "rss_connected_mib": round(connected / 1024, 1),
-            "rss_subscribed_mib": round(subscribed / 1024, 1),
-            "kib_per_connected_socket": round((connected - before) / count, 1),
-            "kib_per_subscribed_socket": round((subscribed - before) / count, 1),
-            "connect_seconds": round(connect_s, 1)}
+    return {
+        "sockets": count,
+        "rss_before_mib": round(before / 1024, 1),
+        "rss_connected_mib": round(connected / 1024, 1),
+        "rss_subscribed_mib": round(subscribed / 1024, 1),
+        "kib_per_connected_socket": round((connected - before) / count, 1),
+        "kib_per_subscribed_socket": round((subscribed - before) / count, 1),
+        "connect_seconds": round(connect_s, 1),
+    }
 
 
 async def run(args, stack: Stack) -> dict:
@@ -269,8 +319,11 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=200)
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--idle", type=int, default=5000)
-    parser.add_argument("--deflate", action="store_true",
-                        help="let uvicorn negotiate permessage-deflate (its default; off in the realtime Dockerfile)")
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="let uvicorn negotiate permessage-deflate (its default; off in the realtime Dockerfile)",
+    )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = args.idle + args.subscribers + 1024  # the client's sockets; each server process inherits it too

@@ -64,9 +64,18 @@ def _masks(members: list[int], dates: list[dt.date], rnd: random.Random, *, full
 
 def _response(dates, members, masks) -> bytes:
     days = team_view(dates=dates, members=members, masks=masks)
-    body = {"days": [{"date": d.date.isoformat(),
-                      "slots": [{"slot": k, "count": s.count, "share": s.share, "who": s.who, "everyone": s.everyone}
-                                for k, s in enumerate(d.slots)]} for d in days]}
+    body = {
+        "days": [
+            {
+                "date": d.date.isoformat(),
+                "slots": [
+                    {"slot": k, "count": s.count, "share": s.share, "who": s.who, "everyone": s.everyone}
+                    for k, s in enumerate(d.slots)
+                ],
+            }
+            for d in days
+        ]
+    }
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -74,20 +83,30 @@ def _peers(members: list[int]):
     private = Ed25519PrivateKey.generate()
 
     def teams(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"team_id": TEAM_ID, "time_zone": "Asia/Seoul", "name": "Bench",
-                                         "members": [{"user_id": u, "role": "member"} for u in members]})
+        return httpx.Response(
+            200,
+            json={
+                "team_id": TEAM_ID,
+                "time_zone": "Asia/Seoul",
+                "name": "Bench",
+                "members": [{"user_id": u, "role": "member"} for u in members],
+            },
+        )
 
     def auth(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/.well-known/jwks.json":
             jwk = json.loads(OKPAlgorithm.to_jwk(private.public_key())) | {"kid": "b1", "alg": "EdDSA"}
             return httpx.Response(200, json={"keys": [jwk]})
         ids = json.loads(request.content)["ids"]
-        return httpx.Response(200, json={"users": [{"id": i, "nickname": f"Member {i}", "is_active": True}
-                                                   for i in ids]})
+        return httpx.Response(200, json={"users": [{"id": i, "nickname": f"Member {i}", "is_active": True} for i in ids]})
 
     now = int(time.time())
-    token = jwt.encode({"sub": str(members[0]), "aud": ["teammoa:schedule"], "iss": ISSUER, "iat": now,
-                        "exp": now + 3600, "typ": "access"}, private, algorithm="EdDSA", headers={"kid": "b1"})
+    token = jwt.encode(
+        {"sub": str(members[0]), "aud": ["teammoa:schedule"], "iss": ISSUER, "iat": now, "exp": now + 3600, "typ": "access"},
+        private,
+        algorithm="EdDSA",
+        headers={"kid": "b1"},
+    )
     transports = {"teams": httpx.MockTransport(teams), "auth": httpx.MockTransport(auth)}
     return transports, {"Authorization": f"Bearer {token}"}
 
@@ -99,15 +118,25 @@ def _http(members: list[int], dates: list[dt.date], masks: dict, runs: int) -> t
 
         async def seed() -> None:
             database = await kit_db.connect(url, script_location=None, auto_migrate=False, pool_max=1)
-            rows = [{"team_id": TEAM_ID, "user_id": uid, "day": day, "mask": mask, "updated_at": dt.datetime(2026, 1, 1)}
-                    for uid, days in masks.items() for day, mask in days.items()]
+            rows = [
+                {"team_id": TEAM_ID, "user_id": uid, "day": day, "mask": mask, "updated_at": dt.datetime(2026, 1, 1)}
+                for uid, days in masks.items()
+                for day, mask in days.items()
+            ]
             await database.execute_many(availability.insert(), rows)
             await kit_db.disconnect(database)
 
         asyncio.run(seed())
         transports, headers = _peers(members)
-        settings = Settings("schedule", {"TEAMMOA_DATA_DIR": folder, "TEAMMOA_SCHEDULE_DATABASE_URL": url,
-                                         "TEAMMOA_LOG_REQUESTS": "false", "TEAMMOA_AUTO_MIGRATE": "false"})
+        settings = Settings(
+            "schedule",
+            {
+                "TEAMMOA_DATA_DIR": folder,
+                "TEAMMOA_SCHEDULE_DATABASE_URL": url,
+                "TEAMMOA_LOG_REQUESTS": "false",
+                "TEAMMOA_AUTO_MIGRATE": "false",
+            },
+        )
         app = create_app(settings, Shared(transports=transports))
         path = f"/api/v1/teams/{TEAM_ID}/schedules/?start={dates[0]}&end={dates[-1]}"
         with TestClient(app) as client:
@@ -116,6 +145,7 @@ def _http(members: list[int], dates: list[dt.date], masks: dict, runs: int) -> t
             def call() -> None:
                 response = client.get(path, headers=headers)
                 assert response.status_code == 200, response.text
+
             median, p95 = _timed(call, runs)
     return median, p95, size
 
@@ -131,11 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     dates = [START + dt.timedelta(days=n) for n in range(args.days)]
     masks = _masks(members, dates, rnd)
     full = _masks(members, dates, rnd, full=True)
-    print(f"team view: {args.members} members × {args.days} days × 48 slots, {args.runs} runs "
-          f"(Python {sys.version.split()[0]})")
-    stages = [("aggregate (random, ~50% free)", lambda: team_view(dates=dates, members=members, masks=masks)),
-              ("aggregate (all free, worst)", lambda: team_view(dates=dates, members=members, masks=full)),
-              ("response  (aggregate + JSON)", lambda: _response(dates, members, masks))]
+    print(
+        f"team view: {args.members} members × {args.days} days × 48 slots, {args.runs} runs "
+        f"(Python {sys.version.split()[0]})"
+    )
+    stages = [
+        ("aggregate (random, ~50% free)", lambda: team_view(dates=dates, members=members, masks=masks)),
+        ("aggregate (all free, worst)", lambda: team_view(dates=dates, members=members, masks=full)),
+        ("response  (aggregate + JSON)", lambda: _response(dates, members, masks)),
+    ]
     worst = 0.0
     for name, fn in stages:
         median, p95 = _timed(fn, args.runs)

@@ -37,8 +37,9 @@ def _verification_token(data_dir: Path, email: str) -> str:
 
 def _sign_in(client: TestClient, data_dir: Path) -> dict[str, str]:
     email = "bench@example.com"
-    client.post("/api/v1/users/register/", json={"username": "bench", "email": email, "nickname": "Bench",
-                                                 "password": PASSWORD}).raise_for_status()
+    client.post(
+        "/api/v1/users/register/", json={"username": "bench", "email": email, "nickname": "Bench", "password": PASSWORD}
+    ).raise_for_status()
     client.post("/api/v1/users/verify-email/", json={"token": _verification_token(data_dir, email)}).raise_for_status()
     login = client.post("/api/v1/users/login/", json={"login": "bench", "password": PASSWORD})
     login.raise_for_status()
@@ -53,17 +54,24 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        environ = {**os.environ, "TEAMMOA_DATA_DIR": str(data_dir), "TEAMMOA_LOG_REQUESTS": "false",
-                   "TEAMMOA_ARGON2_MEMORY_KIB": "1024", "TEAMMOA_ARGON2_TIME_COST": "1"}
+        environ = {
+            **os.environ,
+            "TEAMMOA_DATA_DIR": str(data_dir),
+            "TEAMMOA_LOG_REQUESTS": "false",
+            "TEAMMOA_ARGON2_MEMORY_KIB": "1024",
+            "TEAMMOA_ARGON2_TIME_COST": "1",
+        }
         app = create_app(environ)
         with TestClient(app, base_url="http://testserver") as client:
             headers = _sign_in(client, data_dir)
-            team = client.post("/api/v1/teams/", json={"name": "Bench", "capacity": 10, "join_password": "bench-pass"},
-                               headers=headers).json()
+            team = client.post(
+                "/api/v1/teams/", json={"name": "Bench", "capacity": 10, "join_password": "bench-pass"}, headers=headers
+            ).json()
             url = f"/api/v1/teams/{team['id']}/todos/?page_size=100"
             for i in range(args.todos):
-                client.post(f"/api/v1/teams/{team['id']}/todos/", json={"content": f"todo {i}"},
-                            headers=headers).raise_for_status()
+                client.post(
+                    f"/api/v1/teams/{team['id']}/todos/", json={"content": f"todo {i}"}, headers=headers
+                ).raise_for_status()
 
             async def measure() -> list[float]:
                 transport = httpx.ASGITransport(app=app)
@@ -81,8 +89,10 @@ def main() -> None:
             samples = sorted(client.portal.call(measure))
     database = "MySQL" if environ.get("TEAMMOA_TEAMS_DATABASE_URL", "").startswith("mysql") else "SQLite"
     p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
-    print(f"GET todos/ with {args.todos} todos on {database}, {args.runs} runs: "
-          f"median {statistics.median(samples):.2f} ms, p95 {p95:.2f} ms")
+    print(
+        f"GET todos/ with {args.todos} todos on {database}, {args.runs} runs: "
+        f"median {statistics.median(samples):.2f} ms, p95 {p95:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def start_time(pid: int) -> str | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()  # after the command name, which may hold spaces
+    fields = stat[stat.rindex(")") + 2 :].split()  # after the command name, which may hold spaces
     return None if fields[0] in ("Z", "X") else fields[19]
 
 
@@ -32,8 +32,9 @@ def is_ours(entry: dict) -> bool:
 def spawn(command: list[str], *, cwd: Path, env: dict[str, str], log: Path, stop_signal: str = "SIGTERM") -> dict:
     """Start a command as the leader of a new process group, its output appended to ``log``."""
     with log.open("ab") as out:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return {"pid": process.pid, "started": start_time(process.pid), "log": str(log), "stop_signal": stop_signal}
 
 
@@ -45,7 +46,7 @@ def children(pid: int) -> set[int]:
             text = stat.read_text()
         except OSError:  # exited while we looked
             continue
-        fields = text[text.rindex(")") + 2:].split()
+        fields = text[text.rindex(")") + 2 :].split()
         if fields[0] not in ("Z", "X") and int(fields[1]) == pid:
             found.add(int(stat.parent.name))
     return found

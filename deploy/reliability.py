@@ -30,18 +30,19 @@ def raise_open_files_limit() -> None:
 
 
 def table(lines: list[dict]) -> str:
-    rows = ["| fault | requests | failed | acknowledged writes lost | recovery (s) | notes |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| fault | requests | failed | acknowledged writes lost | recovery (s) | notes |", "|---|---|---|---|---|---|"]
     for line in lines:
-        rows.append(f"| {line.get('fault')} | {line.get('requests', line.get('sockets', ''))} | {line.get('failed', '')} "
-                    f"| {line.get('lost_acknowledged_writes', '')} | {line.get('recovery_s', '')} "
-                    f"| {line.get('notes', '')} |")
+        rows.append(
+            f"| {line.get('fault')} | {line.get('requests', line.get('sockets', ''))} | {line.get('failed', '')} "
+            f"| {line.get('lost_acknowledged_writes', '')} | {line.get('recovery_s', '')} "
+            f"| {line.get('notes', '')} |"
+        )
     return "\n".join(rows)
 
 
 def main(argv: list[str]) -> int:
     ci = "--ci" in argv
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     env = dict(os.environ)
     env.pop("TEAMMOA_RELIABILITY_FULL", None)
     if not ci:

@@ -83,8 +83,10 @@ class RollingRestart:
         deadline = time.monotonic() + RELOAD_TIMEOUT_S
         while len(children(self.nginx["pid"]) - before) < self.workers:
             if time.monotonic() > deadline:
-                raise RestartError(f"nginx did not load its new configuration within {RELOAD_TIMEOUT_S}s "
-                                   f"(see {self.config.data_dir / 'logs' / 'nginx-error.log'})")
+                raise RestartError(
+                    f"nginx did not load its new configuration within {RELOAD_TIMEOUT_S}s "
+                    f"(see {self.config.data_dir / 'logs' / 'nginx-error.log'})"
+                )
             time.sleep(0.05)
 
     def launch(self, name: str, port: int) -> dict:
@@ -137,8 +139,10 @@ class RollingRestart:
         save_state(self.config, self.state["processes"])
         self.upstreams[group] = [port]
         self.reload()
-        self.say(f"{name}: replacement on port {port} (pid {new['pid']}) healthy and serving; "
-                 f"draining the old one on port {old['port']}")
+        self.say(
+            f"{name}: replacement on port {port} (pid {new['pid']}) healthy and serving; "
+            f"draining the old one on port {old['port']}"
+        )
         self.retire(old)
         self.state["processes"].pop(index)
         save_state(self.config, self.state["processes"])

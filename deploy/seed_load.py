@@ -76,6 +76,7 @@ class SeedError(RuntimeError):
 
 # Progress ----------------------------------------------------------------------------------------
 
+
 class Progress:
     """A plain progress bar on stderr (one line per tenth when stderr is not a terminal)."""
 
@@ -130,6 +131,7 @@ async def each(label: str, items: Iterable, work: Callable[..., Awaitable[object
 
 # The outbox --------------------------------------------------------------------------------------
 
+
 class Outbox:
     """Verification tokens from the ``.eml`` files the auth service writes (newest per address)."""
 
@@ -172,6 +174,7 @@ class Outbox:
 
 # The API client ----------------------------------------------------------------------------------
 
+
 @dataclass
 class Account:
     number: int
@@ -203,8 +206,9 @@ class Seeder:
     def count(self, what: str, n: int = 1) -> None:
         self.created[what] = self.created.get(what, 0) + n
 
-    async def call(self, method: str, path: str, *, who: Account | None = None, ok: Iterable[int] = (200, 201, 204),
-                   **kwargs) -> httpx.Response:
+    async def call(
+        self, method: str, path: str, *, who: Account | None = None, ok: Iterable[int] = (200, 201, 204), **kwargs
+    ) -> httpx.Response:
         """One API call; an unexpected status stops the seeding with the answer's error."""
         headers = who.headers if who else {}
         for attempt in range(UNAVAILABLE_RETRIES + 1):  # a 503 asks the client to try again shortly
@@ -250,9 +254,16 @@ class Seeder:
         """
         account = Account(number)
         mark = self.outbox.newest_name()
-        response = await self.client.post(API + "/users/register/", json={
-            "username": account.username, "email": account.email, "nickname": f"Load User {number}",
-            "password": PASSWORD, "profile": "An account of the load test."})
+        response = await self.client.post(
+            API + "/users/register/",
+            json={
+                "username": account.username,
+                "email": account.email,
+                "nickname": f"Load User {number}",
+                "password": PASSWORD,
+                "profile": "An account of the load test.",
+            },
+        )
         if response.status_code == 201:
             self.count("accounts")
             await self._verify(account, newer_than=mark)
@@ -278,21 +289,41 @@ class Seeder:
             if team["name"] == team_name(k) and team["host_id"] == host.user_id:
                 return team
         self.count("teams")
-        return (await self.call("POST", "/teams/", who=host, json={
-            "name": team_name(k), "description": "A team of the load test: 100 members.", "capacity": PER_TEAM,
-            "join_password": JOIN_PASSWORD, "time_zone": TIME_ZONE})).json()
+        return (
+            await self.call(
+                "POST",
+                "/teams/",
+                who=host,
+                json={
+                    "name": team_name(k),
+                    "description": "A team of the load test: 100 members.",
+                    "capacity": PER_TEAM,
+                    "join_password": JOIN_PASSWORD,
+                    "time_zone": TIME_ZONE,
+                },
+            )
+        ).json()
 
     async def members(self, k: int, team: dict) -> None:
         """Join every account of the k-th block that is not a member yet."""
         host = self.accounts[host_number(k)]
         present = {m["user_id"] for m in await self.items(f"/teams/{team['id']}/members/", host)}
-        missing = [self.accounts[n] for n in range(host_number(k), host_number(k) + PER_TEAM)
-                   if self.accounts[n].user_id not in present]
+        missing = [
+            self.accounts[n]
+            for n in range(host_number(k), host_number(k) + PER_TEAM)
+            if self.accounts[n].user_id not in present
+        ]
 
         async def join(account: Account) -> None:
-            await self.call("POST", "/teams/join/", who=account, ok=(201,),
-                            json={"invite_code": team["invite_code"], "password": JOIN_PASSWORD})
+            await self.call(
+                "POST",
+                "/teams/join/",
+                who=account,
+                ok=(201,),
+                json={"invite_code": team["invite_code"], "password": JOIN_PASSWORD},
+            )
             self.count("memberships")
+
         await each(f"members {k + 1}", missing, join, self.concurrency)
 
     # Team content ------------------------------------------------------------------------------
@@ -306,9 +337,13 @@ class Seeder:
             if title in existing:
                 continue
             start = today + dt.timedelta(days=(n - 4) * 7)
-            body = {"title": title, "description": f"Phase {n} of the load-test project.",
-                    "start_date": start.isoformat(), "end_date": (start + dt.timedelta(days=10)).isoformat(),
-                    "priority": priorities[n % len(priorities)]}
+            body = {
+                "title": title,
+                "description": f"Phase {n} of the load-test project.",
+                "start_date": start.isoformat(),
+                "end_date": (start + dt.timedelta(days=10)).isoformat(),
+                "priority": priorities[n % len(priorities)],
+            }
             existing[title] = (await self.call("POST", f"/teams/{team_id}/milestones/", who=host, json=body)).json()["id"]
             self.count("milestones")
         return existing
@@ -325,8 +360,9 @@ class Seeder:
             todo = by_content[content]
             want_milestone = milestone_ids[f"Milestone {(n - 1) % MILESTONES + 1}"] if n <= LINKED_TODOS else None
             if todo["milestone_id"] != want_milestone:
-                await self.call("POST", f"{base}{todo['id']}/assign-milestone/", who=host,
-                                json={"milestone_id": want_milestone})
+                await self.call(
+                    "POST", f"{base}{todo['id']}/assign-milestone/", who=host, json={"milestone_id": want_milestone}
+                )
             if n > BACKLOG_TODOS + ASSIGNED_TODOS:
                 if not todo["is_completed"]:
                     await self.call("POST", f"{base}{todo['id']}/move-to-done/", who=host)
@@ -345,9 +381,12 @@ class Seeder:
             if title in existing:
                 continue
             author = self.accounts[host_number(k) + (n * 7) % PER_TEAM]
-            body = (f"## Notes {n}\n\nWhat we agreed on in meeting {n}:\n\n- finish the draft of part {n}\n"
-                    f"- review **todo {n}** and its milestone\n- next meeting: see the availability heat-map\n\n"
-                    + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 4)
+            body = (
+                f"## Notes {n}\n\nWhat we agreed on in meeting {n}:\n\n- finish the draft of part {n}\n"
+                f"- review **todo {n}** and its milestone\n- next meeting: see the availability heat-map\n\n"
+                + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. "
+                * 4
+            )
             await self.call("POST", f"/teams/{team_id}/posts/", who=author, json={"title": title, "body": body})
             self.count("posts")
 
@@ -365,8 +404,12 @@ class Seeder:
         for i in range(1, NODES + 1):
             title = f"Idea {i}"
             if title not in nodes:
-                body = {"title": title, "content": f"Idea number {i} of the load test.",
-                        "x": 200 + (i - 1) % 8 * 220, "y": 150 + (i - 1) // 8 * 180}
+                body = {
+                    "title": title,
+                    "content": f"Idea number {i} of the load test.",
+                    "x": 200 + (i - 1) % 8 * 220,
+                    "y": 150 + (i - 1) // 8 * 180,
+                }
                 nodes[title] = (await self.call("POST", f"{maps}{map_id}/nodes/", who=host, json=body)).json()["id"]
                 self.count("nodes")
         pairs = [(i, i // 2) for i in range(2, NODES + 1)] + [(NODES - 1, NODES)]
@@ -375,8 +418,7 @@ class Seeder:
         for a, b in pairs:
             source, target = nodes[f"Idea {a}"], nodes[f"Idea {b}"]
             if frozenset((source, target)) not in linked:
-                await self.call("POST", f"{maps}{map_id}/links/", who=host,
-                                json={"source_id": source, "target_id": target})
+                await self.call("POST", f"{maps}{map_id}/links/", who=host, json={"source_id": source, "target_id": target})
                 self.count("links")
 
     async def availability(self, account: Account, team_id: int, week_start: dt.date) -> None:
@@ -441,8 +483,12 @@ def stack_url(data_dir: Path) -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TEAMMOA_DATA_DIR", "var/stack")),
-                        help="the stack's data directory (its outbox and stack.json)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("TEAMMOA_DATA_DIR", "var/stack")),
+        help="the stack's data directory (its outbox and stack.json)",
+    )
     parser.add_argument("--url", help="the gateway (default: the URL stack.json records)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight at once (8)")
     args = parser.parse_args(argv)

@@ -122,22 +122,24 @@ def service_env(config: Config, environ: dict[str, str]) -> dict[str, str]:
     ports = config.ports()
     origins = [config.url, f"http://localhost:{config.gateway_port}"]
     env = dict(environ)
-    env.update({
-        "TEAMMOA_MODE": "production",
-        "TEAMMOA_SERVICE_TOKEN": service_token(config),
-        "TEAMMOA_DATA_DIR": str(config.data_dir),
-        "TEAMMOA_FILES_DIR": str(config.data_dir / "files"),
-        "TEAMMOA_AUTO_MIGRATE": "false",
-        "TEAMMOA_REDIS_URL": config.redis_url,
-        "TEAMMOA_REDIS_PREFIX": config.redis_prefix,
-        "TEAMMOA_SITE_URL": config.url,
-        "TEAMMOA_ALLOWED_ORIGINS": ",".join(origins),
-        "TEAMMOA_COOKIE_SECURE": "false",  # plain HTTP on loopback: a browser would drop Secure cookies
-        "TEAMMOA_TRUSTED_PROXIES": HOST,
-        "TEAMMOA_DB_POOL_MAX": environ.get("TEAMMOA_DB_POOL_MAX", "5"),  # 6 processes under max_connections
-        "TEAMMOA_HEALTH_GATEWAY_URL": config.url,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "TEAMMOA_MODE": "production",
+            "TEAMMOA_SERVICE_TOKEN": service_token(config),
+            "TEAMMOA_DATA_DIR": str(config.data_dir),
+            "TEAMMOA_FILES_DIR": str(config.data_dir / "files"),
+            "TEAMMOA_AUTO_MIGRATE": "false",
+            "TEAMMOA_REDIS_URL": config.redis_url,
+            "TEAMMOA_REDIS_PREFIX": config.redis_prefix,
+            "TEAMMOA_SITE_URL": config.url,
+            "TEAMMOA_ALLOWED_ORIGINS": ",".join(origins),
+            "TEAMMOA_COOKIE_SECURE": "false",  # plain HTTP on loopback: a browser would drop Secure cookies
+            "TEAMMOA_TRUSTED_PROXIES": HOST,
+            "TEAMMOA_DB_POOL_MAX": environ.get("TEAMMOA_DB_POOL_MAX", "5"),  # 6 processes under max_connections
+            "TEAMMOA_HEALTH_GATEWAY_URL": config.url,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     for svc in WITH_DATABASE:
         env[f"TEAMMOA_{svc.upper()}_DATABASE_URL"] = f"{config.mysql_url}/{config.db_prefix}{svc}"
     for svc in INSTANCES:
@@ -181,20 +183,46 @@ def nginx_env(config: Config, upstreams: dict[str, list[int]] | None = None) -> 
 def process_command(name: str, port: int) -> list[str]:
     """The command line of one service instance or of the health aggregator, listening on ``port``."""
     app = "gateway.health_aggregator:create_app" if name == "health" else f"services.{upstream_of(name)}.app:create_app"
-    return [sys.executable, "-m", "uvicorn", "--factory", "--host", HOST, "--proxy-headers",
-            "--forwarded-allow-ips", HOST, "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_S),
-            "--timeout-keep-alive", str(KEEP_ALIVE_S), "--no-access-log", "--ws-max-size", "65536",
-            app, "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "--host",
+        HOST,
+        "--proxy-headers",
+        "--forwarded-allow-ips",
+        HOST,
+        "--timeout-graceful-shutdown",
+        str(GRACEFUL_SHUTDOWN_S),
+        "--timeout-keep-alive",
+        str(KEEP_ALIVE_S),
+        "--no-access-log",
+        "--ws-max-size",
+        "65536",
+        app,
+        "--port",
+        str(port),
+    ]
 
 
 def commands(config: Config) -> dict[str, list[str]]:
     """The command line of every process, by name (nginx last: it needs its upstreams)."""
     ports = config.ports()
-    result = {name: process_command(name, ports[name]) for name in (
-        *(f"{svc}-{n}" for svc, count in INSTANCES.items() for n in range(1, count + 1)), "health")}
+    result = {
+        name: process_command(name, ports[name])
+        for name in (*(f"{svc}-{n}" for svc, count in INSTANCES.items() for n in range(1, count + 1)), "health")
+    }
     conf = config.data_dir / "nginx" / "conf" / "nginx.conf"
-    result["nginx"] = [nginx_binary(), "-p", str(config.data_dir / "nginx" / "run"), "-c", str(conf),
-                       "-e", str(config.data_dir / "logs" / "nginx-error.log")]
+    result["nginx"] = [
+        nginx_binary(),
+        "-p",
+        str(config.data_dir / "nginx" / "run"),
+        "-c",
+        str(conf),
+        "-e",
+        str(config.data_dir / "logs" / "nginx-error.log"),
+    ]
     return result
 
 
@@ -236,8 +264,11 @@ def start(config: Config, name: str, command: list[str], env: dict[str, str], po
     """Start one process of the stack, its output in logs/<name>.log."""
     log = config.data_dir / "logs" / f"{name}.log"
     stop_signal = "SIGQUIT" if name == "nginx" else "SIGTERM"  # nginx: finish open requests first
-    return {"name": name, **spawn(command, cwd=ROOT, env=env, log=log, stop_signal=stop_signal),
-            "port": config.ports()[name] if port is None else port}
+    return {
+        "name": name,
+        **spawn(command, cwd=ROOT, env=env, log=log, stop_signal=stop_signal),
+        "port": config.ports()[name] if port is None else port,
+    }
 
 
 def load_state(config: Config) -> dict | None:
@@ -268,6 +299,7 @@ def upstreams_of(processes: list[dict]) -> dict[str, list[int]]:
 
 
 # Health ------------------------------------------------------------------------------------------
+
 
 def fetch_health(url: str) -> tuple[int, dict]:
     """The gateway's aggregated /health/ (status 0 when nothing answers)."""
@@ -330,12 +362,14 @@ def print_log_tails(entries: list[dict], lines: int = 15) -> None:
 
 # Commands ----------------------------------------------------------------------------------------
 
+
 def migrate(config: Config, environ: dict[str, str]) -> None:
     """Create the stack's databases and apply every service's migrations (a step of its own)."""
     check_reachable(config.mysql_url, "MariaDB")
     print("migrating: " + ", ".join(f"{config.db_prefix}{svc}" for svc in WITH_DATABASE), flush=True)
-    code = subprocess.call([sys.executable, "-m", "services.kit.migrate", *WITH_DATABASE], cwd=ROOT,
-                           env=service_env(config, environ))
+    code = subprocess.call(
+        [sys.executable, "-m", "services.kit.migrate", *WITH_DATABASE], cwd=ROOT, env=service_env(config, environ)
+    )
     if code != 0:
         sys.exit(f"migration failed (exit {code})")
 
@@ -347,8 +381,10 @@ def check_worker_access(*paths: Path) -> None:
     for path in paths:
         for folder in (path, *path.parents):
             if not folder.stat().st_mode & stat.S_IXOTH:
-                sys.exit(f"nginx's workers (user nobody) cannot enter {folder}: choose a data directory "
-                         f"outside it (TEAMMOA_DATA_DIR) or `chmod o+x {folder}`")
+                sys.exit(
+                    f"nginx's workers (user nobody) cannot enter {folder}: choose a data directory "
+                    f"outside it (TEAMMOA_DATA_DIR) or `chmod o+x {folder}`"
+                )
 
 
 def render_gateway(config: Config, upstreams: dict[str, list[int]] | None = None) -> None:
@@ -398,8 +434,9 @@ def up(config: Config, environ: dict[str, str]) -> int:
         return 1
     print(f"TeamMoa stack is up: {config.url}/")
     print_health(config.url)
-    print(f"  logs in {config.data_dir / 'logs'}; mail outbox in {config.data_dir / 'mail'}; "
-          f"stop with `deploy/stack.py down`")
+    print(
+        f"  logs in {config.data_dir / 'logs'}; mail outbox in {config.data_dir / 'mail'}; stop with `deploy/stack.py down`"
+    )
     return 0
 
 
@@ -475,8 +512,10 @@ def start_group(config: Config, environ: dict[str, str], group: str) -> int:
 
 def main(argv: list[str]) -> int:
     commands_with_group = ("stop", "start")
-    if not ((len(argv) == 1 and argv[0] in ("up", "down", "status", "migrate"))
-            or (len(argv) == 2 and argv[0] in commands_with_group and argv[1] in UPSTREAMS)):
+    if not (
+        (len(argv) == 1 and argv[0] in ("up", "down", "status", "migrate"))
+        or (len(argv) == 2 and argv[0] in commands_with_group and argv[1] in UPSTREAMS)
+    ):
         print(__doc__)
         return 2
     environ = dict(os.environ)

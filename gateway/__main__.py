@@ -17,11 +17,20 @@ def main() -> None:
     if args.host == "127.0.0.1":
         origins = {f"http://127.0.0.1:{args.port}", f"http://localhost:{args.port}"}
         os.environ.setdefault("TEAMMOA_ALLOWED_ORIGINS", ",".join(sorted(origins)))
-    print(f"TeamMoa is starting on http://{args.host}:{args.port}/  (data in {os.environ.get('TEAMMOA_DATA_DIR', 'var')}/)",
-          flush=True)
-    uvicorn.run("gateway.embedded:create_app", factory=True, host=args.host, port=args.port,
-                log_level="warning", timeout_graceful_shutdown=5, ws_max_size=64 * 1024,
-                ws_per_message_deflate=False)  # deflate costs ~32 KiB per socket for small frames
+    print(
+        f"TeamMoa is starting on http://{args.host}:{args.port}/  (data in {os.environ.get('TEAMMOA_DATA_DIR', 'var')}/)",
+        flush=True,
+    )
+    uvicorn.run(
+        "gateway.embedded:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+    )  # deflate costs ~32 KiB per socket for small frames
 
 
 if __name__ == "__main__":

@@ -30,10 +30,16 @@ from services.teams.app import create_app as create_teams
 
 WEB_ROOT = Path(__file__).parent / "web"
 SCHEDULES = re.compile(r"^/api/v1/(teams/[^/]+/schedules|schedules)(/|$)")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-       "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"), (b"content-security-policy", CSP.encode())]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CSP.encode()),
+]
 
 
 def route(path: str) -> str | None:
@@ -86,6 +92,7 @@ class EmbeddedGateway:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
             await send(message)
+
         return wrapped
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -117,16 +124,20 @@ class EmbeddedGateway:
             status, body = await self._health_of(match.group(1))
             return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
         if path in ("/health/", "/health"):
+
             async def check(name: str):
                 status, body = await self._health_of(name)
                 if status != 200:
                     raise RuntimeError(json.dumps(body.get("checks", {})))
+
             ok, report = await run_checks({name: (lambda n=name: check(n)) for name in SERVICES})
-            return JSONResponse({"status": "ok" if ok else "unavailable", "services": report},
-                                status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+            return JSONResponse(
+                {"status": "ok" if ok else "unavailable", "services": report},
+                status_code=200 if ok else 503,
+                headers={"Cache-Control": "no-store"},
+            )
         if path.startswith(("/api/", "/internal", "/metrics", "/health")):
-            return JSONResponse({"error": {"code": "not_found", "message": "Not found.", "details": []}},
-                                status_code=404)
+            return JSONResponse({"error": {"code": "not_found", "message": "Not found.", "details": []}}, status_code=404)
         return self._static(path)
 
     @staticmethod

@@ -45,18 +45,21 @@ def create_app(environ: Mapping[str, str] | None = None) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         """Report every part; 200 only when all are healthy."""
         client: httpx.AsyncClient = request.app.state.client
-        headers = {"x-request-id": request.headers.get("x-request-id", "")} if "x-request-id" in request.headers \
-            else {}
+        headers = {"x-request-id": request.headers.get("x-request-id", "")} if "x-request-id" in request.headers else {}
 
         def check(part: str):
             async def ask() -> None:
                 response = await send(client, "GET", f"/health/{part}/", headers=headers)
                 if response.status_code != 200:
                     raise RuntimeError(f"HTTP {response.status_code}: {response.text[:500]}")
+
             return ask
 
         ok, report = await run_checks({part: check(part) for part in PARTS})
-        return JSONResponse({"status": "ok" if ok else "unavailable", "services": report},
-                            status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "services": report},
+            status_code=200 if ok else 503,
+            headers={"Cache-Control": "no-store"},
+        )
 
     return Starlette(routes=[Route("/health/", health), Route("/health", health)], lifespan=lifespan)

@@ -21,8 +21,11 @@ from starlette.testclient import TestClient
 
 from services.kit import db as kit_db
 
-SERVICES_WITH_DB = {"auth": "services/auth/migrations", "teams": "services/teams/migrations",
-                    "schedule": "services/schedule/migrations"}
+SERVICES_WITH_DB = {
+    "auth": "services/auth/migrations",
+    "teams": "services/teams/migrations",
+    "schedule": "services/schedule/migrations",
+}
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEAMMOA_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEAMMOA_TEST_REDIS_URL", "")
@@ -171,8 +174,10 @@ def fx_signup(client, environ):
         username = username or f"user{counter['n']}"
         email = f"{username}@example.com"
         nickname = nickname or f"Nick {username}"[:20]
-        r = client.post("/api/v1/users/register/", json={"username": username, "email": email,
-                                                        "nickname": nickname, "password": password})
+        r = client.post(
+            "/api/v1/users/register/",
+            json={"username": username, "email": email, "nickname": nickname, "password": password},
+        )
         assert r.status_code == 201, r.text
         token = token_from_mail(environ["TEAMMOA_DATA_DIR"], email)
         r = client.post("/api/v1/users/verify-email/", json={"token": token})
@@ -182,7 +187,14 @@ def fx_signup(client, environ):
         client.cookies.clear()  # the shared client stays anonymous; users authenticate with Bearer headers
         body = r.json()
         access = body["access_token"]
-        return User(id=body["user"]["id"], username=username, email=email, nickname=nickname, password=password,
-                    token=access, headers={"Authorization": f"Bearer {access}"})
+        return User(
+            id=body["user"]["id"],
+            username=username,
+            email=email,
+            nickname=nickname,
+            password=password,
+            token=access,
+            headers={"Authorization": f"Bearer {access}"},
+        )
 
     return make

@@ -25,8 +25,16 @@ from pathlib import Path
 import yaml
 
 SUPPORTED = {"apiVersion", "kind", "resources", "namespace", "images", "patches"}
-CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding",
-                  "IngressClass", "PriorityClass", "CustomResourceDefinition"}
+CLUSTER_SCOPED = {
+    "Namespace",
+    "PersistentVolume",
+    "StorageClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "IngressClass",
+    "PriorityClass",
+    "CustomResourceDefinition",
+}
 MERGE_KEYS = ("name", "mountPath")
 
 
@@ -161,8 +169,10 @@ def _patch(directory: Path, objects: list[dict], entry: dict) -> None:
         n = _find(directory, objects, entry["target"]["kind"], entry["target"]["name"])
         objects[n] = json6902(objects[n], yaml.safe_load(entry["patch"]))
     else:
-        raise RenderError(f"{directory}: unsupported patch {sorted(entry)}: use `path:` (strategic merge) "
-                          "or `target: {kind, name}` with `patch:` (JSON 6902)")
+        raise RenderError(
+            f"{directory}: unsupported patch {sorted(entry)}: use `path:` (strategic merge) "
+            "or `target: {kind, name}` with `patch:` (JSON 6902)"
+        )
 
 
 def build(directory: Path) -> list[dict]:

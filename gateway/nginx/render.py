@@ -83,7 +83,7 @@ def _internal_servers(value: str) -> str:
             f"        listen 127.0.0.1:{port};\n"
             "        proxy_http_version 1.1;\n"
             "        proxy_set_header Host $host;\n"
-            "        proxy_set_header Connection \"\";\n"
+            '        proxy_set_header Connection "";\n'
             "        proxy_set_header X-Request-ID $teammoa_request_id;\n"
             "        proxy_hide_header X-Request-ID;\n"
             "        proxy_connect_timeout 1s;\n"
@@ -91,7 +91,8 @@ def _internal_servers(value: str) -> str:
             "        location / {\n"
             f"            proxy_pass http://{service};\n"
             "        }\n"
-            "    }")
+            "    }"
+        )
     return "\n".join(blocks)
 
 
@@ -108,6 +109,7 @@ def _real_ip(value: str) -> str:
 
 def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[dict[str, str], dict[str, bool]]:
     """The values and flags a set of environment variables gives."""
+
     def env(name: str, default: str) -> str:
         return environ.get(f"TEAMMOA_NGINX_{name}", default)
 
@@ -133,8 +135,12 @@ def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[d
     }
     for service in SERVICES:
         values[f"{service}_servers"] = _servers(service, env(f"{service.upper()}_SERVERS", f"{service}:8000"))
-    flags = {"tls": tls, "real_ip": bool(values["real_ip_from"]), "internal": bool(values["internal_servers"]),
-             "user": bool(values["user"])}
+    flags = {
+        "tls": tls,
+        "real_ip": bool(values["real_ip_from"]),
+        "internal": bool(values["internal_servers"]),
+        "user": bool(values["user"]),
+    }
     return values, flags
 
 

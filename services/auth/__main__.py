@@ -1,7 +1,7 @@
 """Operator commands of the auth service.
 
-    python -m services.auth purge-unverified   delete accounts unverified for 3 days (once per deployment)
-    python -m services.auth rotate-key         add a new signing key (old keys stay published)
+python -m services.auth purge-unverified   delete accounts unverified for 3 days (once per deployment)
+python -m services.auth rotate-key         add a new signing key (old keys stay published)
 """
 
 from __future__ import annotations

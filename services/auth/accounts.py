@@ -33,9 +33,16 @@ class InvalidToken(AppError):
 
 def public(user) -> dict:
     """The profile as the API shows it to its owner."""
-    return {"id": user["id"], "username": user["username"], "email": user["email"], "nickname": user["nickname"],
-            "profile": user["profile"], "date_joined": iso(user["date_joined"]), "last_login": iso(user["last_login"]),
-            "is_verified": bool(user["is_verified"])}
+    return {
+        "id": user["id"],
+        "username": user["username"],
+        "email": user["email"],
+        "nickname": user["nickname"],
+        "profile": user["profile"],
+        "date_joined": iso(user["date_joined"]),
+        "last_login": iso(user["last_login"]),
+        "is_verified": bool(user["is_verified"]),
+    }
 
 
 async def _taken(db: Database, column, value: str) -> bool:
@@ -45,17 +52,22 @@ async def _taken(db: Database, column, value: str) -> bool:
 async def _new_token(db: Database, *, user_id: int, purpose: str, ttl: timedelta) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    await db.execute(email_tokens.insert().values(user_id=user_id, purpose=purpose, token_hash=digest(token),
-                                                  created_at=now, expires_at=now + ttl))
+    await db.execute(
+        email_tokens.insert().values(
+            user_id=user_id, purpose=purpose, token_hash=digest(token), created_at=now, expires_at=now + ttl
+        )
+    )
     return token
 
 
 async def register(*, db: Database, passwords, mailer: Mailer, site: str, data) -> dict:
     """Create an unverified account and mail its verification link."""
     taken = []
-    for field, column, key in (("username", users.c.username_key, data.username.lower()),
-                               ("email", users.c.email_key, data.email.lower()),
-                               ("nickname", users.c.nickname_key, data.nickname.lower())):
+    for field, column, key in (
+        ("username", users.c.username_key, data.username.lower()),
+        ("email", users.c.email_key, data.email.lower()),
+        ("nickname", users.c.nickname_key, data.nickname.lower()),
+    ):
         if await _taken(db, column, key):
             taken.append({"field": field, "message": f"This {field} is already taken.", "type": "taken"})
     if taken:
@@ -63,10 +75,20 @@ async def register(*, db: Database, passwords, mailer: Mailer, site: str, data) 
     password_hash = await passwords.hash(data.password)
     now = utcnow()
     try:
-        user_id = await db.execute(users.insert().values(
-            username=data.username, username_key=data.username.lower(), email=data.email,
-            email_key=data.email.lower(), nickname=data.nickname, nickname_key=data.nickname.lower(),
-            password_hash=password_hash, profile=data.profile, date_joined=now, verification_sent_at=now))
+        user_id = await db.execute(
+            users.insert().values(
+                username=data.username,
+                username_key=data.username.lower(),
+                email=data.email,
+                email_key=data.email.lower(),
+                nickname=data.nickname,
+                nickname_key=data.nickname.lower(),
+                password_hash=password_hash,
+                profile=data.profile,
+                date_joined=now,
+                verification_sent_at=now,
+            )
+        )
     except Exception as exc:  # a concurrent registration took a unique value between check and insert
         if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
             raise Conflict("Some details are already in use.", code="taken") from None
@@ -79,8 +101,11 @@ async def register(*, db: Database, passwords, mailer: Mailer, site: str, data) 
 
 async def availability(*, db: Database, query) -> dict:
     """Tell whether a username, e-mail or nickname is valid and free."""
-    checks = (("username", check_username, users.c.username_key), ("email", check_email, users.c.email_key),
-              ("nickname", check_nickname, users.c.nickname_key))
+    checks = (
+        ("username", check_username, users.c.username_key),
+        ("email", check_email, users.c.email_key),
+        ("nickname", check_nickname, users.c.nickname_key),
+    )
     answer = {}
     for field, check, column in checks:
         value = getattr(query, field)
@@ -101,15 +126,19 @@ async def availability(*, db: Database, query) -> dict:
 async def _consume(db: Database, token: str, purpose: str):
     """Spend a single-use token: the hash is swapped for a claim marker, so only one caller wins."""
     hashed = digest(token)
-    row = await db.fetch_one(email_tokens.select().where(email_tokens.c.token_hash == hashed,
-                                                         email_tokens.c.purpose == purpose))
+    row = await db.fetch_one(
+        email_tokens.select().where(email_tokens.c.token_hash == hashed, email_tokens.c.purpose == purpose)
+    )
     if row is None:
         raise InvalidToken("This link is not valid or was already used.")
     if row["expires_at"] <= utcnow():
         raise InvalidToken("This link has expired. Ask for a new one.", code="token_expired")
     claim = "used:" + secrets.token_hex(16)
-    await db.execute(email_tokens.update().where(email_tokens.c.id == row["id"], email_tokens.c.token_hash == hashed)
-                     .values(token_hash=claim, used_at=utcnow()))
+    await db.execute(
+        email_tokens.update()
+        .where(email_tokens.c.id == row["id"], email_tokens.c.token_hash == hashed)
+        .values(token_hash=claim, used_at=utcnow())
+    )
     if await db.fetch_val(sa.select(email_tokens.c.id).where(email_tokens.c.token_hash == claim)) is None:
         raise InvalidToken("This link is not valid or was already used.")
     return row
@@ -123,8 +152,7 @@ async def verify_email(*, db: Database, token: str) -> None:
 
 async def resend_verification(*, db: Database, mailer: Mailer, site: str, email: str) -> None:
     """Mail a new link to an unverified account, at most once per 5 minutes (silently otherwise)."""
-    user = await db.fetch_one(users.select().where(users.c.email_key == email_key(email),
-                                                   users.c.is_active.is_(True)))
+    user = await db.fetch_one(users.select().where(users.c.email_key == email_key(email), users.c.is_active.is_(True)))
     if user is None or user["is_verified"]:
         return
     now = utcnow()
@@ -147,12 +175,15 @@ async def update_profile(*, db: Database, user_id: int, data) -> dict:
     """Change the nickname and/or profile text."""
     values = {}
     if data.nickname is not None:
-        clash = await db.fetch_val(sa.select(users.c.id).where(users.c.nickname_key == data.nickname.lower(),
-                                                               users.c.id != user_id))
+        clash = await db.fetch_val(
+            sa.select(users.c.id).where(users.c.nickname_key == data.nickname.lower(), users.c.id != user_id)
+        )
         if clash:
-            raise Conflict("This nickname is already taken.", code="taken",
-                           details=[{"field": "nickname", "message": "This nickname is already taken.",
-                                     "type": "taken"}])
+            raise Conflict(
+                "This nickname is already taken.",
+                code="taken",
+                details=[{"field": "nickname", "message": "This nickname is already taken.", "type": "taken"}],
+            )
         values.update(nickname=data.nickname, nickname_key=data.nickname.lower())
     if data.profile is not None:
         values["profile"] = data.profile
@@ -163,8 +194,10 @@ async def update_profile(*, db: Database, user_id: int, data) -> dict:
 
 async def _check_password(passwords, user, password: str, field: str) -> None:
     if not await passwords.verify(user["password_hash"], password):
-        raise InvalidInput("The password is not correct.",
-                           details=[{"field": field, "message": "The password is not correct.", "type": "wrong"}])
+        raise InvalidInput(
+            "The password is not correct.",
+            details=[{"field": field, "message": "The password is not correct.", "type": "wrong"}],
+        )
 
 
 def _validated_new_password(password: str, username: str) -> str:
@@ -174,8 +207,7 @@ def _validated_new_password(password: str, username: str) -> str:
         raise InvalidInput.field("new_password", str(exc)) from None
 
 
-async def change_password(*, db: Database, passwords, user_id: int, current: str, new: str,
-                          keep_family: str | None) -> None:
+async def change_password(*, db: Database, passwords, user_id: int, current: str, new: str, keep_family: str | None) -> None:
     """Replace the password; this session stays, every other one ends."""
     user = await get_active(db, user_id)
     await _check_password(passwords, user, current, "current_password")
@@ -186,12 +218,14 @@ async def change_password(*, db: Database, passwords, user_id: int, current: str
 
 async def request_reset(*, db: Database, mailer: Mailer, site: str, email: str) -> None:
     """Mail a reset link when the address belongs to an active account (the caller learns nothing)."""
-    user = await db.fetch_one(users.select().where(users.c.email_key == email_key(email),
-                                                   users.c.is_active.is_(True)))
+    user = await db.fetch_one(users.select().where(users.c.email_key == email_key(email), users.c.is_active.is_(True)))
     if user is None:
         return
-    recent = await db.fetch_val(sa.select(sa.func.max(email_tokens.c.created_at)).where(
-        email_tokens.c.user_id == user["id"], email_tokens.c.purpose == "reset"))
+    recent = await db.fetch_val(
+        sa.select(sa.func.max(email_tokens.c.created_at)).where(
+            email_tokens.c.user_id == user["id"], email_tokens.c.purpose == "reset"
+        )
+    )
     if recent and utcnow() - recent < RESET_INTERVAL:
         return
     token = await _new_token(db, user_id=user["id"], purpose="reset", ttl=RESET_TTL)
@@ -201,8 +235,9 @@ async def request_reset(*, db: Database, mailer: Mailer, site: str, email: str) 
 
 async def confirm_reset(*, db: Database, passwords, token: str, new: str) -> None:
     """Set a new password with a single-use token; every session ends."""
-    row = await db.fetch_one(email_tokens.select().where(email_tokens.c.token_hash == digest(token),
-                                                         email_tokens.c.purpose == "reset"))
+    row = await db.fetch_one(
+        email_tokens.select().where(email_tokens.c.token_hash == digest(token), email_tokens.c.purpose == "reset")
+    )
     user = await db.fetch_one(users.select().where(users.c.id == row["user_id"])) if row else None
     if user is not None:
         _validated_new_password(new, user["username"])  # refuse a weak password before spending the token
@@ -219,9 +254,13 @@ def _anonymous_names(user_id: int) -> dict[str, str]:
     ':' is not allowed in usernames; an e-mail domain without a dot does not validate; the nickname key has
     35 characters, and lower-casing a nickname (at most 20) lengthens it only by the U+0307 that 'İ' gains.
     """
-    return {"username": f"former:{user_id}", "username_key": f"former:{user_id}",
-            "email": f"former-{user_id}@invalid", "email_key": f"former-{user_id}@invalid",
-            "nickname_key": f"former member #{user_id:020d}"}
+    return {
+        "username": f"former:{user_id}",
+        "username_key": f"former:{user_id}",
+        "email": f"former-{user_id}@invalid",
+        "email_key": f"former-{user_id}@invalid",
+        "nickname_key": f"former member #{user_id:020d}",
+    }
 
 
 async def deactivate(*, db: Database, passwords, user_id: int, password: str) -> None:
@@ -230,9 +269,18 @@ async def deactivate(*, db: Database, passwords, user_id: int, password: str) ->
     await _check_password(passwords, user, password, "password")
     now = utcnow()
     async with db.transaction():
-        await db.execute(users.update().where(users.c.id == user_id).values(
-            is_active=False, deactivated_at=now, **_anonymous_names(user_id), nickname=FORMER_MEMBER, profile="",
-            password_hash="!"))  # noqa: S106 - matches no password
+        await db.execute(
+            users.update()
+            .where(users.c.id == user_id)
+            .values(
+                is_active=False,
+                deactivated_at=now,
+                **_anonymous_names(user_id),
+                nickname=FORMER_MEMBER,
+                profile="",
+                password_hash="!",
+            )
+        )  # noqa: S106 - matches no password
         await db.execute(pending_deactivations.insert().values(user_id=user_id, created_at=now))
     await revoke_all(db, user_id)
 
@@ -240,8 +288,14 @@ async def deactivate(*, db: Database, passwords, user_id: int, password: str) ->
 async def purge_unverified(*, db: Database) -> int:
     """Delete accounts never verified within 3 days (run once per deployment by a scheduled job)."""
     cutoff = utcnow() - UNVERIFIED_PURGE_AFTER
-    stale = [row["id"] for row in await db.fetch_all(sa.select(users.c.id).where(
-        users.c.is_verified.is_(False), users.c.is_active.is_(True), users.c.date_joined < cutoff))]
+    stale = [
+        row["id"]
+        for row in await db.fetch_all(
+            sa.select(users.c.id).where(
+                users.c.is_verified.is_(False), users.c.is_active.is_(True), users.c.date_joined < cutoff
+            )
+        )
+    ]
     if stale:
         await db.execute(email_tokens.delete().where(email_tokens.c.user_id.in_(stale)))
         await db.execute(users.delete().where(users.c.id.in_(stale)))
@@ -252,7 +306,10 @@ async def profiles(*, db: Database, ids: list[int]) -> list[dict]:
     """Public names of many users in one query (for the other services)."""
     if not ids:
         return []
-    rows = await db.fetch_all(sa.select(users.c.id, users.c.username, users.c.nickname, users.c.is_active)
-                              .where(users.c.id.in_(sorted(set(ids)))))
-    return [{"id": r["id"], "username": r["username"], "nickname": r["nickname"], "is_active": bool(r["is_active"])}
-            for r in rows]
+    rows = await db.fetch_all(
+        sa.select(users.c.id, users.c.username, users.c.nickname, users.c.is_active).where(users.c.id.in_(sorted(set(ids))))
+    )
+    return [
+        {"id": r["id"], "username": r["username"], "nickname": r["nickname"], "is_active": bool(r["is_active"])}
+        for r in rows
+    ]

@@ -54,11 +54,19 @@ async def _purge_forever(app: Starlette) -> None:
 def _jwks(app: Starlette):
     async def local_keys() -> dict:
         return app.state.keys.jwks
+
     return local_keys
 
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
-    spec = ServiceSpec(name="auth", title="TeamMoa accounts API", routes=routes,
-                       migrations=Path(__file__).parent / "migrations", extra=_auth_resources, jwks=_jwks,
-                       openapi_path="/api/v1/users/openapi.json", passwords=True)
+    spec = ServiceSpec(
+        name="auth",
+        title="TeamMoa accounts API",
+        routes=routes,
+        migrations=Path(__file__).parent / "migrations",
+        extra=_auth_resources,
+        jwks=_jwks,
+        openapi_path="/api/v1/users/openapi.json",
+        passwords=True,
+    )
     return build_app(spec, settings or Settings("auth"), shared)

@@ -38,16 +38,25 @@ class KeyRing:
 
     def mint_access(self, *, user_id: int, nickname: str) -> str:
         now = int(time.time())
-        claims = {"sub": str(user_id), "name": nickname, "aud": AUDIENCES, "iss": ISSUER, "iat": now,
-                  "exp": now + ACCESS_TOKEN_TTL_S, "typ": "access", "jti": secrets.token_hex(8)}
+        claims = {
+            "sub": str(user_id),
+            "name": nickname,
+            "aud": AUDIENCES,
+            "iss": ISSUER,
+            "iat": now,
+            "exp": now + ACCESS_TOKEN_TTL_S,
+            "typ": "access",
+            "jti": secrets.token_hex(8),
+        }
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
 
 def _new_key() -> tuple[str, str, str]:
     key = Ed25519PrivateKey.generate()
     kid = secrets.token_hex(8)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
     jwk.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
     return kid, pem, json.dumps(jwk)
@@ -62,8 +71,11 @@ async def add_key(db: Database) -> str:
 
 async def load(db: Database) -> KeyRing:
     """The newest active key signs; every active key is published."""
-    query = signing_keys.select().where(signing_keys.c.retired_at.is_(None)).order_by(
-        signing_keys.c.created_at.desc(), signing_keys.c.kid)
+    query = (
+        signing_keys.select()
+        .where(signing_keys.c.retired_at.is_(None))
+        .order_by(signing_keys.c.created_at.desc(), signing_keys.c.kid)
+    )
     rows = await db.fetch_all(query)
     if not rows:
         await add_key(db)
@@ -71,13 +83,13 @@ async def load(db: Database) -> KeyRing:
     newest = rows[0]
     private = serialization.load_pem_private_key(newest["private_pem"].encode(), password=None)
     assert isinstance(private, Ed25519PrivateKey)
-    return KeyRing(kid=newest["kid"], private_key=private,
-                   jwks={"keys": [json.loads(row["public_jwk"]) for row in rows]})
+    return KeyRing(kid=newest["kid"], private_key=private, jwks={"keys": [json.loads(row["public_jwk"]) for row in rows]})
 
 
 async def retire_older_than_newest(db: Database, keep: int = 2) -> None:
     """Stop publishing all but the ``keep`` newest keys (run after tokens signed by them expired)."""
-    rows = await db.fetch_all(sa.select(signing_keys.c.kid).where(signing_keys.c.retired_at.is_(None))
-                              .order_by(signing_keys.c.created_at.desc()))
+    rows = await db.fetch_all(
+        sa.select(signing_keys.c.kid).where(signing_keys.c.retired_at.is_(None)).order_by(signing_keys.c.created_at.desc())
+    )
     for row in rows[keep:]:
         await db.execute(signing_keys.update().where(signing_keys.c.kid == row["kid"]).values(retired_at=utcnow()))

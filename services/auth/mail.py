@@ -46,8 +46,10 @@ class Mailer:
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"  # sorts by time
         path = self.outbox / name
         path.write_bytes(bytes(message))
-        log.info("mail written to outbox", extra={"fields": {"to": message["To"], "subject": message["Subject"],
-                                                             "file": str(path)}})
+        log.info(
+            "mail written to outbox",
+            extra={"fields": {"to": message["To"], "subject": message["Subject"], "file": str(path)}},
+        )
 
     async def send(self, *, to: str, subject: str, text: str) -> None:
         """Send one plain-text mail off the event loop; a delivery failure is logged, not raised."""
@@ -66,21 +68,32 @@ class Mailer:
             message = Parser().parsestr(path.read_text(encoding="utf-8", errors="replace"))
             body = message.get_payload()
             text = body if isinstance(body, str) else ""
-            items.append({"id": path.stem, "to": message["To"], "subject": message["Subject"],
-                          "sent_at": parsedate_to_datetime(message["Date"]).isoformat() if message["Date"] else None,
-                          "text": text, "links": LINK_RE.findall(text)})
+            items.append(
+                {
+                    "id": path.stem,
+                    "to": message["To"],
+                    "subject": message["Subject"],
+                    "sent_at": parsedate_to_datetime(message["Date"]).isoformat() if message["Date"] else None,
+                    "text": text,
+                    "links": LINK_RE.findall(text),
+                }
+            )
         return items
 
 
 def verification_mail(site: str, nickname: str, token: str) -> tuple[str, str]:
     link = f"{site}/verify-email?token={token}"
-    return ("Verify your TeamMoa e-mail",
-            f"Hello {nickname},\n\nConfirm your e-mail address to start using TeamMoa:\n\n{link}\n\n"
-            "The link works once and expires in 24 hours. If you did not sign up, ignore this mail.\n")
+    return (
+        "Verify your TeamMoa e-mail",
+        f"Hello {nickname},\n\nConfirm your e-mail address to start using TeamMoa:\n\n{link}\n\n"
+        "The link works once and expires in 24 hours. If you did not sign up, ignore this mail.\n",
+    )
 
 
 def reset_mail(site: str, nickname: str, token: str) -> tuple[str, str]:
     link = f"{site}/reset-password?token={token}"
-    return ("Reset your TeamMoa password",
-            f"Hello {nickname},\n\nChoose a new password here:\n\n{link}\n\n"
-            "The link works once and expires in 1 hour. If you did not ask for it, ignore this mail.\n")
+    return (
+        "Reset your TeamMoa password",
+        f"Hello {nickname},\n\nChoose a new password here:\n\n{link}\n\n"
+        "The link works once and expires in 1 hour. If you did not ask for it, ignore this mail.\n",
+    )

@@ -40,13 +40,16 @@ class DeactivationRelay:
                 log.warning("deactivation of user %s not delivered yet: %r", row["user_id"], exc)
                 delivered = False
             if delivered:
-                await state.db.execute(pending_deactivations.delete().where(
-                    pending_deactivations.c.user_id == row["user_id"]))
+                await state.db.execute(
+                    pending_deactivations.delete().where(pending_deactivations.c.user_id == row["user_id"])
+                )
             else:
                 remaining += 1
-                await state.db.execute(pending_deactivations.update().where(
-                    pending_deactivations.c.user_id == row["user_id"]).values(
-                    attempts=pending_deactivations.c.attempts + 1))
+                await state.db.execute(
+                    pending_deactivations.update()
+                    .where(pending_deactivations.c.user_id == row["user_id"])
+                    .values(attempts=pending_deactivations.c.attempts + 1)
+                )
         return remaining
 
     async def run(self) -> None:

@@ -37,8 +37,14 @@ def _address(request: Request) -> str:
 
 
 def _session_response(request: Request, session: sessions.Session) -> JSONResponse:
-    response = JSONResponse({"user": accounts.public(session.user), "access_token": session.access_token,
-                             "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_S})
+    response = JSONResponse(
+        {
+            "user": accounts.public(session.user),
+            "access_token": session.access_token,
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TOKEN_TTL_S,
+        }
+    )
     sessions.set_cookies(response, session, secure=request.app.state.settings.cookie_secure)
     return response
 
@@ -48,8 +54,9 @@ async def register(request: Request) -> JSONResponse:
     """Create an account; a verification mail follows."""
     data = await parse_body(request, RegisterIn)
     state = request.app.state
-    user = await accounts.register(db=state.db, passwords=state.passwords, mailer=state.mailer,
-                                   site=state.settings.site_url, data=data)
+    user = await accounts.register(
+        db=state.db, passwords=state.passwords, mailer=state.mailer, site=state.settings.site_url, data=data
+    )
     return JSONResponse({"user": user}, status_code=201)
 
 
@@ -77,10 +84,14 @@ async def resend_verification(request: Request) -> JSONResponse:
     """Send the verification mail again (at most once per 5 minutes)."""
     data = await parse_body(request, EmailIn)
     state = request.app.state
-    await accounts.resend_verification(db=state.db, mailer=state.mailer, site=state.settings.site_url,
-                                       email=data.email)
-    return JSONResponse({"message": "If the account exists and is not verified, a new link is on its way. "
-                                    "You can ask again after 5 minutes."}, status_code=202)
+    await accounts.resend_verification(db=state.db, mailer=state.mailer, site=state.settings.site_url, email=data.email)
+    return JSONResponse(
+        {
+            "message": "If the account exists and is not verified, a new link is on its way. "
+            "You can ask again after 5 minutes."
+        },
+        status_code=202,
+    )
 
 
 @documented(body=LoginIn)
@@ -88,9 +99,15 @@ async def login(request: Request) -> JSONResponse:
     """Sign in with a username or e-mail and a password (JSON or form body)."""
     data = await parse_body(request, LoginIn, allow_form=True)
     state = request.app.state
-    session = await sessions.login(db=state.db, keys=state.keys, passwords=state.passwords,
-                                   limiter=state.login_limiter, login_name=data.login, password=data.password,
-                                   address=_address(request))
+    session = await sessions.login(
+        db=state.db,
+        keys=state.keys,
+        passwords=state.passwords,
+        limiter=state.login_limiter,
+        login_name=data.login,
+        password=data.password,
+        address=_address(request),
+    )
     return _session_response(request, session)
 
 
@@ -145,8 +162,7 @@ async def me(request: Request) -> Response:
         data = await parse_body(request, ProfileUpdate)
         return JSONResponse(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=data))
     data = await parse_body(request, DeactivateIn)
-    await accounts.deactivate(db=state.db, passwords=state.passwords, user_id=principal.user_id,
-                              password=data.password)
+    await accounts.deactivate(db=state.db, passwords=state.passwords, user_id=principal.user_id, password=data.password)
     state.deactivation_relay.wake()
     response = Response(status_code=204)
     sessions.clear_cookies(response, secure=state.settings.cookie_secure)
@@ -160,8 +176,14 @@ async def change_password(request: Request) -> JSONResponse:
     data = await parse_body(request, ChangePasswordIn)
     state = request.app.state
     family = await sessions.family_of(state.db, request.cookies.get(REFRESH_COOKIE))
-    await accounts.change_password(db=state.db, passwords=state.passwords, user_id=principal.user_id,
-                                   current=data.current_password, new=data.new_password, keep_family=family)
+    await accounts.change_password(
+        db=state.db,
+        passwords=state.passwords,
+        user_id=principal.user_id,
+        current=data.current_password,
+        new=data.new_password,
+        keep_family=family,
+    )
     return JSONResponse({"changed": True})
 
 

@@ -43,23 +43,33 @@ async def issue(db: Database, keys: KeyRing, user, *, family: str | None = None)
     """Mint an access token and a new refresh token (in a new family unless rotating)."""
     refresh = secrets.token_urlsafe(32)
     now = utcnow()
-    await db.execute(refresh_tokens.insert().values(
-        user_id=user["id"], family=family or secrets.token_hex(16), token_hash=digest(refresh),
-        created_at=now, expires_at=now + REFRESH_TOKEN_TTL))
-    return Session(user=dict(user), access_token=keys.mint_access(user_id=user["id"], nickname=user["nickname"]),
-                   refresh_token=refresh)
+    await db.execute(
+        refresh_tokens.insert().values(
+            user_id=user["id"],
+            family=family or secrets.token_hex(16),
+            token_hash=digest(refresh),
+            created_at=now,
+            expires_at=now + REFRESH_TOKEN_TTL,
+        )
+    )
+    return Session(
+        user=dict(user), access_token=keys.mint_access(user_id=user["id"], nickname=user["nickname"]), refresh_token=refresh
+    )
 
 
-async def login(*, db: Database, keys: KeyRing, passwords, limiter: AttemptLimiter, login_name: str,
-                password: str, address: str) -> Session:
+async def login(
+    *, db: Database, keys: KeyRing, passwords, limiter: AttemptLimiter, login_name: str, password: str, address: str
+) -> Session:
     """Check the credentials under the per-account and per-address failure limits."""
     key = email_key(login_name) if "@" in login_name else login_name.strip().lower()
     column = users.c.email_key if "@" in login_name else users.c.username_key
     user = await db.fetch_one(users.select().where(column == key, users.c.is_active.is_(True)))
     account_key = f"login:acct:{user['id'] if user else key}"
     address_key = f"login:addr:{address}"
-    await limiter.check({account_key: LOGIN_FAILS_PER_ACCOUNT, address_key: LOGIN_FAILS_PER_ADDRESS},
-                        "Too many failed sign-ins. Try again later.")
+    await limiter.check(
+        {account_key: LOGIN_FAILS_PER_ACCOUNT, address_key: LOGIN_FAILS_PER_ADDRESS},
+        "Too many failed sign-ins. Try again later.",
+    )
     if not await passwords.verify(user["password_hash"] if user else None, password):
         await limiter.fail(account_key, address_key)
         raise NotAuthenticated("The username, e-mail or password is not correct.", code="invalid_credentials")
@@ -85,9 +95,11 @@ async def rotate(*, db: Database, keys: KeyRing, token: str) -> Session:
         raise invalid
     successor = secrets.token_urlsafe(32)
     marker = digest(successor)
-    await db.execute(refresh_tokens.update().where(refresh_tokens.c.id == row["id"],
-                                                   refresh_tokens.c.revoked_at.is_(None))
-                     .values(revoked_at=now, replaced_by=marker))
+    await db.execute(
+        refresh_tokens.update()
+        .where(refresh_tokens.c.id == row["id"], refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now, replaced_by=marker)
+    )
     claimed = await db.fetch_val(sa.select(refresh_tokens.c.replaced_by).where(refresh_tokens.c.id == row["id"]))
     if claimed != marker:  # a concurrent request rotated it first: the same token was used twice
         await revoke_family(db, row["family"])
@@ -95,16 +107,24 @@ async def rotate(*, db: Database, keys: KeyRing, token: str) -> Session:
     user = await db.fetch_one(users.select().where(users.c.id == row["user_id"], users.c.is_active.is_(True)))
     if user is None:
         raise invalid
-    await db.execute(refresh_tokens.insert().values(
-        user_id=user["id"], family=row["family"], token_hash=marker, created_at=now,
-        expires_at=now + REFRESH_TOKEN_TTL))
-    return Session(user=dict(user), access_token=keys.mint_access(user_id=user["id"], nickname=user["nickname"]),
-                   refresh_token=successor)
+    await db.execute(
+        refresh_tokens.insert().values(
+            user_id=user["id"], family=row["family"], token_hash=marker, created_at=now, expires_at=now + REFRESH_TOKEN_TTL
+        )
+    )
+    return Session(
+        user=dict(user),
+        access_token=keys.mint_access(user_id=user["id"], nickname=user["nickname"]),
+        refresh_token=successor,
+    )
 
 
 async def revoke_family(db: Database, family: str) -> None:
-    await db.execute(refresh_tokens.update().where(refresh_tokens.c.family == family,
-                                                   refresh_tokens.c.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    await db.execute(
+        refresh_tokens.update()
+        .where(refresh_tokens.c.family == family, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 async def revoke_token(db: Database, token: str) -> None:
@@ -130,12 +150,33 @@ async def family_of(db: Database, token: str | None) -> str | None:
 
 def set_cookies(response: Response, session: Session, *, secure: bool) -> None:
     """Access and refresh tokens as HttpOnly cookies; a readable CSRF token for the page's script."""
-    response.set_cookie(ACCESS_COOKIE, session.access_token, max_age=ACCESS_TOKEN_TTL_S, path="/",
-                        httponly=True, secure=secure, samesite="lax")
-    response.set_cookie(REFRESH_COOKIE, session.refresh_token, max_age=int(REFRESH_TOKEN_TTL.total_seconds()),
-                        path=REFRESH_COOKIE_PATH, httponly=True, secure=secure, samesite="lax")
-    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), max_age=int(REFRESH_TOKEN_TTL.total_seconds()),
-                        path="/", httponly=False, secure=secure, samesite="lax")
+    response.set_cookie(
+        ACCESS_COOKIE,
+        session.access_token,
+        max_age=ACCESS_TOKEN_TTL_S,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        session.refresh_token,
+        max_age=int(REFRESH_TOKEN_TTL.total_seconds()),
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(24),
+        max_age=int(REFRESH_TOKEN_TTL.total_seconds()),
+        path="/",
+        httponly=False,
+        secure=secure,
+        samesite="lax",
+    )
 
 
 def clear_cookies(response: Response, *, secure: bool) -> None:

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("username", sa.String(30), nullable=False),
     sa.Column("username_key", sa.String(30), nullable=False, unique=True),  # lower-cased: unique ignoring case
@@ -27,7 +28,8 @@ users = sa.Table(
 )
 
 email_tokens = sa.Table(
-    "email_tokens", metadata,
+    "email_tokens",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("user_id", sa.Integer, nullable=False, index=True),
     sa.Column("purpose", sa.String(16), nullable=False),  # verify | reset
@@ -38,7 +40,8 @@ email_tokens = sa.Table(
 )
 
 refresh_tokens = sa.Table(
-    "refresh_tokens", metadata,
+    "refresh_tokens",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("user_id", sa.Integer, nullable=False, index=True),
     sa.Column("family", sa.String(32), nullable=False, index=True),
@@ -50,7 +53,8 @@ refresh_tokens = sa.Table(
 )
 
 signing_keys = sa.Table(
-    "signing_keys", metadata,
+    "signing_keys",
+    metadata,
     sa.Column("kid", sa.String(32), primary_key=True),
     sa.Column("private_pem", sa.Text, nullable=False),
     sa.Column("public_jwk", sa.Text, nullable=False),
@@ -59,7 +63,8 @@ signing_keys = sa.Table(
 )
 
 pending_deactivations = sa.Table(
-    "pending_deactivations", metadata,
+    "pending_deactivations",
+    metadata,
     sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),

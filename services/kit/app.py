@@ -69,6 +69,7 @@ def _checks(spec: ServiceSpec):
         if spec.checks:
             checks.update(spec.checks(app))
         return checks
+
     return build
 
 
@@ -86,15 +87,23 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
         async with contextlib.AsyncExitStack() as stack:
             state.db = None
             if spec.migrations is not None:
-                state.db = await kit_db.connect(settings.database_url, script_location=spec.migrations,
-                                                auto_migrate=settings.auto_migrate, pool_max=settings.db_pool_max)
+                state.db = await kit_db.connect(
+                    settings.database_url,
+                    script_location=spec.migrations,
+                    auto_migrate=settings.auto_migrate,
+                    pool_max=settings.db_pool_max,
+                )
                 stack.push_async_callback(kit_db.disconnect, state.db)
-            state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) \
-                if settings.redis_url else None
+            state.redis = (
+                aioredis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+                if settings.redis_url
+                else None
+            )
             if state.redis is not None:
                 stack.push_async_callback(state.redis.aclose)
-            state.counters = FallbackCounters(RedisCounters(state.redis, settings.redis_prefix)) if state.redis \
-                else MemoryCounters()
+            state.counters = (
+                FallbackCounters(RedisCounters(state.redis, settings.redis_prefix)) if state.redis else MemoryCounters()
+            )
             if shared.events is not None:
                 state.events = shared.events
             else:
@@ -111,17 +120,20 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
                 await stack.enter_async_context(spec.extra(app))
             yield
 
-    routes = [*spec.routes,
-              Route("/health", health_endpoint(spec.name, _checks(spec), spec.degradable)),
-              Route("/livez", livez),  # liveness: never asks MySQL or Redis, unlike /health
-              Route("/metrics", metrics_endpoint(registry))]
+    routes = [
+        *spec.routes,
+        Route("/health", health_endpoint(spec.name, _checks(spec), spec.degradable)),
+        Route("/livez", livez),  # liveness: never asks MySQL or Redis, unlike /health
+        Route("/metrics", metrics_endpoint(registry)),
+    ]
     if spec.openapi_path:
         routes.append(Route(spec.openapi_path, openapi_endpoint(spec.title, spec.routes)))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware, service=spec.name, log_requests=settings.log_requests,
-                               registry=registry),
-                    Middleware(TrailingSlashMiddleware)],
+        middleware=[
+            Middleware(RequestContextMiddleware, service=spec.name, log_requests=settings.log_requests, registry=registry),
+            Middleware(TrailingSlashMiddleware),
+        ],
         exception_handlers=install_error_handlers(),
         lifespan=lifespan,
     )

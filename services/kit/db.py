@@ -23,14 +23,17 @@ log = logging.getLogger("teammoa.db")
 DISCONNECT_TIMEOUT_S = 5  # disconnect() can hang on MySQL after implicit DDL commits
 SQLITE_BUSY_TIMEOUT_S = 30
 
+
 def _scheme(url: str) -> str:
     return urlsplit(url).scheme.split("+")[0]
+
 
 def is_sqlite(url: str) -> bool:
     return _scheme(url) == "sqlite"
 
+
 def _with_scheme(url: str, scheme: str) -> str:
-    return scheme + url[url.index(":"):]
+    return scheme + url[url.index(":") :]
 
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "mysql": "mysql+aiomysql"}
@@ -51,7 +54,7 @@ def sync_url(url: str) -> str:
 
 
 def _sqlite_file(url: str) -> Path:
-    return Path(url[url.index(":///") + 3:])
+    return Path(url[url.index(":///") + 3 :])
 
 
 def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False) -> Database:
@@ -59,8 +62,16 @@ def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False)
     if is_sqlite(url):
         _sqlite_file(url).parent.mkdir(parents=True, exist_ok=True)
         return Database(async_url(url), force_rollback=force_rollback, timeout=SQLITE_BUSY_TIMEOUT_S)
-    return Database(async_url(url), force_rollback=force_rollback, minsize=1, maxsize=pool_max,
-                    pool_recycle=3600, charset="utf8mb4", connect_timeout=5)
+    return Database(
+        async_url(url),
+        force_rollback=force_rollback,
+        minsize=1,
+        maxsize=pool_max,
+        pool_recycle=3600,
+        charset="utf8mb4",
+        connect_timeout=5,
+    )
+
 
 def ensure_database(url: str) -> None:
     """Create the MySQL database named in the URL when it is missing (SQLite creates its file)."""
@@ -74,6 +85,7 @@ def ensure_database(url: str) -> None:
         conn.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
     server.dispose()
 
+
 def migrate(url: str, script_location: Path) -> None:
     """Bring the database to the newest revision of the service's own Alembic history."""
     from alembic import command
@@ -85,6 +97,7 @@ def migrate(url: str, script_location: Path) -> None:
     cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
     command.upgrade(cfg, "head")
 
+
 def run_migrations_env(target_metadata: sa.MetaData) -> None:
     """The body of every service's ``migrations/env.py`` (online mode only)."""
     from alembic import context
@@ -92,11 +105,13 @@ def run_migrations_env(target_metadata: sa.MetaData) -> None:
     config = context.config
     engine = sa.create_engine(config.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
 
 async def connect(url: str, *, script_location: Path | None, auto_migrate: bool, pool_max: int) -> Database:
     """Migrate (when asked) on a separate connection, then open the pool."""
@@ -108,11 +123,13 @@ async def connect(url: str, *, script_location: Path | None, auto_migrate: bool,
         await database.execute("PRAGMA journal_mode=WAL")
     return database
 
+
 async def disconnect(database: Database) -> None:
     try:
         await asyncio.wait_for(database.disconnect(), DISCONNECT_TIMEOUT_S)
     except (TimeoutError, Exception) as exc:  # shutting down: log, never hang
         log.warning("database disconnect did not finish cleanly: %r", exc)
+
 
 async def ping(database: Database) -> None:
     await database.fetch_val("SELECT 1")

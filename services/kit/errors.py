@@ -32,8 +32,14 @@ class AppError(Exception):
     code = "bad_request"
     message = "The request is not valid."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, details: Any = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.code = code or self.code
@@ -74,21 +80,32 @@ class RateLimited(AppError):
 
     def __init__(self, retry_after_s: float, message: str | None = None) -> None:
         self.retry_after_s = max(1, math.ceil(retry_after_s))
-        super().__init__(message, headers={"Retry-After": str(self.retry_after_s)},
-                         details=[{"retry_after": self.retry_after_s}])
+        super().__init__(
+            message, headers={"Retry-After": str(self.retry_after_s)}, details=[{"retry_after": self.retry_after_s}]
+        )
 
 
 class Unavailable(AppError):
     status, code, message = 503, "unavailable", "The service is temporarily unavailable. Try again shortly."
 
 
-HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-              422: "invalid", 429: "rate_limited"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
 
 
-def envelope(status: int, code: str, message: str, details: Any = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
+def envelope(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details if details is not None else []}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -109,9 +126,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def _is_database_outage(exc: BaseException) -> bool:
     name = type(exc).__name__
     module = type(exc).__module__ or ""
-    if name in {"OperationalError", "InterfaceError"} and ("pymysql" in module or "aiomysql" in module
-                                                          or "asyncmy" in module or "sqlite" in module
-                                                          or "sqlalchemy" in module):
+    if name in {"OperationalError", "InterfaceError"} and (
+        "pymysql" in module or "aiomysql" in module or "asyncmy" in module or "sqlite" in module or "sqlalchemy" in module
+    ):
         return True
     return isinstance(exc, (ConnectionError, TimeoutError)) or name in {"ConnectionError", "TimeoutError"}
 

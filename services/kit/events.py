@@ -54,8 +54,9 @@ class ResilientRedisBackend(BroadcastBackend):
         self._up = asyncio.Event()
 
     async def connect(self) -> None:
-        self._publisher = aioredis.from_url(self._url, socket_timeout=PUBLISH_TIMEOUT_S,
-                                            socket_connect_timeout=PUBLISH_TIMEOUT_S)
+        self._publisher = aioredis.from_url(
+            self._url, socket_timeout=PUBLISH_TIMEOUT_S, socket_connect_timeout=PUBLISH_TIMEOUT_S
+        )
         self._task = asyncio.create_task(self._listen(), name="redis-listener")
         try:
             await asyncio.wait_for(self._up.wait(), 5)
@@ -82,8 +83,7 @@ class ResilientRedisBackend(BroadcastBackend):
         delay = 0.1
         control = self._prefix + "_control"
         while not self._stopping:
-            client = aioredis.from_url(self._url, socket_connect_timeout=2, health_check_interval=2,
-                                       socket_keepalive=True)
+            client = aioredis.from_url(self._url, socket_connect_timeout=2, health_check_interval=2, socket_keepalive=True)
             pubsub = client.pubsub()
             try:
                 await pubsub.subscribe(control, *(self._prefix + c for c in self._channels))
@@ -97,7 +97,7 @@ class ResilientRedisBackend(BroadcastBackend):
                         continue
                     if message["type"] != "message":
                         continue
-                    channel = message["channel"].decode()[len(self._prefix):]
+                    channel = message["channel"].decode()[len(self._prefix) :]
                     self._queue.put_nowait(Event(channel=channel, message=message["data"].decode()))
             except asyncio.CancelledError:
                 raise
@@ -157,8 +157,7 @@ class EventBus:
     def __init__(self, broadcast: Broadcast, backend: BroadcastBackend | None = None) -> None:
         self.broadcast = broadcast
         self._redis = backend if isinstance(backend, ResilientRedisBackend) else None
-        self._memory_history: dict[str, deque[tuple[int, str]]] = defaultdict(
-            lambda: deque(maxlen=HISTORY_MAX_EVENTS))
+        self._memory_history: dict[str, deque[tuple[int, str]]] = defaultdict(lambda: deque(maxlen=HISTORY_MAX_EVENTS))
 
     @classmethod
     def create(cls, settings, *, on_state: Callable[[bool], None] | None = None) -> EventBus:

@@ -27,8 +27,11 @@ async def run_checks(checks: Mapping[str, Check], degradable: Collection[str] = 
         try:
             await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
         except Exception as exc:  # a failing dependency is a report, not an error
-            return {"ok": False, "error": type(exc).__name__ + (f": {exc}" if str(exc) else ""),
-                    "ms": round((time.perf_counter() - started) * 1000, 1)}
+            return {
+                "ok": False,
+                "error": type(exc).__name__ + (f": {exc}" if str(exc) else ""),
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            }
         return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
     names = list(checks)
@@ -43,8 +46,11 @@ def health_endpoint(service: str, checks: Callable[[Request], Mapping[str, Check
     async def health(request: Request) -> JSONResponse:
         ok, report = await run_checks(checks(request), degradable)
         status = "unavailable" if not ok else "ok" if all(r["ok"] for r in report.values()) else "degraded"
-        return JSONResponse({"service": service, "status": status, "checks": report},
-                            status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"service": service, "status": status, "checks": report},
+            status_code=200 if ok else 503,
+            headers={"Cache-Control": "no-store"},
+        )
 
     return health
 

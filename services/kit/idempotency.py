@@ -138,8 +138,15 @@ def store_of(request: Request) -> IdempotencyStore:
 
 def _record(response: Response, fingerprint: str) -> str:
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-    return json.dumps({"state": "done", "fp": fingerprint, "status": response.status_code, "headers": headers,
-                       "body": base64.b64encode(bytes(response.body)).decode()})
+    return json.dumps(
+        {
+            "state": "done",
+            "fp": fingerprint,
+            "status": response.status_code,
+            "headers": headers,
+            "body": base64.b64encode(bytes(response.body)).decode(),
+        }
+    )
 
 
 def _replay(record: dict) -> Response:
@@ -156,17 +163,24 @@ async def _answer_of(store: IdempotencyStore, key: str, fingerprint: str) -> Res
             raise Conflict("A request with this Idempotency-Key was interrupted. Retry it.", code="idempotency_retry")
         record = json.loads(raw)
         if record["fp"] and record["fp"] != fingerprint:
-            raise InvalidInput.field("Idempotency-Key", "This key was used with a different request.",
-                                     "idempotency_key_reused")
+            raise InvalidInput.field(
+                "Idempotency-Key", "This key was used with a different request.", "idempotency_key_reused"
+            )
         if record["state"] == "done":
             return _replay(record)
         if time.monotonic() >= deadline:
             started = record.get("started", 0)
             if time.time() - started < WAIT_S * 3:
-                raise Conflict("A request with this Idempotency-Key is still being processed.",
-                               code="idempotency_in_progress", headers={"Retry-After": "1"})
-            raise Conflict("A request with this Idempotency-Key did not finish; it may or may not have been "
-                           "applied. Check, then use a new key.", code="idempotency_in_doubt")
+                raise Conflict(
+                    "A request with this Idempotency-Key is still being processed.",
+                    code="idempotency_in_progress",
+                    headers={"Retry-After": "1"},
+                )
+            raise Conflict(
+                "A request with this Idempotency-Key did not finish; it may or may not have been "
+                "applied. Check, then use a new key.",
+                code="idempotency_in_doubt",
+            )
         await asyncio.sleep(POLL_S)
 
 
@@ -208,4 +222,3 @@ def idempotent(endpoint: Callable[[Request], Awaitable[Response]]):
         return response
 
     return wrapper
-

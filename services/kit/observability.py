@@ -29,8 +29,12 @@ access_log = logging.getLogger("teammoa.access")
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname.lower(),
-                 "logger": record.name, "message": record.getMessage()}
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
@@ -52,14 +56,20 @@ def configure_logging(level: str = "INFO") -> None:
 class RequestContextMiddleware:
     """Give every request an id (kept from ``X-Request-ID`` when well-formed), log it as one line."""
 
-    def __init__(self, app: ASGIApp, *, service: str, log_requests: bool = True,
-                 registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, service: str, log_requests: bool = True, registry: CollectorRegistry | None = None
+    ) -> None:
         self.app, self.service, self.log_requests = app, service, log_requests
         self.requests = self.latency = None
         if registry is not None:
             self.requests = Counter("http_requests_total", "HTTP requests", ["method", "status"], registry=registry)
-            self.latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["method"],
-                                     registry=registry, buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+            self.latency = Histogram(
+                "http_request_duration_seconds",
+                "HTTP request latency",
+                ["method"],
+                registry=registry,
+                buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -96,9 +106,19 @@ class RequestContextMiddleware:
                     self.requests.labels(scope["method"], str(status)).inc()
                     self.latency.labels(scope["method"]).observe(elapsed)
                 if self.log_requests:
-                    access_log.info("request", extra={"fields": {
-                        "service": self.service, "request_id": rid, "method": scope["method"],
-                        "path": scope["path"], "status": status, "ms": round(elapsed * 1000, 2)}})
+                    access_log.info(
+                        "request",
+                        extra={
+                            "fields": {
+                                "service": self.service,
+                                "request_id": rid,
+                                "method": scope["method"],
+                                "path": scope["path"],
+                                "status": status,
+                                "ms": round(elapsed * 1000, 2),
+                            }
+                        },
+                    )
             request_id_var.reset(token)
 
 
@@ -111,8 +131,11 @@ class TrailingSlashMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             path = scope["path"]
-            if not path.endswith("/") and (path.startswith("/api/") or path.startswith("/ws")) \
-                    and "." not in path.rsplit("/", 1)[-1]:
+            if (
+                not path.endswith("/")
+                and (path.startswith("/api/") or path.startswith("/ws"))
+                and "." not in path.rsplit("/", 1)[-1]
+            ):
                 scope = dict(scope, path=path + "/", raw_path=(path + "/").encode())
         await self.app(scope, receive, send)
 
@@ -124,6 +147,7 @@ def metrics_endpoint(registry: CollectorRegistry):
 
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
     return metrics
 
 

@@ -24,15 +24,25 @@ def documented(*, body=None, query=None):
     def mark(endpoint: Callable) -> Callable:
         endpoint.__openapi__ = {"body": body, "query": query}
         return endpoint
+
     return mark
 
 
 ERROR_ENVELOPE = {
-    "type": "object", "required": ["error"], "additionalProperties": False,
-    "properties": {"error": {
-        "type": "object", "required": ["code", "message", "details"],
-        "properties": {"code": {"type": "string", "minLength": 1}, "message": {"type": "string"},
-                       "details": {"type": "array"}}}},
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "minLength": 1},
+                "message": {"type": "string"},
+                "details": {"type": "array"},
+            },
+        }
+    },
 }
 _ERROR = {"description": "The error envelope", "content": {"application/json": {"schema": ERROR_ENVELOPE}}}
 
@@ -43,16 +53,17 @@ def _path_schema(name: str) -> dict:
 
 def _operation(endpoint: Callable, method: str, path_params: list[str]) -> dict:
     doc = inspect.getdoc(endpoint) or endpoint.__name__.replace("_", " ")
-    operation: dict = {"summary": doc.splitlines()[0], "operationId": f"{endpoint.__name__}_{method}",
-                       "responses": {"2XX": {"description": "The resource (204: nothing)"}, "4XX": _ERROR,
-                                     "503": _ERROR}}
+    operation: dict = {
+        "summary": doc.splitlines()[0],
+        "operationId": f"{endpoint.__name__}_{method}",
+        "responses": {"2XX": {"description": "The resource (204: nothing)"}, "4XX": _ERROR, "503": _ERROR},
+    }
     params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(name)} for name in path_params]
     meta = getattr(endpoint, "__openapi__", {})
     if meta.get("query") is not None:
         schema = meta["query"].model_json_schema()
         for name, prop in schema.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": name in schema.get("required", []),
-                           "schema": prop})
+            params.append({"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop})
     if params:
         operation["parameters"] = params
     if meta.get("body") is not None and method in ("post", "put", "patch", "delete"):
@@ -82,4 +93,5 @@ def openapi_endpoint(title: str, routes: Sequence[BaseRoute]):
         if document is None:
             document = build_document(title, routes)
         return JSONResponse(document)
+
     return openapi

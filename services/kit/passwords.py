@@ -34,8 +34,11 @@ class PasswordHasher:
 
     @classmethod
     def from_settings(cls, settings) -> PasswordHasher:
-        return cls(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost,
-                   parallelism=settings.argon2_parallelism)
+        return cls(
+            memory_kib=settings.argon2_memory_kib,
+            time_cost=settings.argon2_time_cost,
+            parallelism=settings.argon2_parallelism,
+        )
 
     async def hash(self, password: str) -> str:
         """Hash a password in a worker thread."""

@@ -119,8 +119,15 @@ class TokenVerifier:
         if key is None:
             raise NotAuthenticated("Your session is not valid. Sign in again.")
         try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self._audience, issuer=ISSUER,
-                                leeway=LEEWAY_S, options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=ISSUER,
+                leeway=LEEWAY_S,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
         except jwt.ExpiredSignatureError:
             raise NotAuthenticated("Your session has expired. Sign in again.", code="token_expired") from None
         except jwt.PyJWTError:

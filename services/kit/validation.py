@@ -59,8 +59,9 @@ async def read_json(request: Request, *, allow_form: bool = False) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The body is not valid JSON.",
-                           details=[{"field": "body", "message": "Not valid JSON.", "type": "json_invalid"}]) from None
+        raise InvalidInput(
+            "The body is not valid JSON.", details=[{"field": "body", "message": "Not valid JSON.", "type": "json_invalid"}]
+        ) from None
 
 
 async def parse_body(request: Request, model: type[M], *, allow_form: bool = False) -> M:

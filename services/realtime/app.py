@@ -33,10 +33,12 @@ def _checks(app: Starlette):
     async def broker() -> None:
         if not app.state.events.healthy:
             raise RuntimeError("the event broker subscription is down")
+
     return {"broker": broker}
 
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
-    spec = ServiceSpec(name="realtime", title="TeamMoa realtime", routes=routes, extra=_realtime, checks=_checks,
-                       degradable=frozenset())  # without Redis there is no fan-out: clients must go elsewhere
+    spec = ServiceSpec(
+        name="realtime", title="TeamMoa realtime", routes=routes, extra=_realtime, checks=_checks, degradable=frozenset()
+    )  # without Redis there is no fan-out: clients must go elsewhere
     return build_app(spec, settings or Settings("realtime"), shared)

@@ -126,8 +126,9 @@ async def _replay(rt: Realtime, sub: Subscription, *, since: int | None, current
     except Exception as exc:
         log.warning("history of %s unavailable: %r", sub.channel, exc)
         history = None
-    events = sorted((e for e in history or () if isinstance(e.get("version"), int) and e["version"] > start),
-                    key=lambda e: e["version"])
+    events = sorted(
+        (e for e in history or () if isinstance(e.get("version"), int) and e["version"] > start), key=lambda e: e["version"]
+    )
     sub.start(version=start, known=current)
     if history is None or (events and events[0]["version"] > start + 1):
         sub.resync()

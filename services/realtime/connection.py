@@ -59,8 +59,9 @@ class TokenBucket:
 class Connection:
     """A socket's outbound queue, subscriptions and limits."""
 
-    def __init__(self, ws: WebSocket, *, conn_id: str, user: User, outbox_max: int,
-                 publish_rate: float, frame_rate: float) -> None:
+    def __init__(
+        self, ws: WebSocket, *, conn_id: str, user: User, outbox_max: int, publish_rate: float, frame_rate: float
+    ) -> None:
         self.ws, self.id, self.user = ws, conn_id, user
         self.outbox: asyncio.Queue[str] = asyncio.Queue(outbox_max)
         self._droppable_above = outbox_max // 2
@@ -121,8 +122,7 @@ class Connection:
             self.outbox.get_nowait()
         if self.close_code != CLIENT_GONE:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(self.close_code or protocol.NORMAL, self.close_reason),
-                                       CLOSE_TIMEOUT_S)
+                await asyncio.wait_for(self.ws.close(self.close_code or protocol.NORMAL, self.close_reason), CLOSE_TIMEOUT_S)
 
     async def _pump(self) -> None:
         try:

@@ -97,8 +97,9 @@ class Hub:
         bus = self.rt.bus
         try:
             async with bus.subscribe(self.channel) as subscriber:
-                await asyncio.wait_for(bus.broadcast.publish(self.channel, control("probe", token=self._token)),
-                                       LIVE_TIMEOUT_S)
+                await asyncio.wait_for(
+                    bus.broadcast.publish(self.channel, control("probe", token=self._token)), LIVE_TIMEOUT_S
+                )
                 while True:
                     event = await subscriber.get()
                     self.dispatch(event.message)
@@ -162,9 +163,11 @@ class Hub:
                 continue
             frames: list[tuple[int, str]] = []
             with contextlib.suppress(Exception):  # no history: the resync below covers it
-                frames = [(e["version"], protocol.event(self.channel, e["type"], e.get("data"), e["version"]))
-                          for e in await self.rt.bus.history(self.channel, min(s.version for s in stale))
-                          if isinstance(e.get("version"), int)]
+                frames = [
+                    (e["version"], protocol.event(self.channel, e["type"], e.get("data"), e["version"]))
+                    for e in await self.rt.bus.history(self.channel, min(s.version for s in stale))
+                    if isinstance(e.get("version"), int)
+                ]
             for sub in stale:
                 for version, frame in frames:
                     sub.offer(version, frame)

@@ -24,8 +24,9 @@ def aggregate(users: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One line per user with the number of their connections, ordered by nickname."""
     by_user: dict[int, dict[str, Any]] = {}
     for user in users:
-        line = by_user.setdefault(user["user_id"], {"user_id": user["user_id"], "nickname": user["nickname"],
-                                                    "connections": 0})
+        line = by_user.setdefault(
+            user["user_id"], {"user_id": user["user_id"], "nickname": user["nickname"], "connections": 0}
+        )
         line["connections"] += 1
     return sorted(by_user.values(), key=lambda line: (str(line["nickname"]).lower(), line["user_id"]))
 

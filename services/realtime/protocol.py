@@ -119,8 +119,7 @@ def parse(text: str) -> ClientFrame:
         return ClientFrame(op, channel)
     if op == "subscribe":
         since = body.get("since")
-        if since is not None and (isinstance(since, bool) or not isinstance(since, int)
-                                  or not 0 <= since <= MAX_VERSION):
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= MAX_VERSION):
             raise FrameError("bad_frame", "since is a version number.", channel)
         return ClientFrame(op, channel, since=since)
     if size > MAX_PUBLISH_BYTES:

@@ -27,8 +27,7 @@ MAX_PENDING = 1000  # more waiting events than this and the client is better off
 class Subscription:
     """A connection's subscription to a channel (``team_id`` is the team that owns the channel)."""
 
-    __slots__ = ("channel", "conn", "gap_since", "hubs", "pending", "ready", "team_id", "version", "versioned",
-                 "want")
+    __slots__ = ("channel", "conn", "gap_since", "hubs", "pending", "ready", "team_id", "version", "versioned", "want")
 
     def __init__(self, conn: Connection, channel: str, *, team_id: int, versioned: bool, hubs: tuple = ()) -> None:
         self.conn, self.channel, self.team_id, self.versioned = conn, channel, team_id, versioned

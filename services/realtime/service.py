@@ -48,8 +48,9 @@ class Realtime:
         self.settings, self.bus = settings, bus
         self.instance = uuid.uuid4().hex[:10]
         ttl = settings.get("TEAMMOA_PRESENCE_TTL_S", cast=float, default=PRESENCE_TTL_S)
-        self.presence = RedisPresence(redis, prefix=settings.redis_prefix, ttl_s=ttl) if redis is not None \
-            else MemoryPresence(ttl)
+        self.presence = (
+            RedisPresence(redis, prefix=settings.redis_prefix, ttl_s=ttl) if redis is not None else MemoryPresence(ttl)
+        )
         self.heartbeat_s = ttl / 3
         self.outbox_max = settings.get("TEAMMOA_REALTIME_OUTBOX_MAX", cast=int, default=OUTBOX_MAX_FRAMES)
         self.access = Access(peers)
@@ -108,8 +109,12 @@ class Realtime:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
-            entries = [(sub.channel, conn.id, conn.user) for conn in list(self.connections.values())
-                       for sub in list(conn.subscriptions.values()) if sub.ready]
+            entries = [
+                (sub.channel, conn.id, conn.user)
+                for conn in list(self.connections.values())
+                for sub in list(conn.subscriptions.values())
+                if sub.ready
+            ]
             try:
                 await self.presence.refresh(entries)
             except Exception as exc:
@@ -136,15 +141,20 @@ class Realtime:
         return User(int(claims["sub"]), str(claims.get("name", ""))), float(claims["exp"])
 
     def open(self, ws: WebSocket, user: User, *, expires_at: float) -> Connection:
-        conn = Connection(ws, conn_id=f"{self.instance}:{next(self._seq)}", user=user, outbox_max=self.outbox_max,
-                          publish_rate=PUBLISH_RATE_PER_S, frame_rate=FRAME_RATE_PER_S)
+        conn = Connection(
+            ws,
+            conn_id=f"{self.instance}:{next(self._seq)}",
+            user=user,
+            outbox_max=self.outbox_max,
+            publish_rate=PUBLISH_RATE_PER_S,
+            frame_rate=FRAME_RATE_PER_S,
+        )
         self.connections[conn.id] = conn
         self._idle.clear()
         self.by_user.setdefault(user.user_id, set()).add(conn)
         self.stats["accepted"] += 1
         delay = max(0.0, expires_at - time.time())
-        conn.expiry = asyncio.get_running_loop().call_later(delay, conn.close, protocol.SESSION_EXPIRED,
-                                                            "session expired")
+        conn.expiry = asyncio.get_running_loop().call_later(delay, conn.close, protocol.SESSION_EXPIRED, "session expired")
         return conn
 
     async def forget(self, conn: Connection) -> None:
@@ -247,5 +257,11 @@ class Realtime:
         self.hubs.discard(hub)
 
     def snapshot_stats(self) -> dict[str, Any]:
-        return {"instance": self.instance, "accepting": self.accepting, "broker_healthy": self.bus.healthy,
-                "connections": len(self.connections), "channels": len(self.hubs.all()), **self.stats}
+        return {
+            "instance": self.instance,
+            "accepting": self.accepting,
+            "broker_healthy": self.bus.healthy,
+            "connections": len(self.connections),
+            "channels": len(self.hubs.all()),
+            **self.stats,
+        }

@@ -45,7 +45,9 @@ def team_view(*, dates: Sequence[dt.date], members: Collection[int], masks: Mask
     size = len(ordered)
     days = []
     for day in dates:
-        slots = [Slot(len(who), round(len(who) / size, 4) if size else 0.0, who, size > 0 and len(who) == size)
-                 for who in who_is_free(day=day, members=ordered, masks=masks)]
+        slots = [
+            Slot(len(who), round(len(who) / size, 4) if size else 0.0, who, size > 0 and len(who) == size)
+            for who in who_is_free(day=day, members=ordered, masks=masks)
+        ]
         days.append(Day(day, slots))
     return days

@@ -39,6 +39,12 @@ async def follow_teams(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None):
-    spec = ServiceSpec(name="schedule", title="TeamMoa schedule API", routes=routes, migrations=MIGRATIONS,
-                       extra=follow_teams, openapi_path="/api/v1/schedules/openapi.json")
+    spec = ServiceSpec(
+        name="schedule",
+        title="TeamMoa schedule API",
+        routes=routes,
+        migrations=MIGRATIONS,
+        extra=follow_teams,
+        openapi_path="/api/v1/schedules/openapi.json",
+    )
     return build_app(spec, settings or Settings("schedule"), shared)

@@ -42,12 +42,23 @@ def event_uid(*, team_id: int, start: dt.datetime, end: dt.datetime, host: str) 
     return f"{hashlib.sha256(key).hexdigest()[:32]}@{host}"
 
 
-def calendar(*, uid: str, start: dt.datetime, end: dt.datetime, summary: str, description: str = "",
-             stamp: dt.datetime | None = None) -> str:
+def calendar(
+    *, uid: str, start: dt.datetime, end: dt.datetime, summary: str, description: str = "", stamp: dt.datetime | None = None
+) -> str:
     """Build a VCALENDAR with one VEVENT."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             "BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{utc_stamp(stamp or dt.datetime.now(dt.UTC))}",
-             f"DTSTART:{utc_stamp(start)}", f"DTEND:{utc_stamp(end)}", f"SUMMARY:{escape(summary)}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{utc_stamp(stamp or dt.datetime.now(dt.UTC))}",
+        f"DTSTART:{utc_stamp(start)}",
+        f"DTEND:{utc_stamp(end)}",
+        f"SUMMARY:{escape(summary)}",
+    ]
     if description:
         lines.append(f"DESCRIPTION:{escape(description)}")
     lines += ["END:VEVENT", "END:VCALENDAR"]

@@ -24,20 +24,25 @@ async def read_week(*, db: Database, team: Team, user_id: int, start: dt.date) -
     """Read the member's seven days from ``start``."""
     dates = week_dates(start)
     days = await read_days(db=db, team_id=team.id, user_id=user_id, start=dates[0], end=dates[-1])
-    return {"week_start": start.isoformat(), "week_end": dates[-1].isoformat(), "time_zone": team.time_zone,
-            "slots": {day.isoformat(): slots_of(days.get(day, 0)) for day in dates}}
+    return {
+        "week_start": start.isoformat(),
+        "week_end": dates[-1].isoformat(),
+        "time_zone": team.time_zone,
+        "slots": {day.isoformat(): slots_of(days.get(day, 0)) for day in dates},
+    }
 
 
-async def save_week(*, db: Database, team: Team, user_id: int, start: dt.date,
-                    slots: dict[dt.date, list[int]]) -> dict:
+async def save_week(*, db: Database, team: Team, user_id: int, start: dt.date, slots: dict[dt.date, list[int]]) -> dict:
     """Replace the member's seven days from ``start`` (dates left out are cleared)."""
     dates = week_dates(start)
     outside = sorted(day for day in slots if day not in dates)
     if outside:
-        raise InvalidInput.field("slots", f"{outside[0].isoformat()} is not in the week of {start.isoformat()} "
-                                          f"to {dates[-1].isoformat()}.")
-    await replace_days(db=db, team_id=team.id, user_id=user_id, dates=dates,
-                       days={day: mask_of(values) for day, values in slots.items()})
+        raise InvalidInput.field(
+            "slots", f"{outside[0].isoformat()} is not in the week of {start.isoformat()} to {dates[-1].isoformat()}."
+        )
+    await replace_days(
+        db=db, team_id=team.id, user_id=user_id, dates=dates, days={day: mask_of(values) for day, values in slots.items()}
+    )
     return await read_week(db=db, team=team, user_id=user_id, start=start)
 
 
@@ -46,19 +51,23 @@ async def import_csv(*, db: Database, team: Team, user_id: int, raw: bytes) -> d
     try:
         days = csvio.parse(csvio.decode(raw))
     except csvio.CsvError as exc:
-        raise InvalidInput(str(exc), code="invalid_csv",
-                           details=[{"field": "file", "line": exc.line, "message": exc.reason,
-                                     "type": "csv_row"}]) from None
+        raise InvalidInput(
+            str(exc),
+            code="invalid_csv",
+            details=[{"field": "file", "line": exc.line, "message": exc.reason, "type": "csv_row"}],
+        ) from None
     if not days:
-        raise InvalidInput("The file has no rows to import.", code="invalid_csv",
-                           details=[{"field": "file", "line": 1, "message": "No rows.", "type": "csv_empty"}])
+        raise InvalidInput(
+            "The file has no rows to import.",
+            code="invalid_csv",
+            details=[{"field": "file", "line": 1, "message": "No rows.", "type": "csv_empty"}],
+        )
     dates = sorted(days)
     await replace_days(db=db, team_id=team.id, user_id=user_id, dates=dates, days=days)
     return {"imported_dates": len(dates), "first_date": dates[0].isoformat(), "last_date": dates[-1].isoformat()}
 
 
-async def export_csv(*, db: Database, team: Team, user_id: int, start: dt.date | None,
-                     end: dt.date | None) -> str:
+async def export_csv(*, db: Database, team: Team, user_id: int, start: dt.date | None, end: dt.date | None) -> str:
     """Write the member's availability (optionally between two dates) as CSV."""
     days = await read_days(db=db, team_id=team.id, user_id=user_id, start=start, end=end)
     return csvio.render(days)

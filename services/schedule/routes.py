@@ -74,9 +74,17 @@ async def suggestions(request: Request) -> JSONResponse:
     query = parse_query(request, SuggestionQuery)
     dates = _dates(query, team)
     state = request.app.state
-    return JSONResponse(await planning.suggestions(
-        db=state.db, directory=state.directory, team=team, dates=dates, duration_minutes=query.duration_minutes,
-        min_attendance=query.min_attendance, limit=query.limit))
+    return JSONResponse(
+        await planning.suggestions(
+            db=state.db,
+            directory=state.directory,
+            team=team,
+            dates=dates,
+            duration_minutes=query.duration_minutes,
+            min_attendance=query.min_attendance,
+            limit=query.limit,
+        )
+    )
 
 
 async def _upload(request: Request) -> bytes:
@@ -115,10 +123,12 @@ async def export_csv(request: Request) -> Response:
     query = parse_query(request, RangeQuery)
     if query.start and query.end and query.end < query.start:
         raise InvalidInput.field("end", "end must not be before start.")
-    text = await mine.export_csv(db=request.app.state.db, team=team, user_id=user_id, start=query.start,
-                                 end=query.end)
-    return Response(text, media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="availability-team-{team.id}.csv"'})
+    text = await mine.export_csv(db=request.app.state.db, team=team, user_id=user_id, start=query.start, end=query.end)
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="availability-team-{team.id}.csv"'},
+    )
 
 
 @documented(query=IcsQuery)
@@ -138,8 +148,9 @@ async def ics_export(request: Request) -> Response:
         raise InvalidInput.field("end", "An event may last at most 7 days.")
     host = urlsplit(request.app.state.settings.site_url).hostname or "teammoa"
     text = planning.calendar_file(team=team, start=start, end=end, title=query.title, host=host)
-    return Response(text, media_type="text/calendar",
-                    headers={"Content-Disposition": 'attachment; filename="teammoa-meeting.ics"'})
+    return Response(
+        text, media_type="text/calendar", headers={"Content-Disposition": 'attachment; filename="teammoa-meeting.ics"'}
+    )
 
 
 routes = [

@@ -26,8 +26,9 @@ class Window(NamedTuple):
         return self.start + self.length
 
 
-def free_sets(*, dates: Sequence[dt.date], members: Sequence[int], masks: Masks,
-              closed: Mapping[dt.date, Iterable[int]] | None = None) -> list[int]:
+def free_sets(
+    *, dates: Sequence[dt.date], members: Sequence[int], masks: Masks, closed: Mapping[dt.date, Iterable[int]] | None = None
+) -> list[int]:
     """For each timeline slot, a bit set of the free members (bit i = ``members[i]``).
 
     ``closed`` names slots nobody can attend (local times that do not exist on a date).
@@ -73,24 +74,33 @@ def _bits(value: int) -> list[int]:
     return out
 
 
-def suggest(*, dates: Sequence[dt.date], members: Collection[int], masks: Masks, length: int,
-            min_attendance: int = 1, limit: int = 10,
-            closed: Mapping[dt.date, Iterable[int]] | None = None) -> list[Window]:
+def suggest(
+    *,
+    dates: Sequence[dt.date],
+    members: Collection[int],
+    masks: Masks,
+    length: int,
+    min_attendance: int = 1,
+    limit: int = 10,
+    closed: Mapping[dt.date, Iterable[int]] | None = None,
+) -> list[Window]:
     """Rank non-overlapping windows of ``length`` slots by attendance, then by start."""
     ordered = sorted(set(members))
     floor = max(1, min_attendance)
     free = free_sets(dates=dates, members=ordered, masks=masks, closed=closed)
-    candidates = [(-together.bit_count(), start, together)
-                  for start, together in enumerate(window_intersections(free, length))
-                  if together.bit_count() >= floor]
+    candidates = [
+        (-together.bit_count(), start, together)
+        for start, together in enumerate(window_intersections(free, length))
+        if together.bit_count() >= floor
+    ]
     candidates.sort()
     taken = bytearray(len(free))
     chosen: list[Window] = []
     for _, start, together in candidates:
         if len(chosen) >= limit:
             break
-        if any(taken[start:start + length]):
+        if any(taken[start : start + length]):
             continue
-        taken[start:start + length] = b"\x01" * length
+        taken[start : start + length] = b"\x01" * length
         chosen.append(Window(start, length, tuple(ordered[i] for i in _bits(together))))
     return chosen

@@ -85,8 +85,9 @@ def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def date_range(start: dt.date | None, end: dt.date | None, *, zone: ZoneInfo,
-               now: dt.datetime | None = None) -> list[dt.date]:
+def date_range(
+    start: dt.date | None, end: dt.date | None, *, zone: ZoneInfo, now: dt.datetime | None = None
+) -> list[dt.date]:
     """The dates from start to end inclusive (the current week when neither is given)."""
     if start is None and end is None:
         return week_dates(monday_of(today(zone, now)))

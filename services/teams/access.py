@@ -52,14 +52,17 @@ async def member(request: Request) -> Caller:
     row = await db.fetch_one(
         sa.select(teams.c.id, teams.c.host_id, teams.c.time_zone, memberships.c.last_seen_at)
         .join(memberships, memberships.c.team_id == teams.c.id)
-        .where(teams.c.id == team_id, memberships.c.user_id == principal.user_id))
+        .where(teams.c.id == team_id, memberships.c.user_id == principal.user_id)
+    )
     if row is None:
         raise NotFound()
     now = utcnow()
     if row.last_seen_at is None or now - row.last_seen_at > LAST_SEEN_RESOLUTION:
-        await db.execute(memberships.update()
-                         .where(memberships.c.team_id == team_id, memberships.c.user_id == principal.user_id)
-                         .values(last_seen_at=now))
+        await db.execute(
+            memberships.update()
+            .where(memberships.c.team_id == team_id, memberships.c.user_id == principal.user_id)
+            .values(last_seen_at=now)
+        )
     return Caller(user_id=principal.user_id, team_id=team_id, host_id=row.host_id, time_zone=row.time_zone)
 
 

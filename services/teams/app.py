@@ -32,6 +32,7 @@ def _resources(settings: Settings):
         state.users = Directory(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
         yield
+
     return resources
 
 
@@ -44,12 +45,20 @@ def _checks(app: Starlette):
 
     async def files() -> None:
         await anyio.to_thread.run_sync(probe)
+
     return {"files": files}
 
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None):
     settings = settings or Settings("teams")
-    spec = ServiceSpec(name="teams", title="TeamMoa teams API", routes=[*routes, *mindmap_routes],
-                       migrations=MIGRATIONS, extra=_resources(settings), checks=_checks, passwords=True,
-                       openapi_path="/api/v1/teams/openapi.json")
+    spec = ServiceSpec(
+        name="teams",
+        title="TeamMoa teams API",
+        routes=[*routes, *mindmap_routes],
+        migrations=MIGRATIONS,
+        extra=_resources(settings),
+        checks=_checks,
+        passwords=True,
+        openapi_path="/api/v1/teams/openapi.json",
+    )
     return build_app(spec, settings, shared)

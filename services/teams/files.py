@@ -22,11 +22,19 @@ MAX_NAME_CHARS = 255
 OCTET_STREAM = "application/octet-stream"
 
 _SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"), (b"%PDF-", "application/pdf"), (b"PK\x03\x04", "application/zip"),
-    (b"\x1f\x8b", "application/gzip"), (b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
-    (b"Rar!\x1a\x07", "application/vnd.rar"), (b"ID3", "audio/mpeg"), (b"OggS", "audio/ogg"),
-    (b"fLaC", "audio/flac"), (b"\x1aE\xdf\xa3", "video/webm"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
+    (b"Rar!\x1a\x07", "application/vnd.rar"),
+    (b"ID3", "audio/mpeg"),
+    (b"OggS", "audio/ogg"),
+    (b"fLaC", "audio/flac"),
+    (b"\x1aE\xdf\xa3", "video/webm"),
 )
 _RIFF = {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}
 _FTYP = {b"qt  ": "video/quicktime", b"heic": "image/heic", b"avif": "image/avif", b"M4A ": "audio/mp4"}
@@ -52,7 +60,7 @@ def _is_text(head: bytes) -> bool:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 3:  # only a character cut at the end of the sample is forgiven
             return False
-        text = head[:exc.start].decode("utf-8")
+        text = head[: exc.start].decode("utf-8")
     return not any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in text)
 
 
@@ -62,7 +70,7 @@ def clean_name(raw: str) -> str:
     name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C").strip()
     if len(name) > MAX_NAME_CHARS:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[:MAX_NAME_CHARS - len(ext) - 1] + "." + ext) if dot and len(ext) < 16 else name[:MAX_NAME_CHARS]
+        name = (stem[: MAX_NAME_CHARS - len(ext) - 1] + "." + ext) if dot and len(ext) < 16 else name[:MAX_NAME_CHARS]
     return name if name not in ("", ".", "..") else "file"
 
 

@@ -26,8 +26,13 @@ log = logging.getLogger("teammoa.teams")
 
 
 def member_out(row: Any, host_id: int, nickname: str | None) -> dict[str, Any]:
-    return {"user_id": row.user_id, "nickname": nickname, "role": role_of(row.user_id, host_id),
-            "joined_at": iso(row.joined_at), "last_seen_at": iso(row.last_seen_at)}
+    return {
+        "user_id": row.user_id,
+        "nickname": nickname,
+        "role": role_of(row.user_id, host_id),
+        "joined_at": iso(row.joined_at),
+        "last_seen_at": iso(row.last_seen_at),
+    }
 
 
 async def add(*, db: Database, change: Change, user_id: int) -> None:
@@ -40,30 +45,37 @@ async def add(*, db: Database, change: Change, user_id: int) -> None:
         raise Conflict("The team is full.", code="team_full")
     now = utcnow()
     try:
-        await db.execute(memberships.insert().values(team_id=team.id, user_id=user_id, joined_at=now,
-                                                     last_seen_at=now))
+        await db.execute(memberships.insert().values(team_id=team.id, user_id=user_id, joined_at=now, last_seen_at=now))
     except Exception as exc:
         if is_duplicate(exc):
             raise Conflict("You are already a member of this team.", code="already_member") from None
         raise
-    change.publish("member.joined", {"user_id": user_id, "role": "member", "joined_at": iso(now),
-                                     "member_count": len(rows) + 1})
+    change.publish(
+        "member.joined", {"user_id": user_id, "role": "member", "joined_at": iso(now), "member_count": len(rows) + 1}
+    )
 
 
 async def listing(*, db: Database, users: Directory, caller: Caller, query: PageQuery) -> dict[str, Any]:
     """The team's members, longest-standing first, with nicknames from one batched lookup."""
     where = memberships.c.team_id == caller.team_id
     total = await db.fetch_val(sa.select(sa.func.count()).where(where))
-    rows = await db.fetch_all(sa.select(memberships).where(where)
-                              .order_by(memberships.c.joined_at, memberships.c.id)
-                              .limit(query.page_size).offset(query.offset))
+    rows = await db.fetch_all(
+        sa.select(memberships)
+        .where(where)
+        .order_by(memberships.c.joined_at, memberships.c.id)
+        .limit(query.page_size)
+        .offset(query.offset)
+    )
     names = await users.nicknames(row.user_id for row in rows)
     return page([member_out(row, caller.host_id, names[row.user_id]) for row in rows], query, total)
 
 
 async def _is_member(db: Database, team_id: int, user_id: int) -> bool:
-    return bool(await db.fetch_val(sa.select(sa.func.count()).where(
-        memberships.c.team_id == team_id, memberships.c.user_id == user_id)))
+    return bool(
+        await db.fetch_val(
+            sa.select(sa.func.count()).where(memberships.c.team_id == team_id, memberships.c.user_id == user_id)
+        )
+    )
 
 
 async def _end(db: Database, team_id: int, user_id: int) -> list[int]:
@@ -71,12 +83,13 @@ async def _end(db: Database, team_id: int, user_id: int) -> list[int]:
     open_todos = sa.and_(todos.c.team_id == team_id, todos.c.assignee_id == user_id, todos.c.is_completed.is_(False))
     moved = [row.id for row in await db.fetch_all(sa.select(todos.c.id).where(open_todos))]
     if moved:
-        backlog_end = await db.fetch_val(sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
-            todos.c.team_id == team_id, todos.c.assignee_id.is_(None), todos.c.is_completed.is_(False)))
-        await db.execute(todos.update().where(open_todos)
-                         .values(assignee_id=None, position=todos.c.position + backlog_end))
-    await db.execute(memberships.delete().where(memberships.c.team_id == team_id,
-                                                memberships.c.user_id == user_id))
+        backlog_end = await db.fetch_val(
+            sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
+                todos.c.team_id == team_id, todos.c.assignee_id.is_(None), todos.c.is_completed.is_(False)
+            )
+        )
+        await db.execute(todos.update().where(open_todos).values(assignee_id=None, position=todos.c.position + backlog_end))
+    await db.execute(memberships.delete().where(memberships.c.team_id == team_id, memberships.c.user_id == user_id))
     return moved
 
 
@@ -89,13 +102,14 @@ async def remove(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -
         raise PermissionDenied("Only the team's host can remove members.")
     async with team_change(db, bus, caller.team_id) as change:
         if change.team.host_id == user_id:
-            raise Conflict("The host cannot leave; transfer the host role or disband the team.",
-                           code="host_cannot_leave")
+            raise Conflict("The host cannot leave; transfer the host role or disband the team.", code="host_cannot_leave")
         if not await _is_member(db, caller.team_id, user_id):
             raise NotFound("No such member in this team.")
         moved = await _end(db, caller.team_id, user_id)
-        change.publish("member.left" if leaving else "member.removed",
-                       {"user_id": user_id, "by": caller.user_id, "unassigned_todo_ids": moved})
+        change.publish(
+            "member.left" if leaving else "member.removed",
+            {"user_id": user_id, "by": caller.user_id, "unassigned_todo_ids": moved},
+        )
 
 
 async def transfer_host(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -> None:
@@ -107,8 +121,7 @@ async def transfer_host(*, db: Database, bus: EventBus, caller: Caller, user_id:
             raise InvalidInput.field("user_id", "You are already the host.")
         if not await _is_member(db, caller.team_id, user_id):
             raise InvalidInput.field("user_id", "That user is not a member of this team.")
-        await db.execute(teams.update().where(teams.c.id == caller.team_id).values(host_id=user_id,
-                                                                                   updated_at=utcnow()))
+        await db.execute(teams.update().where(teams.c.id == caller.team_id).values(host_id=user_id, updated_at=utcnow()))
         change.publish("member.role_changed", {"user_id": user_id, "role": "host"})
         change.publish("member.role_changed", {"user_id": caller.user_id, "role": "member"})
 
@@ -118,8 +131,9 @@ async def deactivate(*, db: Database, bus: EventBus, user_id: int) -> list[int]:
 
     Idempotent: a second call finds no membership left. Returns the ids of the disbanded teams.
     """
-    team_ids = [row.team_id for row in await db.fetch_all(
-        sa.select(memberships.c.team_id).where(memberships.c.user_id == user_id))]
+    team_ids = [
+        row.team_id for row in await db.fetch_all(sa.select(memberships.c.team_id).where(memberships.c.user_id == user_id))
+    ]
     disbanded = []
     for team_id in team_ids:
         try:
@@ -137,13 +151,14 @@ async def _leave_for_good(db: Database, change: Change, user_id: int) -> bool:
         successor = await db.fetch_one(
             sa.select(memberships.c.user_id)
             .where(memberships.c.team_id == team_id, memberships.c.user_id != user_id)
-            .order_by(memberships.c.joined_at, memberships.c.id).limit(1))
+            .order_by(memberships.c.joined_at, memberships.c.id)
+            .limit(1)
+        )
         if successor is None:
             await delete_rows(db, teams, teams.c.id == team_id)
             change.publish("team.disbanded", {"id": team_id})
             return True
-        await db.execute(teams.update().where(teams.c.id == team_id).values(host_id=successor.user_id,
-                                                                            updated_at=utcnow()))
+        await db.execute(teams.update().where(teams.c.id == team_id).values(host_id=successor.user_id, updated_at=utcnow()))
         change.publish("member.role_changed", {"user_id": successor.user_id, "role": "host"})
     moved = await _end(db, team_id, user_id)
     change.publish("member.left", {"user_id": user_id, "reason": "deactivated", "unassigned_todo_ids": moved})
@@ -152,16 +167,25 @@ async def _leave_for_good(db: Database, change: Change, user_id: int) -> bool:
 
 async def roster(*, db: Database, team_id: int) -> dict[str, Any]:
     """Every member of a team with the team's time zone (internal, for the schedule service)."""
-    team = await db.fetch_one(sa.select(teams.c.id, teams.c.name, teams.c.host_id, teams.c.time_zone)
-                              .where(teams.c.id == team_id))
+    team = await db.fetch_one(
+        sa.select(teams.c.id, teams.c.name, teams.c.host_id, teams.c.time_zone).where(teams.c.id == team_id)
+    )
     if team is None:
         raise NotFound()
-    rows = await db.fetch_all(sa.select(memberships.c.user_id, memberships.c.joined_at)
-                              .where(memberships.c.team_id == team_id)
-                              .order_by(memberships.c.joined_at, memberships.c.id))
-    return {"team_id": team_id, "name": team.name, "time_zone": team.time_zone,
-            "members": [{"user_id": row.user_id, "role": role_of(row.user_id, team.host_id),
-                         "joined_at": iso(row.joined_at)} for row in rows]}
+    rows = await db.fetch_all(
+        sa.select(memberships.c.user_id, memberships.c.joined_at)
+        .where(memberships.c.team_id == team_id)
+        .order_by(memberships.c.joined_at, memberships.c.id)
+    )
+    return {
+        "team_id": team_id,
+        "name": team.name,
+        "time_zone": team.time_zone,
+        "members": [
+            {"user_id": row.user_id, "role": role_of(row.user_id, team.host_id), "joined_at": iso(row.joined_at)}
+            for row in rows
+        ],
+    }
 
 
 async def membership(*, db: Database, team_id: int, user_id: int) -> dict[str, Any]:
@@ -169,8 +193,8 @@ async def membership(*, db: Database, team_id: int, user_id: int) -> dict[str, A
     row = await db.fetch_one(
         sa.select(teams.c.host_id, teams.c.time_zone)
         .join(memberships, memberships.c.team_id == teams.c.id)
-        .where(teams.c.id == team_id, memberships.c.user_id == user_id))
+        .where(teams.c.id == team_id, memberships.c.user_id == user_id)
+    )
     if row is None:
         raise NotFound()
-    return {"team_id": team_id, "user_id": user_id, "role": role_of(user_id, row.host_id),
-            "time_zone": row.time_zone}
+    return {"team_id": team_id, "user_id": user_id, "role": role_of(user_id, row.host_id), "time_zone": row.time_zone}

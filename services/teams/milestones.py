@@ -45,11 +45,21 @@ def status_of(row: Any, today: dt.date) -> str:
 
 
 def milestone_out(row: Any, today: dt.date) -> dict[str, Any]:
-    return {"id": row.id, "title": row.title, "description": row.description,
-            "start_date": row.start_date.isoformat(), "end_date": row.end_date.isoformat(),
-            "priority": row.priority, "progress_mode": row.progress_mode, "progress": row.progress,
-            "status": status_of(row, today), "completed_at": iso(row.completed_at),
-            "created_by": row.created_by, "created_at": iso(row.created_at), "updated_at": iso(row.updated_at)}
+    return {
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        "start_date": row.start_date.isoformat(),
+        "end_date": row.end_date.isoformat(),
+        "priority": row.priority,
+        "progress_mode": row.progress_mode,
+        "progress": row.progress,
+        "status": status_of(row, today),
+        "completed_at": iso(row.completed_at),
+        "created_by": row.created_by,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
 
 
 def _completion(progress: int, completed_at: dt.datetime | None) -> dt.datetime | None:
@@ -59,8 +69,7 @@ def _completion(progress: int, completed_at: dt.datetime | None) -> dt.datetime 
 
 
 async def _get(db: Database, team_id: int, milestone_id: int):
-    row = await db.fetch_one(sa.select(milestones).where(milestones.c.id == milestone_id,
-                                                         milestones.c.team_id == team_id))
+    row = await db.fetch_one(sa.select(milestones).where(milestones.c.id == milestone_id, milestones.c.team_id == team_id))
     if row is None:
         raise NotFound()
     return row
@@ -70,16 +79,18 @@ async def ensure_in_team(db: Database, team_id: int, milestone_id: int | None) -
     """Refuse a milestone id that is not one of this team's milestones (422 on ``milestone_id``)."""
     if milestone_id is None:
         return
-    found = await db.fetch_val(sa.select(sa.func.count()).where(milestones.c.id == milestone_id,
-                                                                milestones.c.team_id == team_id))
+    found = await db.fetch_val(
+        sa.select(sa.func.count()).where(milestones.c.id == milestone_id, milestones.c.team_id == team_id)
+    )
     if not found:
         raise InvalidInput.field("milestone_id", "No such milestone in this team.")
 
 
 async def todo_stats(db: Database, milestone_id: int) -> dict[str, int]:
     done = sa.func.coalesce(sa.func.sum(sa.case((todos.c.is_completed, 1), else_=0)), 0)
-    row = await db.fetch_one(sa.select(sa.func.count().label("total"), done.label("done"))
-                             .where(todos.c.milestone_id == milestone_id))
+    row = await db.fetch_one(
+        sa.select(sa.func.count().label("total"), done.label("done")).where(todos.c.milestone_id == milestone_id)
+    )
     return {"total": int(row.total), "completed": int(row.done), "open": int(row.total) - int(row.done)}
 
 
@@ -109,8 +120,9 @@ async def listing(*, db: Database, caller: Caller, query: MilestonesQuery) -> di
     where = milestones.c.team_id == caller.team_id
     order = [priority_rank, milestones.c.end_date] if query.order == "priority" else [milestones.c.start_date]
     total = await db.fetch_val(sa.select(sa.func.count()).where(where))
-    rows = await db.fetch_all(sa.select(milestones).where(where).order_by(*order, milestones.c.id)
-                              .limit(query.page_size).offset(query.offset))
+    rows = await db.fetch_all(
+        sa.select(milestones).where(where).order_by(*order, milestones.c.id).limit(query.page_size).offset(query.offset)
+    )
     today = today_in(caller.time_zone)
     return page([milestone_out(row, today) for row in rows], query, total)
 
@@ -126,18 +138,31 @@ async def create(*, db: Database, bus: EventBus, caller: Caller, body: Milestone
     progress = body.progress if body.progress_mode == "manual" and body.progress is not None else 0
     now = utcnow()
     async with team_change(db, bus, caller.team_id) as change:
-        milestone_id = await db.execute(milestones.insert().values(
-            team_id=caller.team_id, title=body.title, description=body.description, start_date=body.start_date,
-            end_date=body.end_date, priority=body.priority, progress_mode=body.progress_mode, progress=progress,
-            completed_at=_completion(progress, None), created_by=caller.user_id, created_at=now, updated_at=now))
+        milestone_id = await db.execute(
+            milestones.insert().values(
+                team_id=caller.team_id,
+                title=body.title,
+                description=body.description,
+                start_date=body.start_date,
+                end_date=body.end_date,
+                priority=body.priority,
+                progress_mode=body.progress_mode,
+                progress=progress,
+                completed_at=_completion(progress, None),
+                created_by=caller.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         row = await _get(db, caller.team_id, milestone_id)
         out = milestone_out(row, today_in(change.team.time_zone))
         change.publish("milestone.created", out)
     return out
 
 
-async def update(*, db: Database, bus: EventBus, caller: Caller, milestone_id: int,
-                 changes: dict[str, Any]) -> dict[str, Any]:
+async def update(
+    *, db: Database, bus: EventBus, caller: Caller, milestone_id: int, changes: dict[str, Any]
+) -> dict[str, Any]:
     """Edit, move or resize a milestone, or set its progress mode and manual progress (any member)."""
     async with team_change(db, bus, caller.team_id) as change:
         row = await _get(db, caller.team_id, milestone_id)
@@ -151,8 +176,7 @@ async def update(*, db: Database, bus: EventBus, caller: Caller, milestone_id: i
             changes["completed_at"] = _completion(merged["progress"], row.completed_at)
         else:
             changes.update(await _auto_values(db, milestone_id, row.completed_at))
-        await db.execute(milestones.update().where(milestones.c.id == milestone_id)
-                         .values(**changes, updated_at=utcnow()))
+        await db.execute(milestones.update().where(milestones.c.id == milestone_id).values(**changes, updated_at=utcnow()))
         row = await _get(db, caller.team_id, milestone_id)
         out = milestone_out(row, today_in(change.team.time_zone))
         change.publish("milestone.updated", out)
@@ -172,23 +196,31 @@ async def delete(*, db: Database, bus: EventBus, caller: Caller, milestone_id: i
 async def statistics(*, db: Database, caller: Caller) -> dict[str, Any]:
     """Milestones by status, today's milestone with the days left, and todo counts of the team."""
     today = today_in(caller.time_zone)
-    rows = await db.fetch_all(sa.select(milestones).where(milestones.c.team_id == caller.team_id)
-                              .order_by(priority_rank, milestones.c.end_date, milestones.c.id))
+    rows = await db.fetch_all(
+        sa.select(milestones)
+        .where(milestones.c.team_id == caller.team_id)
+        .order_by(priority_rank, milestones.c.end_date, milestones.c.id)
+    )
     by_status = dict.fromkeys(STATUSES, 0)
     for row in rows:
         by_status[status_of(row, today)] += 1
     current = next((row for row in rows if row.start_date <= today <= row.end_date and row.completed_at is None), None)
-    todo_counts = await db.fetch_one(sa.select(
-        sa.func.count().label("total"),
-        sa.func.coalesce(sa.func.sum(sa.case((todos.c.is_completed, 1), else_=0)), 0).label("done"),
-        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(todos.c.is_completed.is_(False), todos.c.assignee_id.is_(None)),
-                                              1), else_=0)), 0).label("backlog"),
-    ).where(todos.c.team_id == caller.team_id))
+    todo_counts = await db.fetch_one(
+        sa.select(
+            sa.func.count().label("total"),
+            sa.func.coalesce(sa.func.sum(sa.case((todos.c.is_completed, 1), else_=0)), 0).label("done"),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((sa.and_(todos.c.is_completed.is_(False), todos.c.assignee_id.is_(None)), 1), else_=0)),
+                0,
+            ).label("backlog"),
+        ).where(todos.c.team_id == caller.team_id)
+    )
     total, done, backlog = int(todo_counts.total), int(todo_counts.done), int(todo_counts.backlog)
     return {
         "today": today.isoformat(),
         "milestones": {"total": len(rows), "by_status": by_status},
-        "today_milestone": None if current is None else {**milestone_out(current, today),
-                                                         "days_left": (current.end_date - today).days},
+        "today_milestone": None
+        if current is None
+        else {**milestone_out(current, today), "days_left": (current.end_date - today).days},
         "todos": {"total": total, "backlog": backlog, "assigned": total - done - backlog, "done": done},
     }

@@ -29,29 +29,86 @@ from .uploads import receive
 from .users import Directory
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-                "img", "kbd", "li", "mark", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody", "td",
-                "th", "thead", "tr", "ul"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"},
-                      "code": {"class"}, "th": {"style"}, "td": {"style"}}
+ALLOWED_TAGS = {
+    "a",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "code": {"class"},
+    "th": {"style"},
+    "td": {"style"},
+}
 
 
 def render(body: str) -> str:
     """Markdown (inline HTML allowed) to HTML that is safe to insert, through an allow-list sanitiser."""
-    return nh3.clean(_markdown.render(body), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow",
-                     filter_style_properties={"text-align"})
+    return nh3.clean(
+        _markdown.render(body),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        filter_style_properties={"text-align"},
+    )
 
 
 def file_out(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "size": row.size, "content_type": row.content_type,
-            "created_at": iso(row.created_at), "url": f"/api/v1/teams/{row.team_id}/files/{row.id}/"}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "size": row.size,
+        "content_type": row.content_type,
+        "created_at": iso(row.created_at),
+        "url": f"/api/v1/teams/{row.team_id}/files/{row.id}/",
+    }
 
 
 def post_out(row: Any, nickname: str | None, files: list[Any]) -> dict[str, Any]:
-    return {"id": row.id, "title": row.title, "body": row.body, "body_html": row.body_html,
-            "author_id": row.author_id, "author_nickname": nickname, "created_at": iso(row.created_at),
-            "updated_at": iso(row.updated_at), "files": [file_out(f) for f in files]}
+    return {
+        "id": row.id,
+        "title": row.title,
+        "body": row.body,
+        "body_html": row.body_html,
+        "author_id": row.author_id,
+        "author_nickname": nickname,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "files": [file_out(f) for f in files],
+    }
 
 
 def _like(text: str) -> str:
@@ -62,8 +119,7 @@ def _like(text: str) -> str:
 async def _files_of(db: Database, post_ids: list[int]) -> dict[int, list[Any]]:
     by_post: dict[int, list[Any]] = {pid: [] for pid in post_ids}
     if post_ids:
-        rows = await db.fetch_all(sa.select(post_files).where(post_files.c.post_id.in_(post_ids))
-                                  .order_by(post_files.c.id))
+        rows = await db.fetch_all(sa.select(post_files).where(post_files.c.post_id.in_(post_ids)).order_by(post_files.c.id))
         for row in rows:
             by_post[row.post_id].append(row)
     return by_post
@@ -89,12 +145,21 @@ async def listing(*, db: Database, users: Directory, caller: Caller, query: Post
         authors = await db.fetch_all(sa.select(posts.c.author_id).distinct().where(posts.c.team_id == caller.team_id))
         names = await users.nicknames(row.author_id for row in authors)
         matching = [uid for uid, name in names.items() if name and query.q.lower() in name.lower()]
-        where.append(sa.or_(sa.func.lower(posts.c.title).like(pattern, escape="!"),
-                            sa.func.lower(posts.c.body).like(pattern, escape="!"),
-                            posts.c.author_id.in_(matching)))
+        where.append(
+            sa.or_(
+                sa.func.lower(posts.c.title).like(pattern, escape="!"),
+                sa.func.lower(posts.c.body).like(pattern, escape="!"),
+                posts.c.author_id.in_(matching),
+            )
+        )
     total = await db.fetch_val(sa.select(sa.func.count()).select_from(posts).where(*where))
-    rows = await db.fetch_all(sa.select(posts).where(*where).order_by(posts.c.created_at.desc(), posts.c.id.desc())
-                              .limit(query.page_size).offset(query.offset))
+    rows = await db.fetch_all(
+        sa.select(posts)
+        .where(*where)
+        .order_by(posts.c.created_at.desc(), posts.c.id.desc())
+        .limit(query.page_size)
+        .offset(query.offset)
+    )
     files = await _files_of(db, [row.id for row in rows])
     names = await users.nicknames(row.author_id for row in rows)
     return page([post_out(row, names[row.author_id], files[row.id]) for row in rows], query, total)
@@ -111,9 +176,17 @@ async def create(*, db: Database, bus: EventBus, users: Directory, caller: Calle
     now = utcnow()
     nickname = await users.nickname(caller.user_id)  # before the lock: no peer call while holding it
     async with team_change(db, bus, caller.team_id) as change:
-        post_id = await db.execute(posts.insert().values(
-            team_id=caller.team_id, author_id=caller.user_id, title=body.title, body=body.body,
-            body_html=render(body.body), created_at=now, updated_at=now))
+        post_id = await db.execute(
+            posts.insert().values(
+                team_id=caller.team_id,
+                author_id=caller.user_id,
+                title=body.title,
+                body=body.body,
+                body_html=render(body.body),
+                created_at=now,
+                updated_at=now,
+            )
+        )
         out = await _out(db, nickname, await _get(db, caller.team_id, post_id))
         change.publish("post.created", out)
     return out
@@ -126,8 +199,9 @@ async def _own(db: Database, caller: Caller, post_id: int):
     return row
 
 
-async def update(*, db: Database, bus: EventBus, users: Directory, caller: Caller, post_id: int,
-                 changes: dict[str, Any]) -> dict[str, Any]:
+async def update(
+    *, db: Database, bus: EventBus, users: Directory, caller: Caller, post_id: int, changes: dict[str, Any]
+) -> dict[str, Any]:
     """Edit a post's title or body (author)."""
     nickname = await users.nickname(caller.user_id)
     async with team_change(db, bus, caller.team_id) as change:
@@ -152,8 +226,9 @@ async def delete(*, db: Database, bus: EventBus, storage: Storage, caller: Calle
     await storage.remove([storage.path(caller.team_id, f.storage_key) for f in stored])
 
 
-async def attach(*, db: Database, bus: EventBus, users: Directory, storage: Storage, caller: Caller,
-                 post_id: int, request: Request) -> dict[str, Any]:
+async def attach(
+    *, db: Database, bus: EventBus, users: Directory, storage: Storage, caller: Caller, post_id: int, request: Request
+) -> dict[str, Any]:
     """Add up to five attachments to a post (author); the bytes are streamed to disk."""
     await _own(db, caller, post_id)
     count = await db.fetch_val(sa.select(sa.func.count()).where(post_files.c.post_id == post_id))
@@ -171,10 +246,18 @@ async def attach(*, db: Database, bus: EventBus, users: Directory, storage: Stor
             for upload in uploads:
                 key = await storage.keep(upload.temp, caller.team_id)
                 kept.append(storage.path(caller.team_id, key))
-                await db.execute(post_files.insert().values(
-                    team_id=caller.team_id, post_id=post_id, name=upload.name, size=upload.size,
-                    content_type=upload.content_type, storage_key=key, uploaded_by=caller.user_id,
-                    created_at=utcnow()))
+                await db.execute(
+                    post_files.insert().values(
+                        team_id=caller.team_id,
+                        post_id=post_id,
+                        name=upload.name,
+                        size=upload.size,
+                        content_type=upload.content_type,
+                        storage_key=key,
+                        uploaded_by=caller.user_id,
+                        created_at=utcnow(),
+                    )
+                )
             out = await _out(db, nickname, await _get(db, caller.team_id, post_id))
             change.publish("post.updated", out)
     except BaseException:
@@ -183,14 +266,14 @@ async def attach(*, db: Database, bus: EventBus, users: Directory, storage: Stor
     return out
 
 
-async def detach(*, db: Database, bus: EventBus, users: Directory, storage: Storage, caller: Caller,
-                 post_id: int, file_id: int) -> dict[str, Any]:
+async def detach(
+    *, db: Database, bus: EventBus, users: Directory, storage: Storage, caller: Caller, post_id: int, file_id: int
+) -> dict[str, Any]:
     """Remove one attachment from a post (author)."""
     nickname = await users.nickname(caller.user_id)
     async with team_change(db, bus, caller.team_id) as change:
         await _own(db, caller, post_id)
-        row = await db.fetch_one(sa.select(post_files).where(post_files.c.id == file_id,
-                                                             post_files.c.post_id == post_id))
+        row = await db.fetch_one(sa.select(post_files).where(post_files.c.id == file_id, post_files.c.post_id == post_id))
         if row is None:
             raise NotFound()
         await db.execute(post_files.delete().where(post_files.c.id == file_id))
@@ -202,8 +285,7 @@ async def detach(*, db: Database, bus: EventBus, users: Directory, storage: Stor
 
 async def stored_file(*, db: Database, caller: Caller, file_id: int):
     """The row of one of the team's files (members only)."""
-    row = await db.fetch_one(sa.select(post_files).where(post_files.c.id == file_id,
-                                                         post_files.c.team_id == caller.team_id))
+    row = await db.fetch_one(sa.select(post_files).where(post_files.c.id == file_id, post_files.c.team_id == caller.team_id))
     if row is None:
         raise NotFound()
     return row

@@ -15,8 +15,13 @@ from .tables import metadata
 
 
 def _referencing(table: sa.Table) -> list[tuple[sa.Table, sa.ForeignKey]]:
-    return [(child, fk) for child in metadata.sorted_tables if child is not table
-            for fk in child.foreign_keys if fk.column.table is table]
+    return [
+        (child, fk)
+        for child in metadata.sorted_tables
+        if child is not table
+        for fk in child.foreign_keys
+        if fk.column.table is table
+    ]
 
 
 async def delete_rows(db: Database, table: sa.Table, where: sa.ColumnElement[bool]) -> None:

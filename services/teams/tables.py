@@ -18,7 +18,8 @@ DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")  # post bodies exceed TEXT's 64 KB
 
 teams = sa.Table(
-    "teams", metadata,
+    "teams",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(64), nullable=False),
     sa.Column("description", sa.String(500), nullable=False),
@@ -33,7 +34,8 @@ teams = sa.Table(
 )
 
 memberships = sa.Table(
-    "memberships", metadata,
+    "memberships",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", name="fk_memberships_team"), nullable=False),
     sa.Column("user_id", sa.Integer, nullable=False),
@@ -44,7 +46,8 @@ memberships = sa.Table(
 )
 
 milestones = sa.Table(
-    "milestones", metadata,
+    "milestones",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", name="fk_milestones_team"), nullable=False),
     sa.Column("title", sa.String(100), nullable=False),
@@ -62,7 +65,8 @@ milestones = sa.Table(
 )
 
 todos = sa.Table(
-    "todos", metadata,
+    "todos",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", name="fk_todos_team"), nullable=False),
     sa.Column("content", sa.String(200), nullable=False),
@@ -78,7 +82,8 @@ todos = sa.Table(
 )
 
 posts = sa.Table(
-    "posts", metadata,
+    "posts",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", name="fk_posts_team"), nullable=False),
     sa.Column("author_id", sa.Integer, nullable=False),
@@ -91,7 +96,8 @@ posts = sa.Table(
 )
 
 post_files = sa.Table(
-    "post_files", metadata,
+    "post_files",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", name="fk_post_files_team"), nullable=False),
     sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", name="fk_post_files_post"), nullable=False),

@@ -33,8 +33,14 @@ JOIN_FAILURES_PER_USER = 10
 JOIN_FAILURES_PER_TEAM = 10
 
 _counted = memberships.alias("counted")
-member_count = (sa.select(sa.func.count()).select_from(_counted).where(_counted.c.team_id == teams.c.id)
-                .correlate(teams).scalar_subquery().label("member_count"))
+member_count = (
+    sa.select(sa.func.count())
+    .select_from(_counted)
+    .where(_counted.c.team_id == teams.c.id)
+    .correlate(teams)
+    .scalar_subquery()
+    .label("member_count")
+)
 
 
 def new_invite_code() -> str:
@@ -47,9 +53,16 @@ def normalise_code(code: str) -> str:
 
 def team_out(row: Any, *, count: int, user_id: int | None = None) -> dict[str, Any]:
     """The team resource; ``invite_code`` and ``my_role`` only for a member (``user_id``)."""
-    out = {"id": row.id, "name": row.name, "description": row.description, "capacity": row.capacity,
-           "member_count": count, "time_zone": row.time_zone, "host_id": row.host_id,
-           "created_at": iso(row.created_at)}
+    out = {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "capacity": row.capacity,
+        "member_count": count,
+        "time_zone": row.time_zone,
+        "host_id": row.host_id,
+        "created_at": iso(row.created_at),
+    }
     if user_id is not None:
         out["invite_code"] = row.invite_code
         out["my_role"] = role_of(user_id, row.host_id)
@@ -64,16 +77,24 @@ async def create(*, db: Database, passwords: PasswordHasher, user_id: int, body:
     """Create a team with the caller as host and first member."""
     password_hash = await passwords.hash(body.join_password)
     now = utcnow()
-    values = {"name": body.name, "description": body.description, "capacity": body.capacity,
-              "join_password_hash": password_hash, "time_zone": body.time_zone, "host_id": user_id,
-              "created_at": now, "updated_at": now}
+    values = {
+        "name": body.name,
+        "description": body.description,
+        "capacity": body.capacity,
+        "join_password_hash": password_hash,
+        "time_zone": body.time_zone,
+        "host_id": user_id,
+        "created_at": now,
+        "updated_at": now,
+    }
     for _attempt in range(3):
         values["invite_code"] = new_invite_code()
         try:
             async with db.transaction():
                 team_id = await db.execute(teams.insert().values(**values))
-                await db.execute(memberships.insert().values(team_id=team_id, user_id=user_id, joined_at=now,
-                                                             last_seen_at=now))
+                await db.execute(
+                    memberships.insert().values(team_id=team_id, user_id=user_id, joined_at=now, last_seen_at=now)
+                )
             break
         except Exception as exc:
             if not is_duplicate(exc):
@@ -96,9 +117,12 @@ async def mine(*, db: Database, user_id: int, query: PageQuery) -> dict[str, Any
     mine_filter = teams.c.id.in_(sa.select(memberships.c.team_id).where(memberships.c.user_id == user_id))
     total = await db.fetch_val(sa.select(sa.func.count()).select_from(teams).where(mine_filter))
     rows = await db.fetch_all(
-        sa.select(teams, member_count).join(memberships, sa.and_(memberships.c.team_id == teams.c.id,
-                                                                 memberships.c.user_id == user_id))
-        .order_by(memberships.c.joined_at, memberships.c.id).limit(query.page_size).offset(query.offset))
+        sa.select(teams, member_count)
+        .join(memberships, sa.and_(memberships.c.team_id == teams.c.id, memberships.c.user_id == user_id))
+        .order_by(memberships.c.joined_at, memberships.c.id)
+        .limit(query.page_size)
+        .offset(query.offset)
+    )
     return page([team_out(row, count=row.member_count, user_id=user_id) for row in rows], query, total)
 
 
@@ -109,8 +133,7 @@ async def update(*, db: Database, bus: EventBus, caller: Caller, changes: dict[s
         if changes.get("capacity") is not None and changes["capacity"] < count:
             raise InvalidInput.field("capacity", f"The team already has {count} members.")
         if changes:
-            await db.execute(teams.update().where(teams.c.id == caller.team_id).values(**changes,
-                                                                                       updated_at=utcnow()))
+            await db.execute(teams.update().where(teams.c.id == caller.team_id).values(**changes, updated_at=utcnow()))
         row = await db.fetch_one(sa.select(teams).where(teams.c.id == caller.team_id))
         change.publish("team.updated", team_out(row, count=count))
     return team_out(row, count=count, user_id=caller.user_id)
@@ -132,8 +155,9 @@ async def rotate_invite_code(*, db: Database, bus: EventBus, caller: Caller) -> 
         code = new_invite_code()
         try:
             async with team_change(db, bus, caller.team_id) as change:
-                await db.execute(teams.update().where(teams.c.id == caller.team_id)
-                                 .values(invite_code=code, updated_at=utcnow()))
+                await db.execute(
+                    teams.update().where(teams.c.id == caller.team_id).values(invite_code=code, updated_at=utcnow())
+                )
                 row = await db.fetch_one(sa.select(teams).where(teams.c.id == caller.team_id))
                 change.publish("team.updated", team_out(row, count=await _count(db, caller.team_id)))
             return {"invite_code": code}
@@ -146,8 +170,9 @@ async def rotate_invite_code(*, db: Database, bus: EventBus, caller: Caller) -> 
 async def change_password(*, db: Database, passwords: PasswordHasher, caller: Caller, password: str) -> None:
     """Replace the join password (host)."""
     password_hash = await passwords.hash(password)
-    await db.execute(teams.update().where(teams.c.id == caller.team_id)
-                     .values(join_password_hash=password_hash, updated_at=utcnow()))
+    await db.execute(
+        teams.update().where(teams.c.id == caller.team_id).values(join_password_hash=password_hash, updated_at=utcnow())
+    )
 
 
 async def _by_code(db: Database, limiter: AttemptLimiter, user_id: int, code: str):
@@ -160,27 +185,38 @@ async def _by_code(db: Database, limiter: AttemptLimiter, user_id: int, code: st
     return row
 
 
-async def preview(*, db: Database, users: Directory, limiter: AttemptLimiter, user_id: int,
-                  code: str) -> dict[str, Any]:
+async def preview(*, db: Database, users: Directory, limiter: AttemptLimiter, user_id: int, code: str) -> dict[str, Any]:
     """What a team looks like to someone holding its invite code."""
     row = await _by_code(db, limiter, user_id, code)
-    is_member = await db.fetch_val(sa.select(sa.func.count()).where(
-        memberships.c.team_id == row.id, memberships.c.user_id == user_id))
-    return {"id": row.id, "name": row.name, "description": row.description, "capacity": row.capacity,
-            "member_count": row.member_count, "host_id": row.host_id,
-            "host_nickname": await users.nickname(row.host_id), "is_member": bool(is_member)}
+    is_member = await db.fetch_val(
+        sa.select(sa.func.count()).where(memberships.c.team_id == row.id, memberships.c.user_id == user_id)
+    )
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "capacity": row.capacity,
+        "member_count": row.member_count,
+        "host_id": row.host_id,
+        "host_nickname": await users.nickname(row.host_id),
+        "is_member": bool(is_member),
+    }
 
 
-async def join(*, db: Database, bus: EventBus, passwords: PasswordHasher, limiter: AttemptLimiter,
-               user_id: int, body: Join) -> dict[str, Any]:
+async def join(
+    *, db: Database, bus: EventBus, passwords: PasswordHasher, limiter: AttemptLimiter, user_id: int, body: Join
+) -> dict[str, Any]:
     """Join a team with its invite code and password, within its capacity."""
     row = await _by_code(db, limiter, user_id, body.invite_code)
     team_key = f"join:team:{row.id}"
     await limiter.check({team_key: JOIN_FAILURES_PER_TEAM})
     if not await passwords.verify(row.join_password_hash, body.password):
         await limiter.fail(f"join:user:{user_id}", team_key)
-        raise PermissionDenied("The join password is wrong.", code="wrong_join_password",
-                               details=[{"field": "password", "message": "Wrong password.", "type": "wrong"}])
+        raise PermissionDenied(
+            "The join password is wrong.",
+            code="wrong_join_password",
+            details=[{"field": "password", "message": "Wrong password.", "type": "wrong"}],
+        )
     async with team_change(db, bus, row.id) as change:
         await members.add(db=db, change=change, user_id=user_id)
     return await read(db=db, team_id=row.id, user_id=user_id)

@@ -37,9 +37,18 @@ def state_of(row: Any) -> str:
 
 
 def todo_out(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "content": row.content, "assignee_id": row.assignee_id, "is_completed": row.is_completed,
-            "completed_at": iso(row.completed_at), "milestone_id": row.milestone_id, "position": row.position,
-            "state": state_of(row), "created_by": row.created_by, "created_at": iso(row.created_at)}
+    return {
+        "id": row.id,
+        "content": row.content,
+        "assignee_id": row.assignee_id,
+        "is_completed": row.is_completed,
+        "completed_at": iso(row.completed_at),
+        "milestone_id": row.milestone_id,
+        "position": row.position,
+        "state": state_of(row),
+        "created_by": row.created_by,
+        "created_at": iso(row.created_at),
+    }
 
 
 def _column(team_id: int, *, assignee_id: int | None, done: bool) -> sa.ColumnElement[bool]:
@@ -50,8 +59,11 @@ def _column(team_id: int, *, assignee_id: int | None, done: bool) -> sa.ColumnEl
 
 
 async def _end_of(db: Database, team_id: int, *, assignee_id: int | None, done: bool) -> int:
-    return await db.fetch_val(sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0))
-                              .where(_column(team_id, assignee_id=assignee_id, done=done)))
+    return await db.fetch_val(
+        sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
+            _column(team_id, assignee_id=assignee_id, done=done)
+        )
+    )
 
 
 async def _get(db: Database, team_id: int, todo_id: int):
@@ -99,17 +111,21 @@ async def listing(*, db: Database, caller: Caller, query: TodosQuery) -> dict[st
     """The team's todos in board order, optionally one column, assignee or milestone."""
     where = [todos.c.team_id == caller.team_id]
     if query.state is not None:
-        where.append({"done": todos.c.is_completed.is_(True),
-                      "backlog": sa.and_(todos.c.is_completed.is_(False), todos.c.assignee_id.is_(None)),
-                      "assigned": sa.and_(todos.c.is_completed.is_(False), todos.c.assignee_id.is_not(None)),
-                      }[query.state])
+        where.append(
+            {
+                "done": todos.c.is_completed.is_(True),
+                "backlog": sa.and_(todos.c.is_completed.is_(False), todos.c.assignee_id.is_(None)),
+                "assigned": sa.and_(todos.c.is_completed.is_(False), todos.c.assignee_id.is_not(None)),
+            }[query.state]
+        )
     if query.assignee_id is not None:
         where.append(todos.c.assignee_id == query.assignee_id)
     if query.milestone_id is not None:
         where.append(todos.c.milestone_id == query.milestone_id)
     total = await db.fetch_val(sa.select(sa.func.count()).select_from(todos).where(*where))
-    rows = await db.fetch_all(sa.select(todos).where(*where).order_by(todos.c.position, todos.c.id)
-                              .limit(query.page_size).offset(query.offset))
+    rows = await db.fetch_all(
+        sa.select(todos).where(*where).order_by(todos.c.position, todos.c.id).limit(query.page_size).offset(query.offset)
+    )
     return page([todo_out(row) for row in rows], query, total)
 
 
@@ -118,15 +134,24 @@ async def read(*, db: Database, caller: Caller, todo_id: int) -> dict[str, Any]:
     return todo_out(await _get(db, caller.team_id, todo_id))
 
 
-async def create(*, db: Database, bus: EventBus, caller: Caller, content: str,
-                 milestone_id: int | None) -> dict[str, Any]:
+async def create(*, db: Database, bus: EventBus, caller: Caller, content: str, milestone_id: int | None) -> dict[str, Any]:
     """Add a todo at the end of the backlog, optionally linked to a milestone of the team."""
     async with team_change(db, bus, caller.team_id) as change:
         await ensure_in_team(db, caller.team_id, milestone_id)
         position = await _end_of(db, caller.team_id, assignee_id=None, done=False)
-        todo_id = await db.execute(todos.insert().values(
-            team_id=caller.team_id, content=content, assignee_id=None, is_completed=False, completed_at=None,
-            milestone_id=milestone_id, position=position, created_by=caller.user_id, created_at=utcnow()))
+        todo_id = await db.execute(
+            todos.insert().values(
+                team_id=caller.team_id,
+                content=content,
+                assignee_id=None,
+                is_completed=False,
+                completed_at=None,
+                milestone_id=milestone_id,
+                position=position,
+                created_by=caller.user_id,
+                created_at=utcnow(),
+            )
+        )
         out = todo_out(await _get(db, caller.team_id, todo_id))
         change.publish("todo.created", out)
         await refresh_progress(db, change, [milestone_id])
@@ -151,8 +176,9 @@ async def assign(*, db: Database, bus: EventBus, caller: Caller, todo_id: int, u
                 raise PermissionDenied("Only the host assigns todos to other members.")
             if row.assignee_id not in (None, caller.user_id):
                 raise PermissionDenied("This todo is already assigned to someone else.")
-        is_member = await db.fetch_val(sa.select(sa.func.count()).where(
-            memberships.c.team_id == caller.team_id, memberships.c.user_id == user_id))
+        is_member = await db.fetch_val(
+            sa.select(sa.func.count()).where(memberships.c.team_id == caller.team_id, memberships.c.user_id == user_id)
+        )
         if not is_member:
             raise InvalidInput.field("user_id", "That user is not a member of this team.")
         await _place(db, row, assignee_id=user_id, done=row.is_completed)
@@ -186,19 +212,21 @@ async def reorder(*, db: Database, bus: EventBus, caller: Caller, todo_id: int, 
         row = await _get(db, caller.team_id, todo_id)
         _may_handle(change, caller, row)
         column = _column(caller.team_id, assignee_id=row.assignee_id, done=row.is_completed)
-        ids = [r.id for r in await db.fetch_all(sa.select(todos.c.id).where(column)
-                                                .order_by(todos.c.position, todos.c.id))]
+        ids = [r.id for r in await db.fetch_all(sa.select(todos.c.id).where(column).order_by(todos.c.position, todos.c.id))]
         ids.remove(todo_id)
         ids.insert(min(position, len(ids)), todo_id)
-        await db.execute(todos.update().where(todos.c.id.in_(ids))
-                         .values(position=sa.case({tid: index for index, tid in enumerate(ids)}, value=todos.c.id)))
-        change.publish("todo.reordered", {"id": todo_id, "state": state_of(row), "assignee_id": row.assignee_id,
-                                          "order": ids})
+        await db.execute(
+            todos.update()
+            .where(todos.c.id.in_(ids))
+            .values(position=sa.case({tid: index for index, tid in enumerate(ids)}, value=todos.c.id))
+        )
+        change.publish(
+            "todo.reordered", {"id": todo_id, "state": state_of(row), "assignee_id": row.assignee_id, "order": ids}
+        )
         return await _changed(db, change, todo_id)
 
 
-async def link(*, db: Database, bus: EventBus, caller: Caller, todo_id: int,
-               milestone_id: int | None) -> dict[str, Any]:
+async def link(*, db: Database, bus: EventBus, caller: Caller, todo_id: int, milestone_id: int | None) -> dict[str, Any]:
     """Link a todo to a milestone of the same team, or unlink it (any member)."""
     async with team_change(db, bus, caller.team_id) as change:
         row = await _get(db, caller.team_id, todo_id)

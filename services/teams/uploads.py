@@ -89,9 +89,15 @@ class _Reader:
         self.headers: dict[bytes, bytes] = {}
 
     def callbacks(self) -> dict:
-        return {"on_part_begin": self._begin, "on_header_field": self._field, "on_header_value": self._value,
-                "on_header_end": self._header_end, "on_headers_finished": self._headers_done,
-                "on_part_data": self._data, "on_part_end": self._end}
+        return {
+            "on_part_begin": self._begin,
+            "on_header_field": self._field,
+            "on_header_value": self._value,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_done,
+            "on_part_data": self._data,
+            "on_part_end": self._end,
+        }
 
     def _begin(self) -> None:
         self.headers, self.current = {}, None
@@ -126,7 +132,7 @@ class _Reader:
         if upload.size > MAX_FILE_BYTES:
             raise PayloadTooLarge(f"Each file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB.")
         if len(upload.head) < SNIFF_BYTES:
-            upload.head += data[start:start + SNIFF_BYTES - len(upload.head)]
+            upload.head += data[start : start + SNIFF_BYTES - len(upload.head)]
         upload.pending += data[start:end]
 
     def _end(self) -> None:

@@ -57,8 +57,7 @@ class AuthDatabase:
         """Every value stored in every auth table, as one text (to look for plaintext secrets)."""
         names = sa.inspect(self.engine).get_table_names()
         with self.engine.connect() as conn:
-            return "\n".join(repr(tuple(row)) for name in names
-                             for row in conn.execute(sa.text(f"SELECT * FROM {name}")))
+            return "\n".join(repr(tuple(row)) for name in names for row in conn.execute(sa.text(f"SELECT * FROM {name}")))
 
 
 @pytest.fixture(name="auth_db")
@@ -97,8 +96,12 @@ def login(client, login_name: str, password: str = PASSWORD, *, keep_cookies: bo
     """Sign in (asserting success); the client's cookie jar holds this session unless told otherwise."""
     response = client.post(f"{API}/login/", json={"login": login_name, "password": password})
     assert response.status_code == 200, response.text
-    session = Session(user_id=response.json()["user"]["id"], access=response.json()["access_token"],
-                      refresh=response.cookies[REFRESH_COOKIE], csrf=response.cookies[CSRF_COOKIE])
+    session = Session(
+        user_id=response.json()["user"]["id"],
+        access=response.json()["access_token"],
+        refresh=response.cookies[REFRESH_COOKIE],
+        csrf=response.cookies[CSRF_COOKIE],
+    )
     assert response.cookies[ACCESS_COOKIE] == session.access
     if not keep_cookies:
         client.cookies.clear()
@@ -111,8 +114,12 @@ def csrf_header(client) -> dict[str, str]:
 
 
 def registration(username: str = "alice", **overrides) -> dict:
-    body = {"username": username, "email": f"{username}@example.com", "nickname": f"Nick {username}"[:20],
-            "password": PASSWORD}
+    body = {
+        "username": username,
+        "email": f"{username}@example.com",
+        "nickname": f"Nick {username}"[:20],
+        "password": PASSWORD,
+    }
     body.update(overrides)
     return body
 
@@ -132,8 +139,9 @@ def register_verified(client, data_dir: str, username: str = "alice", **override
     return body
 
 
-def call_auth(client, app, method: str, path: str, *, service_token: str | None = DEV_SERVICE_TOKEN,
-              **kwargs) -> httpx.Response:
+def call_auth(
+    client, app, method: str, path: str, *, service_token: str | None = DEV_SERVICE_TOKEN, **kwargs
+) -> httpx.Response:
     """Call the auth app directly, as a peer service does (the gateway never routes /internal/)."""
 
     async def call() -> httpx.Response:

@@ -67,8 +67,9 @@ def test_validation_errors_name_each_field(client):
 
 
 def test_an_oversized_body_is_a_413(client):
-    response = client.post(f"{API}/register/", content=b"{" + b" " * (1024 * 1024 + 1) + b"}",
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"{API}/register/", content=b"{" + b" " * (1024 * 1024 + 1) + b"}", headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
 
@@ -95,19 +96,43 @@ def test_the_development_outbox_is_hidden_outside_embedded_mode(client, app):
 
 # --- no input of any shape produces a 5xx -----------------------------------------------------------------
 
-FIELDS = {"register/": ["username", "email", "nickname", "password", "profile"], "verify-email/": ["token"],
-          "resend-verification/": ["email"], "login/": ["login", "password"], "refresh/": ["refresh_token"],
-          "logout/": ["refresh_token"], "password-reset/": ["email"], "password-reset/confirm/": ["token", "new_password"],
-          "me/": ["nickname", "profile", "password"], "change_password/": ["current_password", "new_password"],
-          "batch": ["ids"]}
-PLAUSIBLE = ["alice", "alice@example.com", "ALICE@EXAMPLE.COM", PASSWORD, "", " ", "a" * 300, "\x00", "İİİİ",
-             "😀😀", "former:1", "1", "1e309"]
+FIELDS = {
+    "register/": ["username", "email", "nickname", "password", "profile"],
+    "verify-email/": ["token"],
+    "resend-verification/": ["email"],
+    "login/": ["login", "password"],
+    "refresh/": ["refresh_token"],
+    "logout/": ["refresh_token"],
+    "password-reset/": ["email"],
+    "password-reset/confirm/": ["token", "new_password"],
+    "me/": ["nickname", "profile", "password"],
+    "change_password/": ["current_password", "new_password"],
+    "batch": ["ids"],
+}
+PLAUSIBLE = [
+    "alice",
+    "alice@example.com",
+    "ALICE@EXAMPLE.COM",
+    PASSWORD,
+    "",
+    " ",
+    "a" * 300,
+    "\x00",
+    "İİİİ",
+    "😀😀",
+    "former:1",
+    "1",
+    "1e309",
+]
 huge = st.integers(min_value=2**62, max_value=2**80) | st.integers(min_value=-(2**80), max_value=-(2**62))
 encodable = st.text(max_size=300) | st.sampled_from(PLAUSIBLE)  # what a URL or a form can carry
 texts = encodable | st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF) | st.characters(), max_size=10)
 scalars = st.none() | st.booleans() | st.integers() | huge | st.floats() | texts
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                           max_size=4), max_leaves=12)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 anything = scalars | st.lists(scalars, max_size=4) | values
 
 
@@ -115,14 +140,18 @@ def bodies(endpoint: str) -> st.SearchStrategy[str]:
     """JSON texts aimed at one endpoint: its own fields, well typed or not, other keys, any JSON, non-JSON."""
     well_typed = st.lists(st.integers() | huge, max_size=5) if endpoint == "batch" else texts
     own = st.fixed_dictionaries({}, optional={name: well_typed | anything for name in FIELDS[endpoint]})
-    any_keys = st.dictionaries(st.sampled_from([f for names in FIELDS.values() for f in names]) | st.text(max_size=12),
-                               values, max_size=6)
-    return ((own | own | any_keys | values).map(json.dumps)
-            | st.binary(max_size=64).map(lambda raw: raw.decode("latin-1")))
+    any_keys = st.dictionaries(
+        st.sampled_from([f for names in FIELDS.values() for f in names]) | st.text(max_size=12), values, max_size=6
+    )
+    return (own | own | any_keys | values).map(json.dumps) | st.binary(max_size=64).map(lambda raw: raw.decode("latin-1"))
 
 
-FUZZ = settings(max_examples=50, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=50,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 SIGNED_IN = [("PATCH", "me/"), ("DELETE", "me/"), ("POST", "change_password/")]
 
 
@@ -171,8 +200,11 @@ def test_no_form_body_makes_login_fail(client):
 
 def test_no_query_makes_the_availability_check_fail(client):
     @FUZZ
-    @given(query=st.dictionaries(st.sampled_from(["username", "email", "nickname"]) | st.text(max_size=8),
-                                 encodable, max_size=4))
+    @given(
+        query=st.dictionaries(
+            st.sampled_from(["username", "email", "nickname"]) | st.text(max_size=8), encodable, max_size=4
+        )
+    )
     def get(query: dict) -> None:
         _assert_handled(client.get(f"{API}/check_availability/", params=query))
 

@@ -53,8 +53,9 @@ def test_a_wrong_password_is_refused_and_nothing_changes(client, app, signup, au
     assert auth_db.count(pending_deactivations) == 0
     assert client.get(f"{API}/me/", headers=alice.headers).status_code == 200
     assert client.post(f"{API}/refresh/", json={"refresh_token": session.refresh}).status_code == 200
-    assert _batch(client, app, [alice.id]) == [{"id": alice.id, "username": "alice", "nickname": alice.nickname,
-                                                "is_active": True}]
+    assert _batch(client, app, [alice.id]) == [
+        {"id": alice.id, "username": "alice", "nickname": alice.nickname, "is_active": True}
+    ]
 
 
 def test_a_missing_password_is_invalid_input(client, signup, auth_db):
@@ -132,8 +133,9 @@ def test_the_teams_service_is_told_and_the_pending_row_goes_once_it_answers(clie
 
     assert _deactivate(client, PASSWORD, alice.headers).status_code == 204
 
-    assert _wait_until(lambda: auth_db.count(pending_deactivations) == 0), \
+    assert _wait_until(lambda: auth_db.count(pending_deactivations) == 0), (
         f"still pending: {auth_db.all(pending_deactivations.select())}"
+    )
 
 
 @pytest.fixture(name="auth_alone")

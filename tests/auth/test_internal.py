@@ -49,16 +49,25 @@ def test_the_batch_refuses_callers_without_the_service_credential(client, app, s
 def test_a_user_token_is_not_a_service_credential(client, app, signup):
     alice = signup("alice")
 
-    response = call_auth(client, app, "POST", BATCH, json={"ids": [alice.id]}, service_token=None,
-                         headers=alice.headers)
+    response = call_auth(client, app, "POST", BATCH, json={"ids": [alice.id]}, service_token=None, headers=alice.headers)
 
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("body", [
-    {"ids": "1,2"}, {"ids": [1, "two"]}, {"ids": list(range(1, 1002))}, {"ids": [1], "extra": True}, {},
-    {"ids": [2**70]}, {"ids": [-1, 0]}, {"ids": [1.5]}, [1, 2],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"ids": "1,2"},
+        {"ids": [1, "two"]},
+        {"ids": list(range(1, 1002))},
+        {"ids": [1], "extra": True},
+        {},
+        {"ids": [2**70]},
+        {"ids": [-1, 0]},
+        {"ids": [1.5]},
+        [1, 2],
+    ],
+)
 def test_a_malformed_batch_is_refused_with_a_4xx(client, app, body):
     response = call_auth(client, app, "POST", BATCH, json=body)
 

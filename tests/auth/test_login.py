@@ -22,8 +22,16 @@ def test_signing_in_by_username_returns_the_profile_and_a_bearer_token(client, s
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 900 and body["access_token"]
-    assert set(body["user"]) == {"id", "username", "email", "nickname", "profile", "date_joined", "last_login",
-                                 "is_verified"}
+    assert set(body["user"]) == {
+        "id",
+        "username",
+        "email",
+        "nickname",
+        "profile",
+        "date_joined",
+        "last_login",
+        "is_verified",
+    }
     assert body["user"]["id"] == alice.id and body["user"]["is_verified"] is True
     assert body["user"]["last_login"] is not None
     assert auth_db.user(alice.id)["last_login"] is not None

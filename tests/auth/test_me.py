@@ -15,8 +15,13 @@ def test_reading_me_returns_my_profile(client, signup):
     assert response.status_code == 200
     me = response.json()
     assert {k: me[k] for k in ("id", "username", "email", "nickname", "profile", "is_verified")} == {
-        "id": alice.id, "username": "alice", "email": "alice@example.com", "nickname": alice.nickname,
-        "profile": "", "is_verified": True}
+        "id": alice.id,
+        "username": "alice",
+        "email": "alice@example.com",
+        "nickname": alice.nickname,
+        "profile": "",
+        "is_verified": True,
+    }
     assert me["date_joined"].endswith("+00:00") and me["last_login"].endswith("+00:00")
     assert "password_hash" not in me
 
@@ -30,8 +35,7 @@ def test_the_path_without_the_trailing_slash_works_too(client, signup):
 def test_updating_my_nickname_and_profile(client, signup):
     alice = signup("alice")
 
-    response = client.patch(f"{API}/me/", json={"nickname": "  Wonder  ", "profile": "I like maps."},
-                            headers=alice.headers)
+    response = client.patch(f"{API}/me/", json={"nickname": "  Wonder  ", "profile": "I like maps."}, headers=alice.headers)
 
     assert response.status_code == 200
     assert (response.json()["nickname"], response.json()["profile"]) == ("Wonder", "I like maps.")
@@ -75,16 +79,19 @@ def test_a_nickname_freed_by_a_change_can_be_taken(client, signup):
     assert client.patch(f"{API}/me/", json={"nickname": "alice a"}, headers=bob.headers).status_code == 200
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"nickname": "A"}, "nickname"),
-    ({"nickname": "N" * 21}, "nickname"),
-    ({"nickname": 42}, "nickname"),
-    ({"profile": "p" * 501}, "profile"),
-    ({"profile": ["text"]}, "profile"),
-    ({"username": "mallory"}, "username"),
-    ({"email": "mallory@example.com"}, "email"),
-    ({"is_verified": False}, "is_verified"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"nickname": "A"}, "nickname"),
+        ({"nickname": "N" * 21}, "nickname"),
+        ({"nickname": 42}, "nickname"),
+        ({"profile": "p" * 501}, "profile"),
+        ({"profile": ["text"]}, "profile"),
+        ({"username": "mallory"}, "username"),
+        ({"email": "mallory@example.com"}, "email"),
+        ({"is_verified": False}, "is_verified"),
+    ],
+)
 def test_invalid_or_unknown_fields_are_refused_and_nothing_changes(client, signup, auth_db, body, field):
     alice = signup("alice")
     before = dict(auth_db.user(alice.id))

@@ -27,8 +27,11 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(client, si
     other = login(client, "alice", keep_cookies=False)
     login(client, "alice")  # this browser session, in the cookie jar
 
-    response = client.post(f"{API}/change_password/", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
-                           headers=csrf_header(client))
+    response = client.post(
+        f"{API}/change_password/",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=csrf_header(client),
+    )
 
     assert response.status_code == 200
     assert client.post(f"{API}/refresh/", headers=csrf_header(client)).status_code == 200, "this session stays"
@@ -41,8 +44,9 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(client, si
 def test_changing_the_password_with_a_bearer_token_works(client, signup):
     alice = signup("alice")
 
-    response = client.post(f"{API}/change_password/", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
-                           headers=alice.headers)
+    response = client.post(
+        f"{API}/change_password/", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}, headers=alice.headers
+    )
 
     assert response.status_code == 200
     assert _can_login(client, NEW_PASSWORD)
@@ -53,8 +57,11 @@ def test_changing_the_password_needs_the_current_password(client, signup, auth_d
     other = login(client, "alice", keep_cookies=False)
     before = auth_db.user(alice.id)["password_hash"]
 
-    response = client.post(f"{API}/change_password/", json={"current_password": "Wrong-Horse-42",
-                                                            "new_password": NEW_PASSWORD}, headers=alice.headers)
+    response = client.post(
+        f"{API}/change_password/",
+        json={"current_password": "Wrong-Horse-42", "new_password": NEW_PASSWORD},
+        headers=alice.headers,
+    )
 
     assert response.status_code == 422
     assert error_fields(response) == {"current_password"}
@@ -67,8 +74,9 @@ def test_a_weak_new_password_is_refused_and_nothing_changes(client, signup, auth
     alice = signup("zebra.lover42")
     before = auth_db.user(alice.id)["password_hash"]
 
-    response = client.post(f"{API}/change_password/", json={"current_password": PASSWORD, "new_password": new_password},
-                           headers=alice.headers)
+    response = client.post(
+        f"{API}/change_password/", json={"current_password": PASSWORD, "new_password": new_password}, headers=alice.headers
+    )
 
     assert response.status_code == 422
     assert error_fields(response) == {"new_password"}
@@ -147,8 +155,11 @@ def test_a_reset_link_expires_after_1_hour(client, signup, auth_db, data_dir):
     _request_reset(client)
     [row] = auth_db.all(email_tokens.select().where(email_tokens.c.purpose == "reset"))
     assert abs((row["expires_at"] - row["created_at"]).total_seconds() - 3600) < 2
-    auth_db.execute(email_tokens.update().where(email_tokens.c.purpose == "reset")
-                    .values(created_at=ago(hours=1, seconds=1), expires_at=ago(seconds=1)))
+    auth_db.execute(
+        email_tokens.update()
+        .where(email_tokens.c.purpose == "reset")
+        .values(created_at=ago(hours=1, seconds=1), expires_at=ago(seconds=1))
+    )
 
     response = _confirm(client, token_from_mail(data_dir, "alice@example.com", "reset-password"))
 
@@ -172,8 +183,10 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works_afterwards(clie
 
 
 def test_a_verification_token_cannot_reset_a_password(client, data_dir):
-    client.post(f"{API}/register/", json={"username": "alice", "email": "alice@example.com", "nickname": "Alice",
-                                          "password": PASSWORD})
+    client.post(
+        f"{API}/register/",
+        json={"username": "alice", "email": "alice@example.com", "nickname": "Alice", "password": PASSWORD},
+    )
 
     response = _confirm(client, token_from_mail(data_dir, "alice@example.com"))
 
@@ -181,8 +194,10 @@ def test_a_verification_token_cannot_reset_a_password(client, data_dir):
 
 
 def test_resetting_verifies_an_unverified_account(client, auth_db, data_dir):
-    client.post(f"{API}/register/", json={"username": "alice", "email": "alice@example.com", "nickname": "Alice",
-                                          "password": PASSWORD})
+    client.post(
+        f"{API}/register/",
+        json={"username": "alice", "email": "alice@example.com", "nickname": "Alice", "password": PASSWORD},
+    )
     _request_reset(client)
 
     assert _confirm(client, token_from_mail(data_dir, "alice@example.com", "reset-password")).status_code == 200

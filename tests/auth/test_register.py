@@ -15,8 +15,13 @@ def test_registering_creates_an_unverified_account_and_mails_a_verification_link
     assert response.status_code == 201
     user = response.json()["user"]
     assert {k: user[k] for k in ("username", "email", "nickname", "profile", "is_verified", "last_login")} == {
-        "username": "alice", "email": "alice@example.com", "nickname": "Nick alice", "profile": "Hello there",
-        "is_verified": False, "last_login": None}
+        "username": "alice",
+        "email": "alice@example.com",
+        "nickname": "Nick alice",
+        "profile": "Hello there",
+        "is_verified": False,
+        "last_login": None,
+    }
     assert user["date_joined"].endswith("+00:00")
     assert "password" not in response.text and "password_hash" not in response.text
     stored = auth_db.user(user["id"])
@@ -44,8 +49,10 @@ def test_the_profile_is_optional_and_empty_by_default(client):
 
 def test_usernames_may_use_letters_digits_dots_underscores_and_dashes_between_3_and_30_characters(client):
     for username in ("abc", "a" * 30, "A.b_c-9"):
-        response = client.post(f"{API}/register/", json=registration(username, email=f"{len(username)}x@example.com",
-                                                                       nickname=f"n{username}"[:20]))
+        response = client.post(
+            f"{API}/register/",
+            json=registration(username, email=f"{len(username)}x@example.com", nickname=f"n{username}"[:20]),
+        )
         assert response.status_code == 201, (username, response.text)
 
 
@@ -77,8 +84,9 @@ BAD_FIELDS = [
 
 
 @pytest.mark.parametrize(("case", "change", "field"), BAD_FIELDS, ids=[case for case, _, _ in BAD_FIELDS])
-def test_each_invalid_field_is_refused_with_its_details_and_nothing_is_written(client, auth_db, data_dir,
-                                                                              case, change, field):
+def test_each_invalid_field_is_refused_with_its_details_and_nothing_is_written(
+    client, auth_db, data_dir, case, change, field
+):
     register(client, "existing")
     before = (auth_db.count(users), auth_db.count(email_tokens), len(mails(data_dir)))
 
@@ -105,8 +113,7 @@ def test_each_required_field_is_required(client, auth_db, missing):
 TAKEN = [
     ("username in another case", {"username": "ALICE", "email": "other@example.com", "nickname": "Other"}, "username"),
     ("email in another case", {"username": "other", "email": "ALICE@Example.com", "nickname": "Other"}, "email"),
-    ("nickname in another case", {"username": "other", "email": "other@example.com", "nickname": "nICK ALICE"},
-     "nickname"),
+    ("nickname in another case", {"username": "other", "email": "other@example.com", "nickname": "nICK ALICE"}, "nickname"),
 ]
 
 
@@ -140,14 +147,17 @@ def test_nicknames_that_differ_beyond_case_are_different_nicknames(client):
         assert response.status_code == 201, (nickname, response.text)
 
 
-@pytest.mark.parametrize(("case", "content"), [
-    ("invalid JSON", b'{"username": "alice",'),
-    ("a JSON array", b'[{"username": "alice"}]'),
-    ("a JSON string", b'"alice"'),
-    ("JSON null", b"null"),
-    ("an empty body", b""),
-    ("bytes that are not UTF-8", b'{"username": "\xff\xfe"}'),
-])
+@pytest.mark.parametrize(
+    ("case", "content"),
+    [
+        ("invalid JSON", b'{"username": "alice",'),
+        ("a JSON array", b'[{"username": "alice"}]'),
+        ("a JSON string", b'"alice"'),
+        ("JSON null", b"null"),
+        ("an empty body", b""),
+        ("bytes that are not UTF-8", b'{"username": "\xff\xfe"}'),
+    ],
+)
 def test_a_body_that_is_not_a_json_object_is_refused_and_nothing_is_written(client, auth_db, case, content):
     response = client.post(f"{API}/register/", content=content, headers={"Content-Type": "application/json"})
 
@@ -168,8 +178,9 @@ def test_a_string_with_a_lone_surrogate_is_refused_not_a_server_error(client, au
 def test_availability_answers_for_each_field_asked(client):
     register(client, "alice")
 
-    response = client.get(f"{API}/check_availability/",
-                          params={"username": "ALICE", "email": "new@example.com", "nickname": "x"})
+    response = client.get(
+        f"{API}/check_availability/", params={"username": "ALICE", "email": "new@example.com", "nickname": "x"}
+    )
 
     assert response.status_code == 200
     answer = response.json()
@@ -204,7 +215,9 @@ def test_availability_checks_are_rate_limited_per_client_address(client):
 
 
 def test_the_nickname_deactivated_accounts_wear_is_reserved(client):
-    response = client.post("/api/v1/users/register/", json={"username": "mallory", "email": "m@example.com",
-                                                            "nickname": "Former Member", "password": "Correct-Horse-42"})
+    response = client.post(
+        "/api/v1/users/register/",
+        json={"username": "mallory", "email": "m@example.com", "nickname": "Former Member", "password": "Correct-Horse-42"},
+    )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "nickname"

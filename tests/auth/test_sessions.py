@@ -116,8 +116,12 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client, signup
     assert reuse.status_code == 401
     assert error_code(reuse) == "session_ended"
     assert _refresh(client, newest).status_code == 401, "the thief's (or owner's) newest token stopped working too"
-    [family] = {row["family"] for row in auth_db.all(refresh_tokens.select().where(
-        refresh_tokens.c.token_hash == hashlib.sha256(old.encode()).hexdigest()))}
+    [family] = {
+        row["family"]
+        for row in auth_db.all(
+            refresh_tokens.select().where(refresh_tokens.c.token_hash == hashlib.sha256(old.encode()).hexdigest())
+        )
+    }
     rows = auth_db.all(refresh_tokens.select().where(refresh_tokens.c.family == family))
     assert len(rows) == 3 and all(row["revoked_at"] is not None for row in rows)
 

@@ -47,8 +47,16 @@ def fx_signing_key(auth_db) -> tuple[str, Ed25519PrivateKey]:
 
 def _claims(alice, **changes) -> dict:
     now = int(time.time())
-    claims = {"sub": str(alice.id), "name": alice.nickname, "aud": ["teammoa:auth", "teammoa:teams"],
-              "iss": "teammoa-auth", "iat": now, "exp": now + 900, "typ": "access", "jti": "x"}
+    claims = {
+        "sub": str(alice.id),
+        "name": alice.nickname,
+        "aud": ["teammoa:auth", "teammoa:teams"],
+        "iss": "teammoa-auth",
+        "iat": now,
+        "exp": now + 900,
+        "typ": "access",
+        "jti": "x",
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -106,16 +114,17 @@ def _forged(alice, signing_key) -> dict[str, str]:
         "HS256 with the PEM public key": hs256(pem_public),
         "HS256 with the base64url public key": hs256(_b64(raw_public).encode()),
         "unknown kid": jwt.encode(_claims(alice), stranger, algorithm="EdDSA", headers={"kid": "unknown-kid"}),
-        "another key claiming the real kid": jwt.encode(_claims(alice), stranger, algorithm="EdDSA",
-                                                        headers={"kid": kid}),
+        "another key claiming the real kid": jwt.encode(_claims(alice), stranger, algorithm="EdDSA", headers={"kid": kid}),
         "no kid": jwt.encode(_claims(alice), key, algorithm="EdDSA"),
-        "audience of another service only": jwt.encode(_claims(alice, aud="teammoa:teams"), key, algorithm="EdDSA",
-                                                       headers={"kid": kid}),
+        "audience of another service only": jwt.encode(
+            _claims(alice, aud="teammoa:teams"), key, algorithm="EdDSA", headers={"kid": kid}
+        ),
         "no audience": jwt.encode(_claims(alice, aud=None), key, algorithm="EdDSA", headers={"kid": kid}),
         "another issuer": jwt.encode(_claims(alice, iss="someone-else"), key, algorithm="EdDSA", headers={"kid": kid}),
         "not an access token": jwt.encode(_claims(alice, typ="refresh"), key, algorithm="EdDSA", headers={"kid": kid}),
-        "a subject that is not a user id": jwt.encode(_claims(alice, sub="alice"), key, algorithm="EdDSA",
-                                                      headers={"kid": kid}),
+        "a subject that is not a user id": jwt.encode(
+            _claims(alice, sub="alice"), key, algorithm="EdDSA", headers={"kid": kid}
+        ),
         "tampered payload": f"{head}.{forged_payload}.{signature}",
         "tampered signature": f"{head}.{payload}.{signature[:-4]}AAAA",
         "signature stripped": f"{head}.{payload}.",
@@ -172,7 +181,8 @@ def test_a_malformed_authorization_header_is_401(client, header):
 
 
 def test_a_token_of_a_deactivated_account_stops_working(client, alice):
-    assert client.request("DELETE", f"{API}/me/", json={"password": alice.password},
-                          headers=alice.headers).status_code == 204
+    assert (
+        client.request("DELETE", f"{API}/me/", json={"password": alice.password}, headers=alice.headers).status_code == 204
+    )
 
     assert _me(client, alice.token).status_code == 401

@@ -65,8 +65,7 @@ def test_a_verification_token_expires_after_24_hours(client, auth_db, data_dir):
 def test_a_verification_token_just_short_of_24_hours_still_works(client, auth_db, data_dir):
     register(client, "alice")
     token = token_from_mail(data_dir, "alice@example.com")
-    auth_db.execute(email_tokens.update().values(created_at=ago(hours=23, minutes=59),
-                                                 expires_at=ago(minutes=-1)))
+    auth_db.execute(email_tokens.update().values(created_at=ago(hours=23, minutes=59), expires_at=ago(minutes=-1)))
 
     assert _verify(client, token).status_code == 200
 
@@ -148,8 +147,9 @@ def test_accounts_left_unverified_for_3_days_are_purged_and_no_others(client, ap
     old_verified = signup("veteran")
     register(client, "stale")
     register(client, "fresh")
-    auth_db.execute(users.update().where(users.c.username.in_(["veteran", "stale"]))
-                    .values(date_joined=ago(days=3, minutes=1)))
+    auth_db.execute(
+        users.update().where(users.c.username.in_(["veteran", "stale"])).values(date_joined=ago(days=3, minutes=1))
+    )
     auth_db.execute(users.update().where(users.c.username == "fresh").values(date_joined=ago(days=2, hours=23)))
 
     purged = client.portal.call(lambda: purge_unverified(db=app.apps["auth"].state.db))

@@ -29,8 +29,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 STARTUP_TIMEOUT_S = 60.0
 UI_TIMEOUT_MS = 15_000  # generous for a loaded 2-core CI machine
 DESKTOP = {"width": 1280, "height": 800}
@@ -76,20 +82,37 @@ def fx_live_server(tmp_path_factory) -> Iterator[LiveServer]:
     base_url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path_factory.mktemp("live-server")
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
-    env.update({
-        "TEAMMOA_DATA_DIR": str(data_dir),
-        "TEAMMOA_SITE_URL": base_url,
-        "TEAMMOA_ALLOWED_ORIGINS": base_url,
-        "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests; production uses OWASP's minimum
-        "TEAMMOA_ARGON2_TIME_COST": "1",
-        "TEAMMOA_LOG_REQUESTS": "false",
-    })
+    env.update(
+        {
+            "TEAMMOA_DATA_DIR": str(data_dir),
+            "TEAMMOA_SITE_URL": base_url,
+            "TEAMMOA_ALLOWED_ORIGINS": base_url,
+            "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests; production uses OWASP's minimum
+            "TEAMMOA_ARGON2_TIME_COST": "1",
+            "TEAMMOA_LOG_REQUESTS": "false",
+        }
+    )
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "gateway.embedded:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                str(ROOT / ".venv" / "bin" / "python"),
+                "-m",
+                "uvicorn",
+                "gateway.embedded:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not _healthy(f"{base_url}/health/"):
@@ -135,8 +158,14 @@ def fx_new_page(browser, live_server) -> Iterator[Callable[..., object]]:
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        page.on("console", lambda msg: errors.append(f"{page.url}: {msg.text}")
-                if msg.type == "warning" and msg.text.startswith("i18n: missing key") else None)
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(f"{page.url}: {msg.text}")
+                if msg.type == "warning" and msg.text.startswith("i18n: missing key")
+                else None
+            ),
+        )
         return page
 
     yield make
@@ -172,11 +201,16 @@ def verify_link_for(page, email: str, kind: str = "verify-email") -> str:
     return href
 
 
-def sign_up(page, username: str, *, email: str | None = None, nickname: str | None = None,
-            password: str = PASSWORD) -> BrowserUser:
+def sign_up(
+    page, username: str, *, email: str | None = None, nickname: str | None = None, password: str = PASSWORD
+) -> BrowserUser:
     """Fill in and send the sign-up form; wait for the "check your e-mail" page."""
-    user = BrowserUser(username=username, email=email or f"{username}@example.com",
-                       nickname=nickname or f"Nick {username}"[:20], password=password)
+    user = BrowserUser(
+        username=username,
+        email=email or f"{username}@example.com",
+        nickname=nickname or f"Nick {username}"[:20],
+        password=password,
+    )
     open_path(page, "/signup")
     page.fill("input[name=username]", user.username)
     page.fill("input[name=email]", user.email)
@@ -197,8 +231,9 @@ def log_in(page, login: str, password: str) -> None:
     wait_ready(page)
 
 
-def sign_up_and_log_in(page, live_server: LiveServer, username: str, *, password: str = PASSWORD,
-                       nickname: str | None = None) -> BrowserUser:
+def sign_up_and_log_in(
+    page, live_server: LiveServer, username: str, *, password: str = PASSWORD, nickname: str | None = None
+) -> BrowserUser:
     """Sign up, confirm the e-mail through the development outbox and log in, all through the UI."""
     user = sign_up(page, username, password=password, nickname=nickname)
     open_path(page, verify_link_for(page, user.email))
@@ -219,5 +254,17 @@ def screenshot(page, name: str) -> None:
         page.screenshot(path=f"/tmp/ui-{name}.png", full_page=True)
 
 
-__all__ = ["DESKTOP", "PASSWORD", "PHONE", "BrowserUser", "LiveServer", "log_in", "open_path", "screenshot",
-           "sign_up", "sign_up_and_log_in", "verify_link_for", "wait_ready"]
+__all__ = [
+    "DESKTOP",
+    "PASSWORD",
+    "PHONE",
+    "BrowserUser",
+    "LiveServer",
+    "log_in",
+    "open_path",
+    "screenshot",
+    "sign_up",
+    "sign_up_and_log_in",
+    "verify_link_for",
+    "wait_ready",
+]

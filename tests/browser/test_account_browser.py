@@ -227,8 +227,21 @@ def test_korean_browsers_get_korean_and_the_switch_is_remembered(new_page):
     expect(page.locator("h1")).to_have_text("Everything your team needs, gathered in one place.")
 
 
-@pytest.mark.parametrize("path", ["/", "/signup", "/login", "/check-email", "/forgot-password", "/dev/outbox",
-                                  "/verify-email", "/reset-password?token=x", "/api-reference", "/no-such-page"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/signup",
+        "/login",
+        "/check-email",
+        "/forgot-password",
+        "/dev/outbox",
+        "/verify-email",
+        "/reset-password?token=x",
+        "/api-reference",
+        "/no-such-page",
+    ],
+)
 def test_every_public_page_fits_a_phone_screen(new_page, path):
     page = new_page(viewport=PHONE)
     open_path(page, path)

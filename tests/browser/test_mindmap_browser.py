@@ -99,8 +99,12 @@ def test_a_peer_sees_nodes_appear_and_move_and_catches_up_after_a_cut(new_page, 
     expect(a.locator(".mm-node")).to_have_count(2)
     drag(a, node_id, -60, 120)
     second = next(n for n in canvas_state(a)[0] if n[0] != node_id)[0]
-    api(a, "POST", f"teams/{team['id']}/mindmaps/{map_path.rsplit('/', 1)[1]}/links/",
-        {"source_id": node_id, "target_id": second})
+    api(
+        a,
+        "POST",
+        f"teams/{team['id']}/mindmaps/{map_path.rsplit('/', 1)[1]}/links/",
+        {"source_id": node_id, "target_id": second},
+    )
     expect(a.locator(".mm-link")).to_have_count(1)
     expect(b.locator(".mm-node")).to_have_count(1)  # cut off: B has not seen any of it
 
@@ -109,6 +113,7 @@ def test_a_peer_sees_nodes_appear_and_move_and_catches_up_after_a_cut(new_page, 
     expect(b.locator(".mm-node")).to_have_count(2)
     expect(b.locator(".mm-link")).to_have_count(1)
     expect(b.locator(f'.mm-node[data-node-id="{node_id}"]')).to_have_attribute(
-        "data-x", a.locator(f'.mm-node[data-node-id="{node_id}"]').get_attribute("data-x"))
+        "data-x", a.locator(f'.mm-node[data-node-id="{node_id}"]').get_attribute("data-x")
+    )
     assert canvas_state(b) == canvas_state(a)
     screenshot(b, "mindmap-b-caught-up")

@@ -50,8 +50,9 @@ def _drag_touch(page, date: str, first: int, last: int) -> None:
     cdp = page.context.new_cdp_session(page)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
     for step in range(1, 7):
-        cdp.send("Input.dispatchTouchEvent",
-                 {"type": "touchMove", "touchPoints": [{"x": x, "y": y + (end_y - y) * step / 6}]})
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y + (end_y - y) * step / 6}]}
+        )
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
 
@@ -70,8 +71,18 @@ def test_two_members_find_their_overlap_and_download_it(new_page, live_server):
     alice_page, bob_page = new_page(), new_page()
     sign_up_and_log_in(alice_page, live_server, "schedalice", nickname="Alice S")
     sign_up_and_log_in(bob_page, live_server, "schedbob", nickname="Bob S")
-    team = _api(alice_page, "POST", "/api/v1/teams/", {"name": "Schedule crew", "description": "", "capacity": 5,
-                                                       "join_password": TEAM_PASSWORD, "time_zone": "Asia/Seoul"})
+    team = _api(
+        alice_page,
+        "POST",
+        "/api/v1/teams/",
+        {
+            "name": "Schedule crew",
+            "description": "",
+            "capacity": 5,
+            "join_password": TEAM_PASSWORD,
+            "time_zone": "Asia/Seoul",
+        },
+    )
     _api(bob_page, "POST", "/api/v1/teams/join/", {"invite_code": team["invite_code"], "password": TEAM_PASSWORD})
     path = f"/teams/{team['id']}/schedule?view=mine&week={WEEK}"
 
@@ -121,8 +132,18 @@ def test_two_members_find_their_overlap_and_download_it(new_page, live_server):
 def test_quick_fills_and_the_unsaved_warning(new_page, live_server):
     page = new_page()
     sign_up_and_log_in(page, live_server, "schedcarol", nickname="Carol S")
-    team = _api(page, "POST", "/api/v1/teams/", {"name": "Fill crew", "description": "", "capacity": 5,
-                                                 "join_password": TEAM_PASSWORD, "time_zone": "Europe/Berlin"})
+    team = _api(
+        page,
+        "POST",
+        "/api/v1/teams/",
+        {
+            "name": "Fill crew",
+            "description": "",
+            "capacity": 5,
+            "join_password": TEAM_PASSWORD,
+            "time_zone": "Europe/Berlin",
+        },
+    )
     open_path(page, f"/teams/{team['id']}/schedule?week={WEEK}")
     page.wait_for_selector('.schedule-content[data-state="ready"] .editor')
     page.click('button[data-fill="working"]')

@@ -152,8 +152,11 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
     # Todos on the backlog: added, reordered by dragging, edited and linked in their dialog, deleted.
     open_path(member, f"{team_path}/todos")  # watches the board live while the host works
     open_path(host, f"{team_path}/todos")
-    for text, linked in (("Sketch the screens", "Prototype"), ("Write the brief", "Prototype"),
-                         ("Order pizza", "No milestone")):
+    for text, linked in (
+        ("Sketch the screens", "Prototype"),
+        ("Write the brief", "Prototype"),
+        ("Order pizza", "No milestone"),
+    ):
         host.fill(".todo-create input[name=content]", text)
         host.select_option(".todo-create select[name=milestone_id]", label=linked)
         host.click(".todo-create button[type=submit]")
@@ -219,11 +222,14 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
     wait_ready(member)
     member.fill("input[name=title]", "Kick-off notes")
     member.fill("textarea[name=body]", "We meet **every Monday**.\n\n<script>window.hacked = 1</script>")
-    member.set_input_files("input[type=file]", files=[{"name": "huge.bin", "mimeType": "application/octet-stream",
-                                                       "buffer": b"\0" * TOO_BIG_BYTES}])
+    member.set_input_files(
+        "input[type=file]",
+        files=[{"name": "huge.bin", "mimeType": "application/octet-stream", "buffer": b"\0" * TOO_BIG_BYTES}],
+    )
     expect(member.locator(".field[data-field=file] .field-message")).to_contain_text("“huge.bin” is larger than 20 MB.")
-    member.set_input_files("input[type=file]", files=[{"name": "minutes.txt", "mimeType": "text/plain",
-                                                       "buffer": ATTACHMENT}])
+    member.set_input_files(
+        "input[type=file]", files=[{"name": "minutes.txt", "mimeType": "text/plain", "buffer": ATTACHMENT}]
+    )
     expect(member.locator(".file-item.pending")).to_contain_text("minutes.txt")
     shot(member, "post-edit-1280")
     member.click("form button[type=submit]")
@@ -272,9 +278,15 @@ def test_the_team_pages_fit_a_phone_in_korean(new_page, live_server):
     page.locator("dialog input[name=progress]").fill("40")
     page.click("dialog button[type=submit]")
     expect(page.locator(".timeline-bar", has_text="중간 발표")).to_have_attribute("data-progress", "40")
-    for name, path in (("dashboard", team_path), ("todos", f"{team_path}/todos"),
-                       ("milestones", f"{team_path}/milestones"), ("board", f"{team_path}/board"),
-                       ("post-new", f"{team_path}/board/new"), ("teams", "/teams"), ("join", "/teams/join")):
+    for name, path in (
+        ("dashboard", team_path),
+        ("todos", f"{team_path}/todos"),
+        ("milestones", f"{team_path}/milestones"),
+        ("board", f"{team_path}/board"),
+        ("post-new", f"{team_path}/board/new"),
+        ("teams", "/teams"),
+        ("join", "/teams/join"),
+    ):
         open_path(page, path)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} is {overflow}px wider than the phone"

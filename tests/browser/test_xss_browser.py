@@ -19,8 +19,10 @@ IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=1</script>"
 SVG = '"><svg onload=window.__xss=1>'
 NICKNAME = "<svg onload=alert()>"  # 20 characters: the longest a nickname may be
-MARKDOWN = (f"{IMG}\n\n{SCRIPT}\n\n[click](javascript:window.__xss=1)\n\n![x](x\" onerror=\"window.__xss=1)\n\n"
-            f"<a href=\"javascript:window.__xss=1\">a</a> <iframe src=\"javascript:window.__xss=1\"></iframe>")
+MARKDOWN = (
+    f'{IMG}\n\n{SCRIPT}\n\n[click](javascript:window.__xss=1)\n\n![x](x" onerror="window.__xss=1)\n\n'
+    f'<a href="javascript:window.__xss=1">a</a> <iframe src="javascript:window.__xss=1"></iframe>'
+)
 HOOK = """
 window.__xss = 0;
 for (const name of ["alert", "confirm", "prompt"]) window[name] = () => { window.__xss = 2; };
@@ -38,8 +40,9 @@ INERT = """() => {
 def _api_user(base_url: str, data_dir, name: str, nickname: str) -> dict[str, str]:
     email = f"{name}@example.com"
     with httpx.Client(base_url=base_url, timeout=15) as http:
-        r = http.post("/api/v1/users/register/", json={"username": name, "email": email, "nickname": nickname,
-                                                        "password": PASSWORD})
+        r = http.post(
+            "/api/v1/users/register/", json={"username": name, "email": email, "nickname": nickname, "password": PASSWORD}
+        )
         assert r.status_code == 201, r.text
         assert http.post("/api/v1/users/verify-email/", json={"token": token_from_mail(data_dir, email)}).status_code == 200
         r = http.post("/api/v1/users/login/", json={"login": name, "password": PASSWORD})
@@ -50,21 +53,25 @@ def _api_user(base_url: str, data_dir, name: str, nickname: str) -> dict[str, st
 def _hostile_team(base_url: str, headers: dict[str, str]) -> dict:
     """A team whose every text field (and every object's) is a payload; returns the ids and texts."""
     with httpx.Client(base_url=base_url, timeout=15, headers=headers) as http:
+
         def post(path: str, body: dict) -> dict:
             r = http.post(path, json=body)
             assert r.status_code == 201, (path, r.text)
             return r.json()
 
-        team = post("/api/v1/teams/", {"name": IMG, "description": SCRIPT + SVG, "capacity": 5,
-                                       "join_password": "team-pass-1"})
+        team = post(
+            "/api/v1/teams/", {"name": IMG, "description": SCRIPT + SVG, "capacity": 5, "join_password": "team-pass-1"}
+        )
         base = f"/api/v1/teams/{team['id']}/"
         post(base + "todos/", {"content": SVG + SCRIPT})
-        post(base + "milestones/", {"title": IMG, "description": SCRIPT, "start_date": "2026-11-01",
-                                    "end_date": "2026-12-31"})
+        post(
+            base + "milestones/", {"title": IMG, "description": SCRIPT, "start_date": "2026-11-01", "end_date": "2026-12-31"}
+        )
         board = post(base + "posts/", {"title": SCRIPT, "body": MARKDOWN})
         mindmap = post(base + "mindmaps/", {"title": SVG})
-        node = post(f"{base}mindmaps/{mindmap['id']}/nodes/", {"title": IMG[:64], "content": MARKDOWN[:2000],
-                                                               "x": 300, "y": 200})
+        node = post(
+            f"{base}mindmaps/{mindmap['id']}/nodes/", {"title": IMG[:64], "content": MARKDOWN[:2000], "x": 300, "y": 200}
+        )
         post(f"{base}mindmaps/{mindmap['id']}/nodes/{node['id']}/comments/", {"body": SCRIPT + IMG})
     return {"team": team["id"], "post": board["id"], "map": mindmap["id"], "node": node["id"]}
 

@@ -87,10 +87,16 @@ def graceful_shutdown_s(image: str) -> int:
     if name == "teammoa-gateway":
         text = (ROOT / "gateway" / "nginx" / "nginx.conf.template").read_text()
         return int(re.search(r"^\s*worker_shutdown_timeout\s+(\d+)s;", text, re.M).group(1))
-    dockerfile = ROOT / "gateway" / "Dockerfile" if name == "teammoa-health" else \
-        ROOT / "services" / name.removeprefix("teammoa-") / "Dockerfile"
-    commands = [cmd for cmd in re.findall(r'^CMD \[(.*?)\]$', dockerfile.read_text().replace("\\\n", ""), re.M)
-                if "health_aggregator" in cmd or name != "teammoa-health"]
+    dockerfile = (
+        ROOT / "gateway" / "Dockerfile"
+        if name == "teammoa-health"
+        else ROOT / "services" / name.removeprefix("teammoa-") / "Dockerfile"
+    )
+    commands = [
+        cmd
+        for cmd in re.findall(r"^CMD \[(.*?)\]$", dockerfile.read_text().replace("\\\n", ""), re.M)
+        if "health_aggregator" in cmd or name != "teammoa-health"
+    ]
     return int(re.search(r'"--timeout-graceful-shutdown",\s*"(\d+)"', commands[-1]).group(1))
 
 
@@ -129,7 +135,7 @@ def test_every_deployment_container_has_readiness_and_liveness_probes(rendered, 
             assert "readinessProbe" in container and "livenessProbe" in container, container["name"]
             if image_name(container["image"]).removeprefix("teammoa-") in SERVICES:
                 assert container["readinessProbe"]["httpGet"]["path"] == "/health"  # dependencies up
-                assert container["livenessProbe"]["httpGet"]["path"] == "/livez"   # never asks MySQL or Redis
+                assert container["livenessProbe"]["httpGet"]["path"] == "/livez"  # never asks MySQL or Redis
                 assert container["startupProbe"]["httpGet"]["path"] == "/livez"
 
 
@@ -222,14 +228,28 @@ def ingress_route(objects: list[dict], path: str) -> str:
 
 
 ROUTES = {
-    "/api/v1/users/login/": "auth", "/api/v1/users/me": "auth", "/.well-known/jwks.json": "auth",
-    "/api/v1/teams/12/schedules/": "schedule", "/api/v1/teams/12/schedules/export.ics": "schedule",
-    "/api/v1/schedules/openapi.json": "schedule", "/api/v1/teams/": "teams", "/api/v1/teams/12/todos/": "teams",
-    "/api/v1/teams/openapi.json": "teams", "/api/v1/teams/12/schedulesx/": "teams",
-    "/api/v1/teams/abc/schedules/": "schedule", "/api/v1/schedules": "schedule", "/api/v1/schedulesx": "gateway",
-    "/ws/": "realtime", "/ws": "realtime", "/": "gateway",
-    "/teams/12/schedule": "gateway", "/health/": "gateway", "/js/app.js": "gateway",
-    "/internal/users/batch": "gateway", "/internal/teams/1/members/": "gateway", "/metrics": "gateway",
+    "/api/v1/users/login/": "auth",
+    "/api/v1/users/me": "auth",
+    "/.well-known/jwks.json": "auth",
+    "/api/v1/teams/12/schedules/": "schedule",
+    "/api/v1/teams/12/schedules/export.ics": "schedule",
+    "/api/v1/schedules/openapi.json": "schedule",
+    "/api/v1/teams/": "teams",
+    "/api/v1/teams/12/todos/": "teams",
+    "/api/v1/teams/openapi.json": "teams",
+    "/api/v1/teams/12/schedulesx/": "teams",
+    "/api/v1/teams/abc/schedules/": "schedule",
+    "/api/v1/schedules": "schedule",
+    "/api/v1/schedulesx": "gateway",
+    "/ws/": "realtime",
+    "/ws": "realtime",
+    "/": "gateway",
+    "/teams/12/schedule": "gateway",
+    "/health/": "gateway",
+    "/js/app.js": "gateway",
+    "/internal/users/batch": "gateway",
+    "/internal/teams/1/members/": "gateway",
+    "/metrics": "gateway",
 }
 
 
@@ -245,8 +265,9 @@ def test_the_ingress_routes_as_the_gateway_does(rendered, target):
                 assert not re.match(r"/(internal|metrics)", item["path"]), item["path"]
                 if re.search(r"[\[\]()+*?^$|\\]", item["path"]):
                     assert item["pathType"] == "ImplementationSpecific", item["path"]
-    assert one(objects, "Ingress", "teammoa")["metadata"]["annotations"][
-        "nginx.ingress.kubernetes.io/proxy-body-size"] == "21m"
+    assert (
+        one(objects, "Ingress", "teammoa")["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "21m"
+    )
     ws = one(objects, "Ingress", "teammoa-ws")["metadata"]["annotations"]
     assert int(ws["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     assert int(ws["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
@@ -295,11 +316,13 @@ def test_migrations_run_in_a_job_of_each_service_image_before_the_rollout(render
     objects = rendered[target]
     job = one(objects, "Job", "teammoa-migrate")
     assert job["metadata"]["labels"]["teammoa/stage"] == "migrate"
-    assert [obj["metadata"]["name"] for obj in objects if obj["metadata"].get("labels", {}).get("teammoa/stage")
-            == "migrate"] == ["teammoa-migrate"]
+    assert [
+        obj["metadata"]["name"] for obj in objects if obj["metadata"].get("labels", {}).get("teammoa/stage") == "migrate"
+    ] == ["teammoa-migrate"]
     commands = {image_name(c["image"]): c["command"] for c in job["spec"]["template"]["spec"]["containers"]}
-    assert commands == {f"teammoa-{svc}": ["python", "-m", "services.kit.migrate", svc]
-                        for svc in ("auth", "teams", "schedule")}
+    assert commands == {
+        f"teammoa-{svc}": ["python", "-m", "services.kit.migrate", svc] for svc in ("auth", "teams", "schedule")
+    }
     assert one(objects, "ConfigMap", "teammoa-config")["data"]["TEAMMOA_AUTO_MIGRATE"] == "false"
 
 
@@ -330,12 +353,17 @@ def test_mysql_and_redis_are_external_and_teams_files_are_shared(rendered, targe
 def test_the_renderer_merges_patches_as_kustomize_does():
     base = {"spec": {"containers": [{"name": "a", "env": [{"name": "X", "value": "1"}]}], "keep": 1, "drop": 2}}
     patch = {"spec": {"containers": [{"name": "a", "env": [{"name": "Y", "value": "2"}]}], "drop": None}}
-    assert render.merge(base, patch) == {"spec": {"containers": [
-        {"name": "a", "env": [{"name": "X", "value": "1"}, {"name": "Y", "value": "2"}]}], "keep": 1}}
+    assert render.merge(base, patch) == {
+        "spec": {"containers": [{"name": "a", "env": [{"name": "X", "value": "1"}, {"name": "Y", "value": "2"}]}], "keep": 1}
+    }
     doc = {"spec": {"rules": [{"host": "a"}], "tls": [{"hosts": ["a"]}]}}
-    assert render.json6902(doc, [{"op": "replace", "path": "/spec/rules/0/host", "value": "b"},
-                                 {"op": "add", "path": "/spec/tls/0/hosts/-", "value": "c"}]) == \
-        {"spec": {"rules": [{"host": "b"}], "tls": [{"hosts": ["a", "c"]}]}}
+    assert render.json6902(
+        doc,
+        [
+            {"op": "replace", "path": "/spec/rules/0/host", "value": "b"},
+            {"op": "add", "path": "/spec/tls/0/hosts/-", "value": "c"},
+        ],
+    ) == {"spec": {"rules": [{"host": "b"}], "tls": [{"hosts": ["a", "c"]}]}}
     with pytest.raises(render.RenderError):
         render.json6902(doc, [{"op": "replace", "path": "/spec/nothing", "value": 1}])
 
@@ -383,9 +411,17 @@ def run_deploy(fake_kubectl, state: str, **extra: str) -> tuple[subprocess.Compl
 def test_deploy_migrates_before_it_rolls_out(fake_kubectl):
     result, calls = run_deploy(fake_kubectl, "SuccessCriteriaMet Complete")
     assert result.returncode == 0, result.stderr
-    steps = [next(n for n, call in enumerate(calls) if marker in call) for marker in (
-        "-l teammoa/stage=prepare", "delete job teammoa-migrate", "-l teammoa/stage=migrate",
-        "get job teammoa-migrate", "-l teammoa/stage!=migrate", "rollout status deployment/realtime")]
+    steps = [
+        next(n for n, call in enumerate(calls) if marker in call)
+        for marker in (
+            "-l teammoa/stage=prepare",
+            "delete job teammoa-migrate",
+            "-l teammoa/stage=migrate",
+            "get job teammoa-migrate",
+            "-l teammoa/stage!=migrate",
+            "rollout status deployment/realtime",
+        )
+    ]
     assert steps == sorted(steps)
 
 

@@ -43,8 +43,9 @@ def sign_up(http: httpx.Client, data_dir: Path, prefix: str = "e2e") -> Account:
     """Register, fail to sign in before verifying, verify with the mailed link, sign in."""
     name = prefix + uuid.uuid4().hex[:8]
     email = f"{name}@example.com"
-    r = http.post("/api/v1/users/register/", json={"username": name, "email": email, "nickname": name[:20],
-                                                    "password": PASSWORD})
+    r = http.post(
+        "/api/v1/users/register/", json={"username": name, "email": email, "nickname": name[:20], "password": PASSWORD}
+    )
     assert r.status_code == 201, r.text
     r = http.post("/api/v1/users/login/", json={"login": name, "password": PASSWORD})
     assert r.status_code == 403 and r.json()["error"]["code"] == "email_not_verified", r.text
@@ -60,15 +61,26 @@ def sign_up(http: httpx.Client, data_dir: Path, prefix: str = "e2e") -> Account:
 
 def create_team(http: httpx.Client, host: Account, *members: Account) -> dict:
     """A team the host creates (as a browser, cookie and CSRF header) and the members join by invite code."""
-    r = http.post("/api/v1/teams/", headers=host.browser,
-                  json={"name": "E2E " + host.username, "description": "", "capacity": 10,
-                        "join_password": TEAM_PASSWORD, "time_zone": "Asia/Seoul"})
+    r = http.post(
+        "/api/v1/teams/",
+        headers=host.browser,
+        json={
+            "name": "E2E " + host.username,
+            "description": "",
+            "capacity": 10,
+            "join_password": TEAM_PASSWORD,
+            "time_zone": "Asia/Seoul",
+        },
+    )
     assert r.status_code == 201, r.text
     team = r.json()
     for member in members:
         r = http.post("/api/v1/teams/join/preview/", headers=member.bearer, json={"invite_code": team["invite_code"]})
         assert r.status_code == 200, r.text
-        r = http.post("/api/v1/teams/join/", headers=member.bearer,
-                      json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD})
+        r = http.post(
+            "/api/v1/teams/join/",
+            headers=member.bearer,
+            json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD},
+        )
         assert r.status_code in (200, 201), r.text
     return team

@@ -31,10 +31,14 @@ from services.kit import db as kit_db
 ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "deploy" / "stack.py"
 PORTS_NEEDED = 15  # the gateway and the 14 ports after it (deploy/stack.py)
-MYSQL_URL = (os.environ.get("TEAMMOA_TEST_DATABASE_URL") or os.environ.get("TEAMMOA_STACK_DATABASE_URL")
-             or "mysql://root@127.0.0.1:3306").rstrip("/")
-REDIS_URL = (os.environ.get("TEAMMOA_TEST_REDIS_URL") or os.environ.get("TEAMMOA_STACK_REDIS_URL")
-             or "redis://127.0.0.1:6379/0")
+MYSQL_URL = (
+    os.environ.get("TEAMMOA_TEST_DATABASE_URL")
+    or os.environ.get("TEAMMOA_STACK_DATABASE_URL")
+    or "mysql://root@127.0.0.1:3306"
+).rstrip("/")
+REDIS_URL = (
+    os.environ.get("TEAMMOA_TEST_REDIS_URL") or os.environ.get("TEAMMOA_STACK_REDIS_URL") or "redis://127.0.0.1:6379/0"
+)
 
 
 @dataclass
@@ -56,8 +60,11 @@ class Stack:
 
     def ports_of(self, service: str) -> set[int]:
         """The ports of a service's instances (realtime -> {realtime-1, realtime-2})."""
-        return {port for name, port in self.state["ports"].items()
-                if name.startswith(service + "-") and name[len(service) + 1:].isdigit()}
+        return {
+            port
+            for name, port in self.state["ports"].items()
+            if name.startswith(service + "-") and name[len(service) + 1 :].isdigit()
+        }
 
     def log(self, name: str) -> str:
         path = self.data_dir / "logs" / f"{name}.log"
@@ -69,8 +76,14 @@ class Stack:
         return [line for line in lines if line["port"] == self.state["ports"]["nginx"]]
 
     def run(self, command: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(STACK), command, *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, str(STACK), command, *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 def _missing(reason: str) -> None:
@@ -144,16 +157,18 @@ def fx_stack():
     redis_prefix = f"teammoa-e2e:{run_id}:"
     db_prefix = f"teammoa_e2e_{run_id}_"
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
-    env.update({
-        "TEAMMOA_GATEWAY_PORT": str(_free_block()),
-        "TEAMMOA_DATA_DIR": str(data_dir),
-        "TEAMMOA_STACK_DATABASE_URL": MYSQL_URL,
-        "TEAMMOA_STACK_DB_PREFIX": db_prefix,
-        "TEAMMOA_STACK_REDIS_URL": REDIS_URL,
-        "TEAMMOA_REDIS_PREFIX": redis_prefix,
-        "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests
-        "TEAMMOA_ARGON2_TIME_COST": "1",
-    })
+    env.update(
+        {
+            "TEAMMOA_GATEWAY_PORT": str(_free_block()),
+            "TEAMMOA_DATA_DIR": str(data_dir),
+            "TEAMMOA_STACK_DATABASE_URL": MYSQL_URL,
+            "TEAMMOA_STACK_DB_PREFIX": db_prefix,
+            "TEAMMOA_STACK_REDIS_URL": REDIS_URL,
+            "TEAMMOA_REDIS_PREFIX": redis_prefix,
+            "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests
+            "TEAMMOA_ARGON2_TIME_COST": "1",
+        }
+    )
     stack = Stack(url=f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}", data_dir=data_dir, state={}, env=env)
     try:
         began = time.monotonic()

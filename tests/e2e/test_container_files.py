@@ -38,16 +38,24 @@ def _on(workflow: dict) -> dict:
 
 
 def test_the_compose_files_follow_the_compose_specification():
-    result = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
-                             *map(str, COMPOSE_FILES)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", *map(str, COMPOSE_FILES)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_compose_schema_check_catches_a_mistake(tmp_path):
     broken = tmp_path / "compose.yml"
     broken.write_text("services:\n  auth:\n    image: teammoa-auth\n    depends_on: {redis: {condition: sometimes}}\n")
-    result = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(broken)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
 
 
@@ -67,8 +75,9 @@ def test_compose_references_resolve(path):
             assert network in networks, f"{name} joins undeclared network {network}"
         build = service.get("build")
         if isinstance(build, dict):
-            assert (path.parent / build.get("context", ".") / build["dockerfile"]).exists() or \
-                (ROOT / build["dockerfile"]).exists(), f"{name}: no {build['dockerfile']}"
+            assert (path.parent / build.get("context", ".") / build["dockerfile"]).exists() or (
+                ROOT / build["dockerfile"]
+            ).exists(), f"{name}: no {build['dockerfile']}"
 
 
 def test_development_services_start_after_their_own_migration_completed():
@@ -164,8 +173,9 @@ def _rollout(tmp_path: Path, *args: str, healthy: bool) -> subprocess.CompletedP
     for fake in fakes.iterdir():
         fake.chmod(0o755)
     env = {"PATH": f"{fakes}:/usr/bin:/bin", "TEAMMOA_HEALTH_WAIT_S": "1"}
-    return subprocess.run(["bash", str(tmp_path / "deploy" / "rollout.sh"), *args], env=env, capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        ["bash", str(tmp_path / "deploy" / "rollout.sh"), *args], env=env, capture_output=True, text=True, timeout=30
+    )
 
 
 def test_a_rollout_switches_the_changed_images_and_passes_the_health_gate(tmp_path):

@@ -66,9 +66,12 @@ def _upstream_port(stack, request_id: str) -> int:
 def _sockets_per_instance(stack) -> dict[int, int]:
     """How many sockets each realtime instance holds, asked of each instance directly."""
     headers = {"X-TeamMoa-Service-Token": stack.service_token}
-    return {port: httpx.get(f"http://127.0.0.1:{port}/internal/realtime/stats/", headers=headers,
-                            timeout=5).json()["connections"]
-            for port in stack.ports_of("realtime")}
+    return {
+        port: httpx.get(f"http://127.0.0.1:{port}/internal/realtime/stats/", headers=headers, timeout=5).json()[
+            "connections"
+        ]
+        for port in stack.ports_of("realtime")
+    }
 
 
 def _open_socket(stack, account: Account, opened: contextlib.ExitStack, *, avoid: int | None = None):
@@ -79,8 +82,13 @@ def _open_socket(stack, account: Account, opened: contextlib.ExitStack, *, avoid
     """
     for _ in range(10):
         before = _sockets_per_instance(stack)
-        ws = opened.enter_context(connect(stack.url.replace("http://", "ws://") + "/ws/", open_timeout=TIMEOUT_S,
-                                          additional_headers={"Cookie": account.cookie_header, "Origin": stack.url}))
+        ws = opened.enter_context(
+            connect(
+                stack.url.replace("http://", "ws://") + "/ws/",
+                open_timeout=TIMEOUT_S,
+                additional_headers={"Cookie": account.cookie_header, "Origin": stack.url},
+            )
+        )
         for _ in range(50):
             grown = [port for port, count in _sockets_per_instance(stack).items() if count > before[port]]
             if grown:
@@ -114,8 +122,11 @@ def test_the_member_joined_with_the_invite_code_and_both_see_the_team(http, host
 
 
 def test_an_unsafe_cookie_request_without_the_csrf_header_is_refused(http, host):
-    r = http.post("/api/v1/teams/", headers={"Cookie": host.cookie_header},
-                  json={"name": "No CSRF", "capacity": 2, "join_password": "join-pass-42"})
+    r = http.post(
+        "/api/v1/teams/",
+        headers={"Cookie": host.cookie_header},
+        json={"name": "No CSRF", "capacity": 2, "join_password": "join-pass-42"},
+    )
     assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
 
 
@@ -152,8 +163,11 @@ def test_a_mind_map_edit_over_rest_reaches_a_socket_on_the_other_realtime_instan
             ws.send(json.dumps({"op": "subscribe", "channel": map_channel, "since": mindmap["version"]}))
             assert _next(ws, "subscribed", map_channel)["version"] == mindmap["version"]
 
-        r = http.post(f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/", headers=host.browser,
-                      json={"title": "Venue", "x": 120, "y": 80})
+        r = http.post(
+            f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/",
+            headers=host.browser,
+            json={"title": "Venue", "x": 120, "y": 80},
+        )
         assert r.status_code == 201, r.text
         node = r.json()
         for ws in (mate_ws, host_ws):
@@ -172,8 +186,7 @@ def test_the_suggestion_is_the_overlap_of_both_members_availability(http, host, 
         r = http.put(f"{schedules}/me/?week={day}", headers=account.bearer, json={"week_start": day, "slots": {day: slots}})
         assert r.status_code == 200, r.text
         assert r.json()["slots"][day] == slots
-    r = http.get(f"{schedules}/suggestions/", headers=mate.bearer,
-                 params={"start": day, "end": day, "duration_minutes": 60})
+    r = http.get(f"{schedules}/suggestions/", headers=mate.bearer, params={"start": day, "end": day, "duration_minutes": 60})
     assert r.status_code == 200, r.text
     best = r.json()["items"][0]
     assert best["everyone"] is True and best["attendance"] == 2
@@ -185,11 +198,19 @@ def test_the_suggestion_is_the_overlap_of_both_members_availability(http, host, 
 
 def test_every_public_prefix_reaches_its_service(stack, http, host, team):
     t = team["id"]
-    routes = [("/api/v1/users/me/", "auth"), ("/api/v1/users/openapi.json", "auth"), ("/.well-known/jwks.json", "auth"),
-              ("/api/v1/teams/", "teams"), (f"/api/v1/teams/{t}/", "teams"), (f"/api/v1/teams/{t}/todos/", "teams"),
-              (f"/api/v1/teams/{t}/mindmaps/", "teams"), ("/api/v1/teams/openapi.json", "teams"),
-              (f"/api/v1/teams/{t}/schedules/", "schedule"), (f"/api/v1/teams/{t}/schedules/me/", "schedule"),
-              ("/api/v1/schedules/openapi.json", "schedule")]
+    routes = [
+        ("/api/v1/users/me/", "auth"),
+        ("/api/v1/users/openapi.json", "auth"),
+        ("/.well-known/jwks.json", "auth"),
+        ("/api/v1/teams/", "teams"),
+        (f"/api/v1/teams/{t}/", "teams"),
+        (f"/api/v1/teams/{t}/todos/", "teams"),
+        (f"/api/v1/teams/{t}/mindmaps/", "teams"),
+        ("/api/v1/teams/openapi.json", "teams"),
+        (f"/api/v1/teams/{t}/schedules/", "schedule"),
+        (f"/api/v1/teams/{t}/schedules/me/", "schedule"),
+        ("/api/v1/schedules/openapi.json", "schedule"),
+    ]
     for path, service in routes:
         request_id = "route-" + uuid.uuid4().hex
         r = http.get(path, headers={"X-Request-ID": request_id, **host.bearer})

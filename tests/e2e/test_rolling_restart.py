@@ -84,8 +84,9 @@ def _unanswered(exc: httpx.HTTPError) -> bool:
     return isinstance(exc, (httpx.ReadError, httpx.WriteError))
 
 
-async def _send(http: httpx.AsyncClient, name: str, method: str, path: str, body: dict | None,
-                tally: Tally) -> httpx.Response:
+async def _send(
+    http: httpx.AsyncClient, name: str, method: str, path: str, body: dict | None, tally: Tally
+) -> httpx.Response:
     """Send a request; once more on a new connection if the server closed it before answering at all."""
     headers = {"Idempotency-Key": uuid.uuid4().hex} if method == "POST" else {}
     try:
@@ -107,13 +108,17 @@ def fx_world(stack) -> World:
         map_id = r.json()["id"]
         node_ids = []
         for n in range(WORKERS):
-            r = http.post(f"/api/v1/teams/{team['id']}/mindmaps/{map_id}/nodes/", headers=host.bearer,
-                          json={"title": f"Node {n}", "x": 100 * n, "y": 100})
+            r = http.post(
+                f"/api/v1/teams/{team['id']}/mindmaps/{map_id}/nodes/",
+                headers=host.bearer,
+                json={"title": f"Node {n}", "x": 100 * n, "y": 100},
+            )
             assert r.status_code == 201, r.text
             node_ids.append(r.json()["id"])
     monday = dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday())
-    return World(url=stack.url, host=host, mate=mate, team_id=team["id"], map_id=map_id, node_ids=node_ids,
-                 week=monday.isoformat())
+    return World(
+        url=stack.url, host=host, mate=mate, team_id=team["id"], map_id=map_id, node_ids=node_ids, week=monday.isoformat()
+    )
 
 
 def _plan(world: World, worker: int, step: int) -> tuple[str, str, str, dict | None, int]:
@@ -124,8 +129,13 @@ def _plan(world: World, worker: int, step: int) -> tuple[str, str, str, dict | N
         ("GET me", "GET", "/api/v1/users/me/", None, 200),
         ("POST todo", "POST", f"/api/v1/teams/{t}/todos/", {"content": f"load {worker}.{step}"}, 201),
         ("GET map", "GET", f"/api/v1/teams/{t}/mindmaps/{m}/", None, 200),
-        ("PATCH node", "PATCH", f"/api/v1/teams/{t}/mindmaps/{m}/nodes/{world.node_ids[worker]}/",
-         {"x": 100 * worker + step % 50, "y": 100 + step % 50}, 200),
+        (
+            "PATCH node",
+            "PATCH",
+            f"/api/v1/teams/{t}/mindmaps/{m}/nodes/{world.node_ids[worker]}/",
+            {"x": 100 * worker + step % 50, "y": 100 + step % 50},
+            200,
+        ),
         ("GET week", "GET", f"/api/v1/teams/{t}/schedules/me/?week={world.week}", None, 200),
         ("GET team", "GET", f"/api/v1/teams/{t}/", None, 200),
         (HEALTH_PROBE, "GET", "/health/", None, 200),
@@ -169,11 +179,11 @@ class Tab:
         headers = {"Cookie": self.account.cookie_header}
         while not self.stopping:
             try:
-                async with connect(url, origin=self.world.url, additional_headers=headers, open_timeout=5,
-                                   ping_interval=None) as ws:
+                async with connect(
+                    url, origin=self.world.url, additional_headers=headers, open_timeout=5, ping_interval=None
+                ) as ws:
                     self.connects += 1
-                    await ws.send(json.dumps({"op": "subscribe", "channel": self.channel,
-                                              "since": self.replica.version}))
+                    await ws.send(json.dumps({"op": "subscribe", "channel": self.channel, "since": self.replica.version}))
                     try:
                         async for text in ws:
                             attempt = 0
@@ -236,9 +246,14 @@ async def _converged(tabs: list[Tab], world: World) -> tuple[dict, list[bool]]:
 
 async def _restart(stack) -> tuple[int, str, float]:
     began = time.monotonic()
-    process = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "deploy" / "rolling_restart.py"),
-                                                   cwd=ROOT, env=stack.env, stdout=subprocess.PIPE,
-                                                   stderr=subprocess.STDOUT)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "deploy" / "rolling_restart.py"),
+        cwd=ROOT,
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     output, _ = await asyncio.wait_for(process.communicate(), 240)
     return process.returncode, output.decode(errors="replace"), time.monotonic() - began
 
@@ -260,8 +275,10 @@ async def test_a_rolling_restart_under_load_fails_no_request_and_sockets_resume(
         await asyncio.gather(*workers)
 
         async with httpx.AsyncClient(base_url=world.url, timeout=10, headers=world.host.bearer) as http:
-            r = await http.patch(f"/api/v1/teams/{world.team_id}/mindmaps/{world.map_id}/nodes/{world.node_ids[0]}/",
-                                 json={"title": "After the restart"})
+            r = await http.patch(
+                f"/api/v1/teams/{world.team_id}/mindmaps/{world.map_id}/nodes/{world.node_ids[0]}/",
+                json={"title": "After the restart"},
+            )
         assert r.status_code == 200, r.text
         final, subscribed = await _converged(tabs, world)
     finally:
@@ -273,14 +290,20 @@ async def test_a_rolling_restart_under_load_fails_no_request_and_sockets_resume(
         print(f"[figures] rolling restart: {restart_s:.1f} s, exit {code}")
         if code != 0:
             print(output[-5000:])
-        print(f"[figures] requests during it: {sum(tally.requests.values())} ({dict(tally.requests)}), "
-              f"failures: {len(tally.failures)}")
+        print(
+            f"[figures] requests during it: {sum(tally.requests.values())} ({dict(tally.requests)}), "
+            f"failures: {len(tally.failures)}"
+        )
         for failure in tally.failures[:20]:
             print(f"[figures]   {failure[:1000]}")
-        print(f"[figures] sent again after a keep-alive connection closed unanswered: {len(tally.retried)} "
-              f"{tally.retried[:10]}")
-        print(f"[figures] sockets: connects {[tab.connects for tab in tabs]}, closes {[tab.closes for tab in tabs]}, "
-              f"resyncs {[tab.resyncs for tab in tabs]}, map version {final['version']}")
+        print(
+            f"[figures] sent again after a keep-alive connection closed unanswered: {len(tally.retried)} "
+            f"{tally.retried[:10]}"
+        )
+        print(
+            f"[figures] sockets: connects {[tab.connects for tab in tabs]}, closes {[tab.closes for tab in tabs]}, "
+            f"resyncs {[tab.resyncs for tab in tabs]}, map version {final['version']}"
+        )
     assert code == 0, output
     assert tally.failures == []
     assert sum(tally.requests.values()) > 200
@@ -294,6 +317,14 @@ async def test_a_rolling_restart_under_load_fails_no_request_and_sockets_resume(
     assert "After the restart" in {node["title"] for node in final["nodes"]}
     state = stack.reload_state()
     assert {entry["name"] for entry in state["processes"]} == {
-        "auth-1", "teams-1", "teams-2", "schedule-1", "realtime-1", "realtime-2", "health", "nginx"}
+        "auth-1",
+        "teams-1",
+        "teams-2",
+        "schedule-1",
+        "realtime-1",
+        "realtime-2",
+        "health",
+        "nginx",
+    }
     async with httpx.AsyncClient(base_url=world.url, timeout=10) as http:
         assert (await http.get("/health/")).status_code == 200

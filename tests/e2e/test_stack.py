@@ -34,8 +34,9 @@ def fx_member(stack, http):
     """A user signed up, verified through the mailed link and signed in, all through the gateway."""
     name = "e2e" + uuid.uuid4().hex[:8]
     email = f"{name}@example.com"
-    r = http.post("/api/v1/users/register/", json={"username": name, "email": email, "nickname": name[:20],
-                                                    "password": PASSWORD})
+    r = http.post(
+        "/api/v1/users/register/", json={"username": name, "email": email, "nickname": name[:20], "password": PASSWORD}
+    )
     assert r.status_code == 201, r.text
     token = token_from_mail(stack.data_dir, email)
     r = http.post("/api/v1/users/verify-email/", json={"token": token})
@@ -80,8 +81,16 @@ def test_each_part_answers_its_own_health_with_its_dependencies(http):
     assert realtime["service"] == "realtime" and realtime["checks"]["redis"]["ok"]
 
 
-@pytest.mark.parametrize("path", ["/internal/users/batch", "/internal/teams/1/members/", "/internal/realtime/stats/",
-                                  "/metrics", "/api/v1/users/..%2F..%2F..%2Finternal/users/batch"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/internal/users/batch",
+        "/internal/teams/1/members/",
+        "/internal/realtime/stats/",
+        "/metrics",
+        "/api/v1/users/..%2F..%2F..%2Finternal/users/batch",
+    ],
+)
 def test_internal_endpoints_and_metrics_are_not_reachable_from_outside(stack, http, path):
     token = (stack.data_dir / "service-token").read_text().strip()
     for method in ("GET", "POST"):
@@ -132,13 +141,16 @@ def test_the_mail_of_the_stack_lands_in_its_outbox(stack, member):
     assert any(f"{member['name']}@example.com" in path.read_text() for path in outbox)
 
 
-@pytest.mark.parametrize(("path", "service"), [
-    ("/api/v1/users/openapi.json", "auth"),
-    ("/.well-known/jwks.json", "auth"),
-    ("/api/v1/teams/", "teams"),
-    ("/api/v1/teams/1/schedules/me/", "schedule"),
-    ("/api/v1/schedules/openapi.json", "schedule"),
-])
+@pytest.mark.parametrize(
+    ("path", "service"),
+    [
+        ("/api/v1/users/openapi.json", "auth"),
+        ("/.well-known/jwks.json", "auth"),
+        ("/api/v1/teams/", "teams"),
+        ("/api/v1/teams/1/schedules/me/", "schedule"),
+        ("/api/v1/schedules/openapi.json", "schedule"),
+    ],
+)
 def test_each_path_reaches_an_instance_of_its_service(stack, http, member, path, service):
     request_id = "route-" + uuid.uuid4().hex
     r = http.get(path, headers={"X-Request-ID": request_id, "Authorization": f"Bearer {member['token']}"})
@@ -149,8 +161,7 @@ def test_each_path_reaches_an_instance_of_its_service(stack, http, member, path,
 def test_both_teams_instances_serve_requests(stack, http, member):
     ids = ["spread-" + uuid.uuid4().hex for _ in range(6)]
     for request_id in ids:
-        r = http.get("/api/v1/teams/", headers={"X-Request-ID": request_id,
-                                                "Authorization": f"Bearer {member['token']}"})
+        r = http.get("/api/v1/teams/", headers={"X-Request-ID": request_id, "Authorization": f"Bearer {member['token']}"})
         assert r.status_code == 200, r.text
     assert {_upstream_port(stack, request_id) for request_id in ids} == stack.ports_of("teams")
 
@@ -179,9 +190,17 @@ def test_a_websocket_upgrade_on_ws_reaches_realtime_and_talks(stack, member):
 
 def test_an_event_from_a_teams_instance_reaches_sockets_on_both_realtime_instances(stack, http, member):
     auth = {"Authorization": f"Bearer {member['token']}"}
-    r = http.post("/api/v1/teams/", headers=auth, json={"name": "E2E " + member["name"], "description": "",
-                                                         "capacity": 5, "join_password": "join-pass-42",
-                                                         "time_zone": "Asia/Seoul"})
+    r = http.post(
+        "/api/v1/teams/",
+        headers=auth,
+        json={
+            "name": "E2E " + member["name"],
+            "description": "",
+            "capacity": 5,
+            "join_password": "join-pass-42",
+            "time_zone": "Asia/Seoul",
+        },
+    )
     assert r.status_code == 201, r.text
     team_id = r.json()["id"]
     channel = f"team.{team_id}"

@@ -33,8 +33,13 @@ def _actionlint() -> str:
 
 def _lint(*files: Path) -> subprocess.CompletedProcess:
     shellcheck = shutil.which("shellcheck") or ""  # empty: actionlint leaves run scripts unchecked
-    return subprocess.run([_actionlint(), "-no-color", "-oneline", f"-shellcheck={shellcheck}", "-pyflakes=",
-                           *map(str, files)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [_actionlint(), "-no-color", "-oneline", f"-shellcheck={shellcheck}", "-pyflakes=", *map(str, files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_github_workflows_pass_actionlint():
@@ -53,7 +58,8 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
         "    runs-on: ubuntu-24.04\n"
         "    needs: [missing-job]\n"
         "    steps:\n"
-        "      - run: echo ${{ matrix.nothing }}\n")
+        "      - run: echo ${{ matrix.nothing }}\n"
+    )
     result = _lint(broken)
     assert result.returncode == 1, result.stdout + result.stderr
     assert '"missing-job" which does not exist' in result.stdout

@@ -83,12 +83,20 @@ def _self_signed(tmp: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                    serialization.NoEncryption()))
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
 
 
 def _nginx(conf: Path, run_dir: Path, *args: str) -> list[str]:
@@ -103,8 +111,9 @@ class _Echo(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        body = json.dumps({"upstream": self.server.name, "path": self.path,
-                           "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+        body = json.dumps(
+            {"upstream": self.server.name, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -139,8 +148,9 @@ def fx_gateway():
     ports = {name: server.server_address[1] for name, server in servers.items()}
     listen = _free_port()
     conf = render.render(tmp / "conf", _local_env(tmp, ports, listen), tls=False)
-    process = subprocess.Popen(_nginx(conf, tmp / "run"), start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        _nginx(conf, tmp / "run"), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 10
         while not _listening(listen):
@@ -177,8 +187,11 @@ def _render_for_check(tmp: Path, tls: bool) -> Path:
     (tmp / "web").mkdir(exist_ok=True)
     _self_signed(tmp)
     ports = {name: 9000 + n for n, name in enumerate(UPSTREAMS)}
-    env = {**_local_env(tmp, ports, _free_port()), "TEAMMOA_NGINX_REAL_IP_FROM": "10.0.0.0/8,192.0.2.1",
-           "TEAMMOA_NGINX_INTERNAL": "auth=9101,teams=9102,schedule=9103,realtime=9104"}
+    env = {
+        **_local_env(tmp, ports, _free_port()),
+        "TEAMMOA_NGINX_REAL_IP_FROM": "10.0.0.0/8,192.0.2.1",
+        "TEAMMOA_NGINX_INTERNAL": "auth=9101,teams=9102,schedule=9103,realtime=9104",
+    }
     return render.render(tmp / "conf", env, tls=tls)
 
 
@@ -230,19 +243,22 @@ def test_sections_keep_only_the_lines_of_the_variant():
     assert render.render_text(text, {}, {"tls": False}) == "a\nc\nd\n"
 
 
-@pytest.mark.parametrize(("path", "upstream"), [
-    ("/api/v1/users/login/", "auth"),
-    ("/api/v1/users", "auth"),
-    ("/.well-known/jwks.json", "auth"),
-    ("/api/v1/teams/7/schedules/me/?week=2026-11-23", "schedule"),
-    ("/api/v1/teams/7/schedules", "schedule"),
-    ("/api/v1/schedules/openapi.json", "schedule"),
-    ("/api/v1/teams/openapi.json", "teams"),
-    ("/api/v1/teams/7/todos/", "teams"),
-    ("/api/v1/teams/7/schedules-archive/", "teams"),
-    ("/ws/", "realtime"),
-    ("/health/", "health"),
-])
+@pytest.mark.parametrize(
+    ("path", "upstream"),
+    [
+        ("/api/v1/users/login/", "auth"),
+        ("/api/v1/users", "auth"),
+        ("/.well-known/jwks.json", "auth"),
+        ("/api/v1/teams/7/schedules/me/?week=2026-11-23", "schedule"),
+        ("/api/v1/teams/7/schedules", "schedule"),
+        ("/api/v1/schedules/openapi.json", "schedule"),
+        ("/api/v1/teams/openapi.json", "teams"),
+        ("/api/v1/teams/7/todos/", "teams"),
+        ("/api/v1/teams/7/schedules-archive/", "teams"),
+        ("/ws/", "realtime"),
+        ("/health/", "health"),
+    ],
+)
 def test_each_path_reaches_its_service(gateway, path, upstream):
     assert _upstream(gateway, path).removesuffix("-1").removesuffix("-2") == upstream
     if upstream != "health":  # the embedded gateway routes the same way
@@ -262,10 +278,18 @@ def test_requests_are_spread_over_both_teams_instances(gateway):
     assert seen == {"teams-1", "teams-2"}
 
 
-@pytest.mark.parametrize("path", ["/internal/users/batch", "/internal", "/metrics", "/metrics/",
-                                  "/api/v1/users/../../../internal/users/batch",
-                                  "/api/v1/users/..%2f..%2f..%2finternal/users/batch",
-                                  "/api/v1/teams/1/%2e%2e/%2e%2e/%2e%2e/internal/teams/1/members/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/internal/users/batch",
+        "/internal",
+        "/metrics",
+        "/metrics/",
+        "/api/v1/users/../../../internal/users/batch",
+        "/api/v1/users/..%2f..%2f..%2finternal/users/batch",
+        "/api/v1/teams/1/%2e%2e/%2e%2e/%2e%2e/internal/teams/1/members/",
+    ],
+)
 def test_internal_endpoints_and_metrics_are_never_routed(gateway, path):
     for method in ("GET", "POST"):
         response, data = _get(gateway, path, method=method)
@@ -310,8 +334,16 @@ def test_a_request_id_is_made_when_absent_and_kept_when_given(gateway):
 
 
 def test_a_websocket_upgrade_is_passed_to_realtime(gateway):
-    _, data = _get(gateway, "/ws/", headers={"Upgrade": "websocket", "Connection": "Upgrade",
-                                             "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZQ=="})
+    _, data = _get(
+        gateway,
+        "/ws/",
+        headers={
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZQ==",
+        },
+    )
     body = json.loads(data)
     assert body["upstream"] == "realtime"
     assert body["headers"]["upgrade"] == "websocket"
@@ -341,8 +373,7 @@ def test_the_app_is_served_with_security_headers_and_a_spa_fallback(gateway):
 def test_modules_revalidate_and_hashed_files_are_cached_for_good(gateway):
     module, _ = _get(gateway, "/js/app.js")
     assert module.getheader("Cache-Control") == "no-cache" and module.getheader("ETag")
-    assert _get(gateway, "/js/app.0123abcd.js")[0].getheader("Cache-Control") == \
-        "public, max-age=31536000, immutable"
+    assert _get(gateway, "/js/app.0123abcd.js")[0].getheader("Cache-Control") == "public, max-age=31536000, immutable"
     assert _get(gateway, "/logo.png")[0].getheader("Cache-Control") == "public, max-age=86400"
     assert _get(gateway, "/api/v1/teams/")[0].getheader("Cache-Control") is None
 
@@ -361,8 +392,13 @@ def test_an_upload_over_the_limit_is_refused_with_the_error_envelope(gateway):
 
 def test_an_upload_at_the_limit_passes(gateway):
     body = b"x" * (20 * 1024 * 1024 + 64 * 1024)
-    response, data = _get(gateway, "/api/v1/teams/1/posts/1/files/", method="POST", body=body,
-                          headers={"Content-Type": "application/octet-stream"})
+    response, data = _get(
+        gateway,
+        "/api/v1/teams/1/posts/1/files/",
+        method="POST",
+        body=body,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert response.status == 200 and json.loads(data)["upstream"].startswith("teams")
 
 

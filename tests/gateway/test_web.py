@@ -50,8 +50,9 @@ def test_the_korean_catalogue_is_written_in_korean():
     hangul = re.compile(r"[\uac00-\ud7a3]")
     ko = catalogue("ko")
     same_in_both = {"app.name", "language.en", "language.ko"}
-    untranslated = [key for key, value in ko.items()
-                    if key not in same_in_both and not any(hangul.search(text) for text in forms(value))]
+    untranslated = [
+        key for key, value in ko.items() if key not in same_in_both and not any(hangul.search(text) for text in forms(value))
+    ]
     assert not untranslated, f"not in Korean: {untranslated}"
 
 
@@ -95,8 +96,8 @@ def test_the_shell_has_no_inline_script_or_handler():
 
 def test_every_route_points_at_a_page_module_that_renders():
     source = (WEB / "js" / "app.js").read_text(encoding="utf-8")
-    source = source[source.index("const ROUTES = ["):]
-    source = source[:source.index("];")]
+    source = source[source.index("const ROUTES = [") :]
+    source = source[: source.index("];")]
     modules = re.findall(r'import\("\./(pages/[\w-]+\.js)"\)', source)
     assert len(modules) >= 10
     for module in modules:
@@ -114,9 +115,16 @@ def test_page_paths_get_the_shell_with_security_headers(client, path):
     assert response.headers["cache-control"] == "no-cache"
 
 
-@pytest.mark.parametrize(("path", "kind"), [("/js/app.js", "javascript"), ("/js/pages/login.js", "javascript"),
-                                            ("/css/app.css", "text/css"), ("/i18n/ko.json", "application/json"),
-                                            ("/favicon.svg", "image/svg+xml")])
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/js/app.js", "javascript"),
+        ("/js/pages/login.js", "javascript"),
+        ("/css/app.css", "text/css"),
+        ("/i18n/ko.json", "application/json"),
+        ("/favicon.svg", "image/svg+xml"),
+    ],
+)
 def test_assets_are_served_with_their_type(client, path, kind):
     response = client.get(path)
     assert response.status_code == 200

@@ -11,8 +11,14 @@ from services.kit.responses import PageQuery, page_total
 
 pytestmark = pytest.mark.anyio
 metadata = sa.MetaData()
-items = sa.Table("items", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("done", sa.Boolean),
-                 sa.Column("at", sa.DateTime), sa.Column("name", sa.String(20)))
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("done", sa.Boolean),
+    sa.Column("at", sa.DateTime),
+    sa.Column("name", sa.String(20)),
+)
 
 
 @pytest.fixture(name="db")
@@ -22,8 +28,9 @@ async def fx_db(tmp_path):
     for statement in sa.schema.CreateTable(items).compile(dialect=sa.dialects.sqlite.dialect()).string.split(";"):
         await database.execute(statement)
     at = dt.datetime(2026, 11, 27, 9, 30)
-    await database.execute_many(items.insert(), [{"id": n, "done": n % 2 == 0, "at": at, "name": f"item {n}"}
-                                                 for n in range(1, 8)])
+    await database.execute_many(
+        items.insert(), [{"id": n, "done": n % 2 == 0, "at": at, "name": f"item {n}"} for n in range(1, 8)]
+    )
     yield database
     await database.disconnect()
 

@@ -40,12 +40,19 @@ async def boom(request):
 def fx_tiny():
     from starlette.middleware import Middleware
 
-    app = Starlette(routes=[Route("/api/v1/items/", create, methods=["POST"]),
-                            Route("/api/v1/items/{item_id}/", show), Route("/api/v1/limited/", limited),
-                            Route("/api/v1/boom/", boom)],
-                    middleware=[Middleware(RequestContextMiddleware, service="tiny", log_requests=False),
-                                Middleware(TrailingSlashMiddleware)],
-                    exception_handlers=install_error_handlers())
+    app = Starlette(
+        routes=[
+            Route("/api/v1/items/", create, methods=["POST"]),
+            Route("/api/v1/items/{item_id}/", show),
+            Route("/api/v1/limited/", limited),
+            Route("/api/v1/boom/", boom),
+        ],
+        middleware=[
+            Middleware(RequestContextMiddleware, service="tiny", log_requests=False),
+            Middleware(TrailingSlashMiddleware),
+        ],
+        exception_handlers=install_error_handlers(),
+    )
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -58,8 +65,18 @@ def test_validation_errors_are_422_with_field_details(tiny):
     assert {d["field"] for d in body["details"]} == {"title", "count"}
 
 
-@pytest.mark.parametrize("payload", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe", b'{"title": "a"}',
-                                     b'{"title": "a", "count": 1, "extra": 1}', b'{"title": 5, "count": "x"}'])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"{not json",
+        b"[1, 2]",
+        b'"text"',
+        b"\xff\xfe",
+        b'{"title": "a"}',
+        b'{"title": "a", "count": 1, "extra": 1}',
+        b'{"title": 5, "count": "x"}',
+    ],
+)
 def test_malformed_bodies_are_422_never_500(tiny, payload):
     response = tiny.post("/api/v1/items/", content=payload, headers={"content-type": "application/json"})
     assert response.status_code == 422

@@ -21,8 +21,10 @@ def fx_closed_port() -> int:
 
 
 def test_livez_answers_alive(tmp_path):
-    app = build_app(ServiceSpec(name="realtime", title="x", routes=[]),
-                    Settings("realtime", {"TEAMMOA_DATA_DIR": str(tmp_path), "TEAMMOA_LOG_REQUESTS": "false"}))
+    app = build_app(
+        ServiceSpec(name="realtime", title="x", routes=[]),
+        Settings("realtime", {"TEAMMOA_DATA_DIR": str(tmp_path), "TEAMMOA_LOG_REQUESTS": "false"}),
+    )
     with TestClient(app) as client:
         r = client.get("/livez")
     assert r.status_code == 200
@@ -31,8 +33,14 @@ def test_livez_answers_alive(tmp_path):
 
 
 def test_livez_stays_alive_while_health_reports_redis_down(tmp_path, closed_port):
-    settings = Settings("realtime", {"TEAMMOA_DATA_DIR": str(tmp_path), "TEAMMOA_LOG_REQUESTS": "false",
-                                     "TEAMMOA_REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"})
+    settings = Settings(
+        "realtime",
+        {
+            "TEAMMOA_DATA_DIR": str(tmp_path),
+            "TEAMMOA_LOG_REQUESTS": "false",
+            "TEAMMOA_REDIS_URL": f"redis://127.0.0.1:{closed_port}/0",
+        },
+    )
     shared = Shared(events=EventBus(Broadcast("memory://")))  # the bus is not what this test is about
     app = build_app(ServiceSpec(name="realtime", title="x", routes=[], degradable=frozenset()), settings, shared)
     with TestClient(app) as client:
@@ -45,8 +53,14 @@ def test_livez_stays_alive_while_health_reports_redis_down(tmp_path, closed_port
 
 
 def test_rest_services_stay_in_rotation_while_redis_is_down_but_say_degraded(tmp_path, closed_port):
-    settings = Settings("schedule", {"TEAMMOA_DATA_DIR": str(tmp_path), "TEAMMOA_LOG_REQUESTS": "false",
-                                     "TEAMMOA_REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"})
+    settings = Settings(
+        "schedule",
+        {
+            "TEAMMOA_DATA_DIR": str(tmp_path),
+            "TEAMMOA_LOG_REQUESTS": "false",
+            "TEAMMOA_REDIS_URL": f"redis://127.0.0.1:{closed_port}/0",
+        },
+    )
     shared = Shared(events=EventBus(Broadcast("memory://")))
     app = build_app(ServiceSpec(name="schedule", title="x", routes=[]), settings, shared)
     with TestClient(app) as client:

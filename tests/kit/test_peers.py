@@ -16,6 +16,7 @@ def _flaky(failures: list[Exception]):
         if failures:
             raise failures.pop(0)
         return httpx.Response(200, json={"ok": True})
+
     return httpx.MockTransport(handler), calls
 
 

@@ -13,16 +13,19 @@ def test_embedded_defaults_need_nothing_installed(tmp_path):
 
 
 def test_production_refuses_the_default_service_token(tmp_path):
-    settings = Settings("teams", {"TEAMMOA_MODE": "production",
-                                  "TEAMMOA_TEAMS_DATABASE_URL": "mysql://root@db/teammoa_teams"})
+    settings = Settings(
+        "teams", {"TEAMMOA_MODE": "production", "TEAMMOA_TEAMS_DATABASE_URL": "mysql://root@db/teammoa_teams"}
+    )
     assert str(settings.service_token) == DEV_SERVICE_TOKEN
     with pytest.raises(ConfigurationError, match="TEAMMOA_SERVICE_TOKEN"):
         settings.check()
 
 
 def test_production_refuses_a_short_secret_and_sqlite():
-    short = Settings("auth", {"TEAMMOA_MODE": "production", "TEAMMOA_SERVICE_TOKEN": "short",
-                              "TEAMMOA_AUTH_DATABASE_URL": "mysql://root@db/a"})
+    short = Settings(
+        "auth",
+        {"TEAMMOA_MODE": "production", "TEAMMOA_SERVICE_TOKEN": "short", "TEAMMOA_AUTH_DATABASE_URL": "mysql://root@db/a"},
+    )
     with pytest.raises(ConfigurationError):
         short.check()
     sqlite = Settings("auth", {"TEAMMOA_MODE": "production", "TEAMMOA_SERVICE_TOKEN": "x" * 40})
@@ -31,8 +34,10 @@ def test_production_refuses_a_short_secret_and_sqlite():
 
 
 def test_production_starts_with_real_secrets():
-    settings = Settings("auth", {"TEAMMOA_MODE": "production", "TEAMMOA_SERVICE_TOKEN": "x" * 40,
-                                 "TEAMMOA_AUTH_DATABASE_URL": "mysql://root@db/a"})
+    settings = Settings(
+        "auth",
+        {"TEAMMOA_MODE": "production", "TEAMMOA_SERVICE_TOKEN": "x" * 40, "TEAMMOA_AUTH_DATABASE_URL": "mysql://root@db/a"},
+    )
     settings.check()
     assert settings.auto_migrate is False
     assert settings.cookie_secure is True

@@ -25,8 +25,15 @@ def _key(kid):
 
 def _token(private, kid, ttl_s=60):
     now = int(time.time())
-    claims = {"sub": "7", "name": "Ann", "aud": ["teammoa:teams"], "iss": ISSUER, "iat": now, "exp": now + ttl_s,
-              "typ": "access"}
+    claims = {
+        "sub": "7",
+        "name": "Ann",
+        "aud": ["teammoa:teams"],
+        "iss": ISSUER,
+        "iat": now,
+        "exp": now + ttl_s,
+        "typ": "access",
+    }
     return jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": kid})
 
 
@@ -40,6 +47,7 @@ def fx_published():
 def fx_verifier(published):
     async def fetch():
         return published["document"]
+
     return TokenVerifier(fetch, service="teams")
 
 

@@ -23,8 +23,15 @@ def _key(kid):
 
 def _token(private, kid, **overrides):
     now = int(time.time())
-    claims = {"sub": "7", "name": "Ann", "aud": ["teammoa:teams"], "iss": ISSUER, "iat": now, "exp": now + 60,
-              "typ": "access"} | overrides
+    claims = {
+        "sub": "7",
+        "name": "Ann",
+        "aud": ["teammoa:teams"],
+        "iss": ISSUER,
+        "iat": now,
+        "exp": now + 60,
+        "typ": "access",
+    } | overrides
     return jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": kid})
 
 
@@ -37,6 +44,7 @@ def fx_keys():
     async def fetch():
         calls.append(time.monotonic())
         return published
+
     return first, published, calls, fetch
 
 
@@ -70,8 +78,16 @@ async def test_forged_kids_cannot_make_the_verifier_hammer_auth(keys):
     assert len(calls) == 1  # within the throttle interval nothing is refetched
 
 
-@pytest.mark.parametrize("overrides", [{"aud": ["teammoa:auth"]}, {"typ": "refresh"}, {"exp": int(time.time()) - 60},
-                                       {"iss": "someone-else"}, {"sub": "not-a-number"}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"aud": ["teammoa:auth"]},
+        {"typ": "refresh"},
+        {"exp": int(time.time()) - 60},
+        {"iss": "someone-else"},
+        {"sub": "not-a-number"},
+    ],
+)
 async def test_wrong_audience_type_expiry_issuer_or_subject_is_refused(keys, overrides):
     (private, _), _, _, fetch = keys
     verifier = TokenVerifier(fetch, service="teams")

@@ -74,8 +74,9 @@ class TeamMoaUser(FastHttpUser):
         if TEAM_IDS:
             self.team_id = TEAM_IDS[block]
         else:
-            with self.client.get("/api/v1/teams/", headers=self.auth, name="sign in: find team",
-                                 catch_response=True) as response:
+            with self.client.get(
+                "/api/v1/teams/", headers=self.auth, name="sign in: find team", catch_response=True
+            ) as response:
                 mine = response.json()["items"] if response.status_code == 200 else []
                 if not mine:
                     response.failure(f"loaduser{self.account} is in no team: run `make seed-load` first")

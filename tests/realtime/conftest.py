@@ -40,8 +40,9 @@ class Crew:
         return f"/api/v1/teams/{self.team['id']}/mindmaps/{self.mindmap['id']}/{suffix}"
 
     async def add_node(self, user: Member | None = None, **fields) -> dict:
-        r = await self.stack.http.post(self.path("nodes/"), json={"title": "Node", **fields},
-                                       headers=(user or self.host).headers)
+        r = await self.stack.http.post(
+            self.path("nodes/"), json={"title": "Node", **fields}, headers=(user or self.host).headers
+        )
         assert r.status_code == 201, r.text
         return r.json()
 

@@ -68,8 +68,10 @@ class Stack:
     async def signup(self, username: str) -> Member:
         """Register, verify and log in a user through the auth API."""
         email, nickname = f"{username}@example.com", f"Nick {username}"[:20]
-        r = await self.http.post("/api/v1/users/register/", json={"username": username, "email": email,
-                                                                  "nickname": nickname, "password": PASSWORD})
+        r = await self.http.post(
+            "/api/v1/users/register/",
+            json={"username": username, "email": email, "nickname": nickname, "password": PASSWORD},
+        )
         assert r.status_code == 201, r.text
         token = token_from_mail(self.environ["TEAMMOA_DATA_DIR"], email)
         r = await self.http.post("/api/v1/users/verify-email/", json={"token": token})
@@ -82,19 +84,22 @@ class Stack:
 
     async def team(self, host: Member, *members: Member, name: str = "Crew") -> dict:
         """A team hosted by ``host`` that ``members`` joined."""
-        r = await self.http.post("/api/v1/teams/", json={"name": name, "capacity": 20,
-                                                        "join_password": TEAM_PASSWORD}, headers=host.headers)
+        r = await self.http.post(
+            "/api/v1/teams/", json={"name": name, "capacity": 20, "join_password": TEAM_PASSWORD}, headers=host.headers
+        )
         assert r.status_code == 201, r.text
         team = r.json()
         for member in members:
-            r = await self.http.post("/api/v1/teams/join/", json={"invite_code": team["invite_code"],
-                                                                 "password": TEAM_PASSWORD}, headers=member.headers)
+            r = await self.http.post(
+                "/api/v1/teams/join/",
+                json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD},
+                headers=member.headers,
+            )
             assert r.status_code == 201, r.text
         return team
 
     async def mindmap(self, team: dict, user: Member, title: str = "Ideas") -> dict:
-        r = await self.http.post(f"/api/v1/teams/{team['id']}/mindmaps/", json={"title": title},
-                                 headers=user.headers)
+        r = await self.http.post(f"/api/v1/teams/{team['id']}/mindmaps/", json={"title": title}, headers=user.headers)
         assert r.status_code == 201, r.text
         return r.json()
 
@@ -114,8 +119,9 @@ class Stack:
 @contextlib.asynccontextmanager
 async def serve(app) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free port of 127.0.0.1; yield ``host:port``."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
-                            ws_max_size=64 * 1024, timeout_graceful_shutdown=3)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws_max_size=64 * 1024, timeout_graceful_shutdown=3
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -132,19 +138,23 @@ async def serve(app) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(environ: dict[str, str], *, instances: int = 1,
-                        env: dict[str, str] | None = None) -> AsyncIterator[Stack]:
+async def running_stack(
+    environ: dict[str, str], *, instances: int = 1, env: dict[str, str] | None = None
+) -> AsyncIterator[Stack]:
     """The gateway with every service, plus ``instances - 1`` more realtime instances."""
     environ = {**environ, **(env or {})}
     memory_bus = EventBus(Broadcast("memory://"))
     events = None if environ.get("TEAMMOA_REDIS_URL") else memory_bus  # with Redis: one bus per app
     transports: dict[str, httpx.AsyncBaseTransport] = {}
     factories = {"auth": create_auth, "teams": create_teams, "schedule": create_schedule, "realtime": create_realtime}
-    apps = {name: factories[name](Settings(name, environ), Shared(events=events, transports=transports))
-            for name in SERVICES}
+    apps = {
+        name: factories[name](Settings(name, environ), Shared(events=events, transports=transports)) for name in SERVICES
+    }
     transports.update({name: httpx.ASGITransport(app=app) for name, app in apps.items()})
-    more = [create_realtime(Settings("realtime", environ), Shared(events=events, transports=transports))
-            for _ in range(instances - 1)]
+    more = [
+        create_realtime(Settings("realtime", environ), Shared(events=events, transports=transports))
+        for _ in range(instances - 1)
+    ]
     async with contextlib.AsyncExitStack() as stack:
         hosts = [await stack.enter_async_context(serve(EmbeddedGateway(apps, memory_bus)))]
         for app in more:  # started after the gateway, which connects the shared in-memory bus
@@ -165,8 +175,18 @@ class Peer:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def open(cls, host: str, user: Member | None, *, origin: str = ORIGIN, token: str | None = None,
-                   path: str = "/ws/", rcvbuf: int | None = None, read: bool = True, max_queue: int = 16):
+    async def open(
+        cls,
+        host: str,
+        user: Member | None,
+        *,
+        origin: str = ORIGIN,
+        token: str | None = None,
+        path: str = "/ws/",
+        rcvbuf: int | None = None,
+        read: bool = True,
+        max_queue: int = 16,
+    ):
         headers = {}
         token = token if token is not None else (user.token if user else None)
         if token:
@@ -178,8 +198,15 @@ class Peer:
             sock.setblocking(False)
             hostname, port = host.split(":")
             await asyncio.get_running_loop().sock_connect(sock, (hostname, int(port)))
-        ws = await connect(f"ws://{host}{path}", origin=origin, additional_headers=headers, open_timeout=TIMEOUT_S,
-                           max_queue=max_queue, sock=sock, ping_interval=None)
+        ws = await connect(
+            f"ws://{host}{path}",
+            origin=origin,
+            additional_headers=headers,
+            open_timeout=TIMEOUT_S,
+            max_queue=max_queue,
+            sock=sock,
+            ping_interval=None,
+        )
         if not read:
             return ws
         return cls(ws, user)
@@ -207,8 +234,9 @@ class Peer:
     async def send(self, **frame: Any) -> None:
         await self.ws.send(json.dumps(frame))
 
-    async def wait_for(self, predicate: Callable[[dict], bool], *, start: int = 0,
-                       timeout: float = TIMEOUT_S) -> dict[str, Any]:
+    async def wait_for(
+        self, predicate: Callable[[dict], bool], *, start: int = 0, timeout: float = TIMEOUT_S
+    ) -> dict[str, Any]:
         """The first frame from index ``start`` on that matches, waiting for it if needed."""
         async with asyncio.timeout(timeout):
             while True:
@@ -226,13 +254,14 @@ class Peer:
         if since is not None:
             frame["since"] = since
         await self.send(**frame)
-        return await self.wait_for(lambda f: f.get("channel") == channel and f["op"] in ("subscribed", "error"),
-                                   start=start)
+        return await self.wait_for(lambda f: f.get("channel") == channel and f["op"] in ("subscribed", "error"), start=start)
 
     async def presence(self, channel: str, user_ids: set[int], *, timeout: float = TIMEOUT_S) -> dict[str, Any]:
         """Wait until the channel's presence lists exactly these users."""
-        return await self.wait_for(lambda f: f["op"] == "presence" and f["channel"] == channel
-                                   and {m["user_id"] for m in f["members"]} == user_ids, timeout=timeout)
+        return await self.wait_for(
+            lambda f: f["op"] == "presence" and f["channel"] == channel and {m["user_id"] for m in f["members"]} == user_ids,
+            timeout=timeout,
+        )
 
     async def wait_closed(self, timeout: float = TIMEOUT_S) -> int | None:
         async with asyncio.timeout(timeout):

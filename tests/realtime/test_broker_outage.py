@@ -40,7 +40,9 @@ class OwnRedis:
     async def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: ASYNC220 - a short-lived child, waited for below
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while True:
             with contextlib.suppress(OSError):
@@ -76,14 +78,15 @@ async def _health(stack, instance: int) -> int:
     return response.status_code
 
 
-async def test_a_redis_restart_closes_sockets_with_1012_and_clients_converge_without_losing_edits(
-        environ, own_redis):
+async def test_a_redis_restart_closes_sockets_with_1012_and_clients_converge_without_losing_edits(environ, own_redis):
     environ = {**environ, "TEAMMOA_REDIS_URL": own_redis.url, "TEAMMOA_REDIS_PREFIX": "outage:"}
     async with running_stack(environ, instances=2) as stack:
         crew = await make_crew(stack)
         ids = {"team_id": crew.team["id"], "map_id": crew.mindmap["id"]}
-        followers = [await Follower(stack, crew.alice, instance=0, **ids).start(),
-                     await Follower(stack, crew.host, instance=1, **ids).start()]
+        followers = [
+            await Follower(stack, crew.alice, instance=0, **ids).start(),
+            await Follower(stack, crew.host, instance=1, **ids).start(),
+        ]
         acknowledged = [(await crew.add_node(title=f"before {n}"))["id"] for n in range(3)]
         for follower in followers:
             await follower.reaches(3)

@@ -20,16 +20,23 @@ async def _random_edit(crew, user, rng: random.Random, replica) -> None:
     nodes, links = sorted(replica.nodes), sorted(replica.links)
     choice = rng.random() if len(nodes) >= 2 else 0.0
     if choice < 0.25:
-        r = await http.post(path("nodes/"), json={"title": f"n{rng.randrange(1000)}", "x": rng.randrange(10_000),
-                                                  "y": rng.randrange(10_000)}, headers=user.headers)
+        r = await http.post(
+            path("nodes/"),
+            json={"title": f"n{rng.randrange(1000)}", "x": rng.randrange(10_000), "y": rng.randrange(10_000)},
+            headers=user.headers,
+        )
     elif choice < 0.45:
-        r = await http.patch(path(f"nodes/{rng.choice(nodes)}/"), json={"x": rng.randrange(10_000),
-                                                                        "y": rng.randrange(10_000)},
-                             headers=user.headers)
+        r = await http.patch(
+            path(f"nodes/{rng.choice(nodes)}/"),
+            json={"x": rng.randrange(10_000), "y": rng.randrange(10_000)},
+            headers=user.headers,
+        )
     elif choice < 0.55:
-        r = await http.patch(path(f"nodes/{rng.choice(nodes)}/"),
-                             json={"title": f"t{rng.randrange(1000)}", "color": f"#{rng.randrange(2**24):06x}"},
-                             headers=user.headers)
+        r = await http.patch(
+            path(f"nodes/{rng.choice(nodes)}/"),
+            json={"title": f"t{rng.randrange(1000)}", "color": f"#{rng.randrange(2**24):06x}"},
+            headers=user.headers,
+        )
     elif choice < 0.65:
         source, target = rng.sample(nodes, 2)
         r = await http.post(path("links/"), json={"source_id": source, "target_id": target}, headers=user.headers)
@@ -48,12 +55,14 @@ async def _random_edit(crew, user, rng: random.Random, replica) -> None:
 async def test_five_clients_making_200_concurrent_edits_all_converge_on_the_snapshot(stack, crew):
     others = [await stack.signup(f"user{n}") for n in range(CLIENTS - 2)]
     for user in others:
-        r = await stack.http.post("/api/v1/teams/join/", json={"invite_code": crew.team["invite_code"],
-                                                              "password": "team-pass-1"}, headers=user.headers)
+        r = await stack.http.post(
+            "/api/v1/teams/join/",
+            json={"invite_code": crew.team["invite_code"], "password": "team-pass-1"},
+            headers=user.headers,
+        )
         assert r.status_code == 201
     users = [crew.host, crew.alice, *others]
-    followers = [await Follower(stack, user, team_id=crew.team["id"], map_id=crew.mindmap["id"]).start()
-                 for user in users]
+    followers = [await Follower(stack, user, team_id=crew.team["id"], map_id=crew.mindmap["id"]).start() for user in users]
 
     async def edits(follower, seed: int) -> None:
         rng = random.Random(seed)

@@ -12,8 +12,7 @@ async def test_a_cursor_reaches_the_other_subscribers_stamped_with_the_sender(st
     host, alice = await stack.connect(crew.host), await stack.connect(crew.alice)
     for peer in (host, alice):
         await peer.subscribe(crew.channel)
-    await host.send(op="publish", channel=crew.channel, type="cursor",
-                    data={"x": 10, "y": 20, "from": {"user_id": 999}})
+    await host.send(op="publish", channel=crew.channel, type="cursor", data={"x": 10, "y": 20, "from": {"user_id": 999}})
     message = await alice.wait_for(lambda f: f["op"] == "message")
     assert message["type"] == "cursor" and message["channel"] == crew.channel
     assert message["data"] == {"x": 10, "y": 20, "from": {"user_id": 999}}

@@ -41,8 +41,7 @@ async def test_a_member_removed_while_on_the_other_instance_is_cut_off(pair):
     crew = await make_crew(pair)
     peer = await pair.connect(crew.alice, instance=1)
     await peer.subscribe(crew.channel)
-    r = await pair.http.delete(f"/api/v1/teams/{crew.team['id']}/members/{crew.alice.id}/",
-                               headers=crew.host.headers)
+    r = await pair.http.delete(f"/api/v1/teams/{crew.team['id']}/members/{crew.alice.id}/", headers=crew.host.headers)
     assert r.status_code == 204
     ended = await peer.wait_for(lambda f: f["op"] == "unsubscribed", timeout=1.0)
     assert ended["reason"] == "membership_ended"

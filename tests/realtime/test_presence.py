@@ -12,10 +12,13 @@ async def test_presence_lists_everyone_on_the_map_with_their_connections(stack, 
     alice_tabs = [await stack.connect(crew.alice) for _ in range(2)]
     for tab in alice_tabs:
         await tab.subscribe(crew.channel)
-    frame = await host.wait_for(lambda f: f["op"] == "presence" and len(f["members"]) == 2
-                                and sum(m["connections"] for m in f["members"]) == 3)
-    assert {(m["user_id"], m["nickname"], m["connections"]) for m in frame["members"]} == \
-        {(crew.host.id, crew.host.nickname, 1), (crew.alice.id, crew.alice.nickname, 2)}
+    frame = await host.wait_for(
+        lambda f: f["op"] == "presence" and len(f["members"]) == 2 and sum(m["connections"] for m in f["members"]) == 3
+    )
+    assert {(m["user_id"], m["nickname"], m["connections"]) for m in frame["members"]} == {
+        (crew.host.id, crew.host.nickname, 1),
+        (crew.alice.id, crew.alice.nickname, 2),
+    }
     for tab in alice_tabs:
         await tab.close()
     await host.presence(crew.channel, {crew.host.id})

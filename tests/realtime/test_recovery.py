@@ -14,8 +14,9 @@ pytestmark = pytest.mark.anyio
 async def _edit(crew, count: int) -> None:
     node = await crew.add_node(title="Moving")
     for step in range(count - 1):
-        r = await crew.stack.http.patch(crew.path(f"nodes/{node['id']}/"), json={"x": step, "y": step},
-                                        headers=crew.host.headers)
+        r = await crew.stack.http.patch(
+            crew.path(f"nodes/{node['id']}/"), json={"x": step, "y": step}, headers=crew.host.headers
+        )
         assert r.status_code == 200, r.text
 
 

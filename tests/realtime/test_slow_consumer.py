@@ -33,8 +33,9 @@ class Publisher:
 
     async def send(self, *, big: bool = False) -> None:
         self.version += 1
-        await self.bus.publish(self.channel, "node.updated", {"sent": time.perf_counter(), "pad": NOISE if big else ""},
-                               version=self.version)
+        await self.bus.publish(
+            self.channel, "node.updated", {"sent": time.perf_counter(), "pad": NOISE if big else ""}, version=self.version
+        )
 
 
 async def _latency_p50(publisher: Publisher, peers: list[Peer], count: int = 40) -> float:
@@ -60,8 +61,11 @@ async def test_a_client_that_stops_reading_is_closed_and_the_others_keep_their_l
     normal = await _latency_p50(publisher, fast)
 
     slowpoke = await stack.signup("slowpoke")
-    r = await stack.http.post("/api/v1/teams/join/", json={"invite_code": crew.team["invite_code"],
-                                                          "password": "team-pass-1"}, headers=slowpoke.headers)
+    r = await stack.http.post(
+        "/api/v1/teams/join/",
+        json={"invite_code": crew.team["invite_code"], "password": "team-pass-1"},
+        headers=slowpoke.headers,
+    )
     assert r.status_code == 201
     slow_ws = await Peer.open(stack.socket_hosts[0], slowpoke, read=False, rcvbuf=4096, max_queue=1)
     await slow_ws.send(json.dumps({"op": "subscribe", "channel": crew.channel}))

@@ -12,18 +12,23 @@ pytestmark = pytest.mark.anyio
 
 async def test_a_member_subscribes_to_the_team_and_its_map_and_hears_changes(stack, crew):
     peer = await stack.connect(crew.alice)
-    assert (await peer.subscribe(crew.team_channel)) == {"op": "subscribed", "channel": crew.team_channel,
-                                                        "version": None}
+    assert (await peer.subscribe(crew.team_channel)) == {"op": "subscribed", "channel": crew.team_channel, "version": None}
     assert (await peer.subscribe(crew.channel))["version"] == 0
     node = await crew.add_node(crew.host, title="Hello")
     event = await peer.wait_for(lambda f: f["op"] == "event" and f["channel"] == crew.channel)
-    assert (event["type"], event["version"], event["data"]["id"], event["data"]["title"]) == \
-        ("node.created", 1, node["id"], "Hello")
-    r = await stack.http.post(f"/api/v1/teams/{crew.team['id']}/todos/", json={"content": "Write it"},
-                              headers=crew.host.headers)
+    assert (event["type"], event["version"], event["data"]["id"], event["data"]["title"]) == (
+        "node.created",
+        1,
+        node["id"],
+        "Hello",
+    )
+    r = await stack.http.post(
+        f"/api/v1/teams/{crew.team['id']}/todos/", json={"content": "Write it"}, headers=crew.host.headers
+    )
     assert r.status_code == 201, r.text
-    todo = await peer.wait_for(lambda f: f["op"] == "event" and f["channel"] == crew.team_channel
-                               and f["type"] == "todo.created")
+    todo = await peer.wait_for(
+        lambda f: f["op"] == "event" and f["channel"] == crew.team_channel and f["type"] == "todo.created"
+    )
     assert todo["data"]["content"] == "Write it" and "version" not in todo
     await peer.close()
 
@@ -74,11 +79,12 @@ async def test_a_removed_member_loses_the_team_and_map_subscriptions_within_a_se
     await peer.subscribe(crew.team_channel)
     await peer.subscribe(crew.channel)
     started = time.monotonic()
-    r = await stack.http.delete(f"/api/v1/teams/{crew.team['id']}/members/{crew.alice.id}/",
-                                headers=crew.host.headers)
+    r = await stack.http.delete(f"/api/v1/teams/{crew.team['id']}/members/{crew.alice.id}/", headers=crew.host.headers)
     assert r.status_code == 204, r.text
-    ended = {(await peer.wait_for(lambda f, c=c: f["op"] == "unsubscribed" and f["channel"] == c,
-                                  timeout=1.0))["reason"] for c in (crew.team_channel, crew.channel)}
+    ended = {
+        (await peer.wait_for(lambda f, c=c: f["op"] == "unsubscribed" and f["channel"] == c, timeout=1.0))["reason"]
+        for c in (crew.team_channel, crew.channel)
+    }
     assert ended == {"membership_ended"}
     assert time.monotonic() - started < 1.0
     await crew.add_node(crew.host, title="After")
@@ -91,8 +97,7 @@ async def test_a_removed_member_loses_the_team_and_map_subscriptions_within_a_se
 async def test_a_member_who_leaves_loses_a_map_subscription_even_without_the_team_page(stack, crew):
     peer = await stack.connect(crew.alice)
     await peer.subscribe(crew.channel)
-    r = await stack.http.delete(f"/api/v1/teams/{crew.team['id']}/members/{crew.alice.id}/",
-                                headers=crew.alice.headers)
+    r = await stack.http.delete(f"/api/v1/teams/{crew.team['id']}/members/{crew.alice.id}/", headers=crew.alice.headers)
     assert r.status_code == 204, r.text
     ended = await peer.wait_for(lambda f: f["op"] == "unsubscribed", timeout=1.0)
     assert (ended["channel"], ended["reason"]) == (crew.channel, "membership_ended")

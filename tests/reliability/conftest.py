@@ -79,8 +79,9 @@ class Server:
 
     def start(self) -> None:
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         _wait_listening(self.port, self.process, self.log)
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout_s: float = 30) -> None:
@@ -101,16 +102,33 @@ class Server:
 def start_mariadb(folder: Path) -> Server:
     """A throw-away MariaDB in ``folder`` on a free port, root without a password."""
     datadir = folder / "data"
-    install = ["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--auth-root-authentication-method=normal",
-               "--skip-test-db", "--user=root"]
+    install = [
+        "mariadb-install-db",
+        "--no-defaults",
+        f"--datadir={datadir}",
+        "--auth-root-authentication-method=normal",
+        "--skip-test-db",
+        "--user=root",
+    ]
     result = subprocess.run(install, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         raise RuntimeError(f"mariadb-install-db failed:\n{result.stdout}\n{result.stderr}")
     port = free_port()
-    command = [MARIADBD, "--no-defaults", f"--datadir={datadir}", f"--port={port}", "--bind-address=127.0.0.1",
-               f"--socket={folder / 'mysqld.sock'}", f"--pid-file={folder / 'mysqld.pid'}", "--user=root",
-               "--skip-log-bin", "--innodb-buffer-pool-size=64M", "--max-connections=300",
-               "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"]
+    command = [
+        MARIADBD,
+        "--no-defaults",
+        f"--datadir={datadir}",
+        f"--port={port}",
+        "--bind-address=127.0.0.1",
+        f"--socket={folder / 'mysqld.sock'}",
+        f"--pid-file={folder / 'mysqld.pid'}",
+        "--user=root",
+        "--skip-log-bin",
+        "--innodb-buffer-pool-size=64M",
+        "--max-connections=300",
+        "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_unicode_ci",
+    ]
     server = Server("mariadb", command, port, folder)
     server.start()
     return server
@@ -118,8 +136,21 @@ def start_mariadb(folder: Path) -> Server:
 
 def start_redis(folder: Path) -> Server:
     port = free_port()
-    command = [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--dir", str(folder), "--maxclients", "4000"]
+    command = [
+        shutil.which("redis-server") or "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(folder),
+        "--maxclients",
+        "4000",
+    ]
     server = Server("redis", command, port, folder)
     server.start()
     return server
@@ -162,8 +193,10 @@ class ReliabilityStack(Stack):
         name = prefix + uuid.uuid4().hex[:10]
         email = f"{name}@example.com"
         with self.http() as http:
-            r = http.post("/api/v1/users/register/", json={"username": name, "email": email, "nickname": name[:20],
-                                                            "password": PASSWORD})
+            r = http.post(
+                "/api/v1/users/register/",
+                json={"username": name, "email": email, "nickname": name[:20], "password": PASSWORD},
+            )
             assert r.status_code == 201, r.text
             token = token_from_mail(self.data_dir, email)
             assert http.post("/api/v1/users/verify-email/", json={"token": token}).status_code == 200
@@ -174,13 +207,17 @@ class ReliabilityStack(Stack):
 
     def team(self, host: Account, *members: Account, name: str = "Reliability") -> dict:
         with self.http() as http:
-            r = http.post("/api/v1/teams/", json={"name": name, "capacity": 100, "join_password": TEAM_PASSWORD},
-                          headers=host.headers)
+            r = http.post(
+                "/api/v1/teams/", json={"name": name, "capacity": 100, "join_password": TEAM_PASSWORD}, headers=host.headers
+            )
             assert r.status_code == 201, r.text
             team = r.json()
             for member in members:
-                r = http.post("/api/v1/teams/join/", json={"invite_code": team["invite_code"],
-                                                           "password": TEAM_PASSWORD}, headers=member.headers)
+                r = http.post(
+                    "/api/v1/teams/join/",
+                    json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD},
+                    headers=member.headers,
+                )
                 assert r.status_code == 201, r.text
         return team
 
@@ -210,12 +247,24 @@ class ReliabilityStack(Stack):
         command = stack_module.commands(config)[name]
         log = self.data_dir / "logs" / f"{name}.log"
         with log.open("ab") as out:  # as processes.spawn does, but we keep the Popen (no ResourceWarning)
-            process = subprocess.Popen(command, cwd=ROOT, env=stack_module.service_env(config, self.env),
-                                       stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=stack_module.service_env(config, self.env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.children.append(process)
-        entry = {"name": name, "pid": process.pid, "started": start_time(process.pid), "log": str(log),
-                 "stop_signal": "SIGTERM", "port": config.ports()[name]}
+        entry = {
+            "name": name,
+            "pid": process.pid,
+            "started": start_time(process.pid),
+            "log": str(log),
+            "stop_signal": "SIGTERM",
+            "port": config.ports()[name],
+        }
         state = json.loads((self.data_dir / "stack.json").read_text())
         state["processes"] = [entry if e["name"] == name else e for e in state["processes"]]
         (self.data_dir / "stack.json").write_text(json.dumps(state, indent=2))
@@ -262,23 +311,25 @@ def fx_rstack():
         redis_server = start_redis(folder)
         servers.append(redis_server)
         env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
-        env.update({
-            "TEAMMOA_GATEWAY_PORT": str(_free_block()),
-            "TEAMMOA_DATA_DIR": str(data_dir),
-            "TEAMMOA_STACK_DATABASE_URL": f"mysql://root@127.0.0.1:{mariadb.port}",
-            "TEAMMOA_STACK_DB_PREFIX": DB_PREFIX,
-            "TEAMMOA_STACK_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
-            "TEAMMOA_REDIS_PREFIX": "teammoa-rel:",
-            "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests
-            "TEAMMOA_ARGON2_TIME_COST": "1",
-            "TEAMMOA_LOG_REQUESTS": "false",  # the gateway's access log has every request
-        })
-        stack = ReliabilityStack(url=f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}", data_dir=data_dir,
-                                 state={}, env=env)
+        env.update(
+            {
+                "TEAMMOA_GATEWAY_PORT": str(_free_block()),
+                "TEAMMOA_DATA_DIR": str(data_dir),
+                "TEAMMOA_STACK_DATABASE_URL": f"mysql://root@127.0.0.1:{mariadb.port}",
+                "TEAMMOA_STACK_DB_PREFIX": DB_PREFIX,
+                "TEAMMOA_STACK_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+                "TEAMMOA_REDIS_PREFIX": "teammoa-rel:",
+                "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests
+                "TEAMMOA_ARGON2_TIME_COST": "1",
+                "TEAMMOA_LOG_REQUESTS": "false",  # the gateway's access log has every request
+            }
+        )
+        stack = ReliabilityStack(url=f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}", data_dir=data_dir, state={}, env=env)
         stack.mariadb, stack.redis, stack.children = mariadb, redis_server, []
         for attempt in (1, 2):  # a busy shared machine can miss the start-up deadline, or take our ports
-            started = subprocess.run([sys.executable, str(STACK), "up"], cwd=ROOT, env=env, capture_output=True,
-                                     text=True, timeout=180)
+            started = subprocess.run(
+                [sys.executable, str(STACK), "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+            )
             if started.returncode == 0:
                 break
             if attempt == 2:

@@ -15,21 +15,33 @@ from .load import Load, Operation, Outcome, summary
 REPORT = []  # one dict per fault, printed at the end of each test (pytest -s shows them)
 
 
-def rest_operations(team_id: int, host_headers: dict, member_headers: dict, marker: str, *,
-                    idempotent_writes: bool = False) -> list[Operation]:
+def rest_operations(
+    team_id: int, host_headers: dict, member_headers: dict, marker: str, *, idempotent_writes: bool = False
+) -> list[Operation]:
     """Reads and writes on every database-backed service; each write's content carries ``marker``."""
     base = f"/api/v1/teams/{team_id}/"
     return [
         Operation("teams.read", "GET", base, member_headers),
         Operation("todos.list", "GET", base + "todos/?page_size=5", member_headers),
-        Operation("todo.create", "POST", base + "todos/", member_headers,
-                  body=lambda n: {"content": f"{marker}-{n}"}, retry_until_answered=idempotent_writes),
+        Operation(
+            "todo.create",
+            "POST",
+            base + "todos/",
+            member_headers,
+            body=lambda n: {"content": f"{marker}-{n}"},
+            retry_until_answered=idempotent_writes,
+        ),
         Operation("auth.me", "GET", "/api/v1/users/me/", member_headers),
         Operation("schedule.week", "GET", base + "schedules/me/", member_headers),
         Operation("milestones.list", "GET", base + "milestones/", host_headers),
-        Operation("team.create", "POST", "/api/v1/teams/", host_headers,
-                  body=lambda n: {"name": f"{marker}-{n}"[:64], "capacity": 5, "join_password": "team-pass-42"},
-                  retry_until_answered=idempotent_writes),
+        Operation(
+            "team.create",
+            "POST",
+            "/api/v1/teams/",
+            host_headers,
+            body=lambda n: {"name": f"{marker}-{n}"[:64], "capacity": 5, "join_password": "team-pass-42"},
+            retry_until_answered=idempotent_writes,
+        ),
     ]
 
 
@@ -47,7 +59,7 @@ def recovery_after(outcomes: list[Outcome], back_at: float) -> Recovery:
     """When the load became healthy for good after ``back_at`` (every later request answered 2xx)."""
     after = sorted((o for o in outcomes if o.started >= back_at), key=lambda o: o.started)
     last_bad = max((i for i, o in enumerate(after) if not o.ok), default=-1)
-    tail = after[last_bad + 1:]
+    tail = after[last_bad + 1 :]
     assert tail, "no request succeeded after the dependency came back"
     return Recovery(seconds=max(0.0, tail[0].started - back_at), tail=len(tail))
 
@@ -75,8 +87,14 @@ def poll_health(url: str, paths: list[str], until: float) -> dict[str, set[int]]
 
 
 def report(fault: str, load: Load, *, failed: int, lost: int, recovery_s: float | None, notes: str = "") -> None:
-    line = {"fault": fault, "requests": len(load.outcomes), "failed": failed, "lost_acknowledged_writes": lost,
-            "recovery_s": None if recovery_s is None else round(recovery_s, 2), "statuses": summary(load.outcomes),
-            "notes": notes}
+    line = {
+        "fault": fault,
+        "requests": len(load.outcomes),
+        "failed": failed,
+        "lost_acknowledged_writes": lost,
+        "recovery_s": None if recovery_s is None else round(recovery_s, 2),
+        "statuses": summary(load.outcomes),
+        "notes": notes,
+    }
     REPORT.append(line)
     print("\nRELIABILITY " + json.dumps(line))

@@ -96,13 +96,15 @@ class Load:
                 if attempts == 1 and operation.method in IDEMPOTENT and isinstance(exc, KEEPALIVE_RACE):
                     self.keepalive_retries += 1
                     continue
-            retry = operation.retry_until_answered and (status in (0, 502, 503, 504) or
-                                                        (status == 409 and b"idempotency_in_progress" in content))
+            retry = operation.retry_until_answered and (
+                status in (0, 502, 503, 504) or (status == 409 and b"idempotency_in_progress" in content)
+            )
             if not retry or attempts >= 20 or (self._stop.is_set() and attempts >= 5):
                 break
             await asyncio.sleep(0.25)
-        return Outcome(operation.name, operation.method, started, time.monotonic() - started, status, content,
-                       body, error, attempts)
+        return Outcome(
+            operation.name, operation.method, started, time.monotonic() - started, status, content, body, error, attempts
+        )
 
     async def _worker(self, client: httpx.AsyncClient) -> None:
         while not self._stop.is_set():

@@ -112,11 +112,18 @@ AUTH = [
     ("GET", U + "me/", None, 401, 200, 200, 200, None),
     ("PATCH", U + "me/", {"profile": "p"}, 401, 200, 200, 200, None),
     ("DELETE", U + "me/", {"password": "wrong-pass-1"}, 401, ANY, ANY, ANY, None),
-    ("POST", U + "change_password/", {"current_password": "wrong-pass-1", "new_password": "Another-Pass-9"},
-     401, ANY, ANY, ANY, None),
+    (
+        "POST",
+        U + "change_password/",
+        {"current_password": "wrong-pass-1", "new_password": "Another-Pass-9"},
+        401,
+        ANY,
+        ANY,
+        ANY,
+        None,
+    ),
     ("POST", U + "password-reset/", {"email": "nobody@example.com"}, 202, 202, 202, 202, None),
-    ("POST", U + "password-reset/confirm/", {"token": "forged", "new_password": "Another-Pass-9"}, ANY, ANY, ANY, ANY,
-     None),
+    ("POST", U + "password-reset/confirm/", {"token": "forged", "new_password": "Another-Pass-9"}, ANY, ANY, ANY, ANY, None),
     ("GET", U + "dev/outbox/", None, 200, 200, 200, 200, None),  # embedded mode only (404 in production)
     ("GET", "/.well-known/jwks.json", None, 200, 200, 200, 200, None),
     ("GET", U + "openapi.json", None, 200, 200, 200, 200, None),
@@ -134,8 +141,9 @@ class World:
 
     def __init__(self, client, host, member, other, name: str) -> None:
         self.client, self.host, self.member, self.other = client, host, member, other
-        r = client.post("/api/v1/teams/", json={"name": name, "capacity": 50, "join_password": TEAM_PASSWORD},
-                        headers=host.headers)
+        r = client.post(
+            "/api/v1/teams/", json={"name": name, "capacity": 50, "join_password": TEAM_PASSWORD}, headers=host.headers
+        )
         assert r.status_code == 201, r.text
         self.team = r.json()
         for user in (member, other):
@@ -144,8 +152,11 @@ class World:
         self.serial = 0
 
     def join(self, user) -> None:
-        r = self.client.post("/api/v1/teams/join/", json={"invite_code": self.team["invite_code"],
-                                                         "password": TEAM_PASSWORD}, headers=user.headers)
+        r = self.client.post(
+            "/api/v1/teams/join/",
+            json={"invite_code": self.team["invite_code"], "password": TEAM_PASSWORD},
+            headers=user.headers,
+        )
         assert r.status_code == 201, r.text
 
     def _post(self, path: str, body: dict, user=None) -> dict:
@@ -162,14 +173,20 @@ class World:
             return self._post("milestones/", MILESTONE)["id"]
         if name == "todo_id":
             todo = self._post("todos/", {"content": "t"}, self.host)
-            self.client.post(f"/api/v1/teams/{self.team['id']}/todos/{todo['id']}/assign/",
-                             json={"user_id": self.other.id}, headers=self.host.headers)
+            self.client.post(
+                f"/api/v1/teams/{self.team['id']}/todos/{todo['id']}/assign/",
+                json={"user_id": self.other.id},
+                headers=self.host.headers,
+            )
             return todo["id"]
         if name == "post_id":
             return self._post("posts/", {"title": "theirs"})["id"]
         if name == "file_id":
-            r = self.client.post(f"/api/v1/teams/{self.team['id']}/posts/{self.value('post_id')}/files/",
-                                 files={"file": ("a.txt", b"a")}, headers=self.other.headers)
+            r = self.client.post(
+                f"/api/v1/teams/{self.team['id']}/posts/{self.value('post_id')}/files/",
+                files={"file": ("a.txt", b"a")},
+                headers=self.other.headers,
+            )
             return r.json()["files"][0]["id"]
         if name == "map_id":
             self.serial += 1
@@ -177,11 +194,14 @@ class World:
         if name in ("node_id", "node2_id"):
             return self._post(f"mindmaps/{self.value('map_id')}/nodes/", {"title": name})["id"]
         if name == "link_id":
-            return self._post(f"mindmaps/{self.value('map_id')}/links/",
-                              {"source_id": self.value("node_id"), "target_id": self.value("node2_id")})["id"]
+            return self._post(
+                f"mindmaps/{self.value('map_id')}/links/",
+                {"source_id": self.value("node_id"), "target_id": self.value("node2_id")},
+            )["id"]
         if name == "comment_id":
-            return self._post(f"mindmaps/{self.value('map_id')}/nodes/{self.value('node_id')}/comments/",
-                              {"body": "theirs"})["id"]
+            return self._post(
+                f"mindmaps/{self.value('map_id')}/nodes/{self.value('node_id')}/comments/", {"body": "theirs"}
+            )["id"]
         raise KeyError(name)
 
     def value(self, name: str) -> int:
@@ -204,8 +224,10 @@ def _fill(template, own: World, objects: World, me, serial: list[int]):
 
     if isinstance(template, str):
         return PLACEHOLDER.sub(one, template)
-    return {key: _typed(_fill(value, own, objects, me, serial)) if isinstance(value, str) else value
-            for key, value in template.items()}
+    return {
+        key: _typed(_fill(value, own, objects, me, serial)) if isinstance(value, str) else value
+        for key, value in template.items()
+    }
 
 
 def _typed(text: str):
@@ -270,8 +292,7 @@ def test_the_socket_admits_members_only(rstack):
     assert refused.value.response.status_code == 403
     answers = {}
     for who, user in (("outsider", outsider), ("member", member), ("host", host)):
-        with ws_connect(url, additional_headers={"Cookie": user.cookie_header, "Origin": rstack.url},
-                        open_timeout=10) as ws:
+        with ws_connect(url, additional_headers={"Cookie": user.cookie_header, "Origin": rstack.url}, open_timeout=10) as ws:
             ws.send(json.dumps({"op": "subscribe", "channel": f"team.{team['id']}"}))
             frame = json.loads(ws.recv(timeout=10))
             while frame["op"] == "presence":

@@ -33,18 +33,25 @@ from tests.conftest import PASSWORD, token_from_mail
 from .conftest import FULL
 
 CASES_PER_SERVICE = 1000 if FULL else 150
-DOCUMENTS = {"auth": "/api/v1/users/openapi.json", "teams": "/api/v1/teams/openapi.json",
-             "schedule": "/api/v1/schedules/openapi.json"}
+DOCUMENTS = {
+    "auth": "/api/v1/users/openapi.json",
+    "teams": "/api/v1/teams/openapi.json",
+    "schedule": "/api/v1/schedules/openapi.json",
+}
 STATUSES: dict[int, int] = {}  # answers by class, for the report
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-SPARED = {("POST", "/api/v1/users/logout/"), ("DELETE", "/api/v1/users/me/"),
-          ("POST", "/api/v1/users/change_password/")}  # would end the member's own session: fuzzed anonymously
+SPARED = {
+    ("POST", "/api/v1/users/logout/"),
+    ("DELETE", "/api/v1/users/me/"),
+    ("POST", "/api/v1/users/change_password/"),
+}  # would end the member's own session: fuzzed anonymously
 
 
 def _sign_up(client, data_dir: str, name: str) -> tuple[int, str]:
     email = f"{name}@example.com"
-    r = client.post("/api/v1/users/register/", json={"username": name, "email": email, "nickname": name[:20],
-                                                     "password": PASSWORD})
+    r = client.post(
+        "/api/v1/users/register/", json={"username": name, "email": email, "nickname": name[:20], "password": PASSWORD}
+    )
     assert r.status_code == 201, r.text
     assert client.post("/api/v1/users/verify-email/", json={"token": token_from_mail(data_dir, email)}).status_code == 200
     r = client.post("/api/v1/users/login/", json={"login": name, "password": PASSWORD})
@@ -58,26 +65,33 @@ def _world(client, data_dir: str) -> tuple[str, dict[str, int]]:
     _, host_token = _sign_up(client, data_dir, "fuzzhost" + uuid.uuid4().hex[:6])
     member_id, member_token = _sign_up(client, data_dir, "fuzzmember" + uuid.uuid4().hex[:6])
     host, member = {"Authorization": f"Bearer {host_token}"}, {"Authorization": f"Bearer {member_token}"}
-    team = client.post("/api/v1/teams/", json={"name": "Fuzz", "capacity": 50, "join_password": "team-pass-1"},
-                       headers=host).json()
-    assert client.post("/api/v1/teams/join/", json={"invite_code": team["invite_code"], "password": "team-pass-1"},
-                       headers=member).status_code == 201
+    team = client.post(
+        "/api/v1/teams/", json={"name": "Fuzz", "capacity": 50, "join_password": "team-pass-1"}, headers=host
+    ).json()
+    assert (
+        client.post(
+            "/api/v1/teams/join/", json={"invite_code": team["invite_code"], "password": "team-pass-1"}, headers=member
+        ).status_code
+        == 201
+    )
     base = f"/api/v1/teams/{team['id']}/"
     ids = {"team_id": team["id"], "user_id": member_id}
-    ids["milestone_id"] = client.post(base + "milestones/", json={"title": "M", "start_date": "2026-01-01",
-                                                                   "end_date": "2026-02-01"}, headers=member).json()["id"]
+    ids["milestone_id"] = client.post(
+        base + "milestones/", json={"title": "M", "start_date": "2026-01-01", "end_date": "2026-02-01"}, headers=member
+    ).json()["id"]
     ids["todo_id"] = client.post(base + "todos/", json={"content": "t"}, headers=member).json()["id"]
     ids["post_id"] = client.post(base + "posts/", json={"title": "p", "body": "b"}, headers=member).json()["id"]
-    ids["file_id"] = client.post(f"{base}posts/{ids['post_id']}/files/", files={"file": ("a.txt", b"a")},
-                                 headers=member).json()["files"][0]["id"]
+    ids["file_id"] = client.post(
+        f"{base}posts/{ids['post_id']}/files/", files={"file": ("a.txt", b"a")}, headers=member
+    ).json()["files"][0]["id"]
     ids["map_id"] = client.post(base + "mindmaps/", json={"title": "m"}, headers=member).json()["id"]
     nodes = f"{base}mindmaps/{ids['map_id']}/nodes/"
     ids["node_id"] = client.post(nodes, json={"title": "a"}, headers=member).json()["id"]
     second = client.post(nodes, json={"title": "b"}, headers=member).json()["id"]
-    ids["link_id"] = client.post(f"{base}mindmaps/{ids['map_id']}/links/",
-                                 json={"source_id": ids["node_id"], "target_id": second}, headers=member).json()["id"]
-    ids["comment_id"] = client.post(f"{nodes}{ids['node_id']}/comments/", json={"body": "c"},
-                                    headers=member).json()["id"]
+    ids["link_id"] = client.post(
+        f"{base}mindmaps/{ids['map_id']}/links/", json={"source_id": ids["node_id"], "target_id": second}, headers=member
+    ).json()["id"]
+    ids["comment_id"] = client.post(f"{nodes}{ids['node_id']}/comments/", json={"body": "c"}, headers=member).json()["id"]
     return member_token, ids
 
 
@@ -113,21 +127,23 @@ def test_no_generated_request_gets_a_5xx_or_an_answer_outside_the_document(fuzz_
         extra = math.ceil((CASES_PER_SERVICE - sent[0]) / len(rich))
         for operation in rich:
             _fuzzer(operation, extra, token, ids, sent, failures, round_=round_)()
-    print(f"\nRELIABILITY fuzz {service}: {sent[0]} cases over {len(operations)} operations, {len(failures)} failures; "
-          f"answers by class {dict(sorted(STATUSES.items()))}")
+    print(
+        f"\nRELIABILITY fuzz {service}: {sent[0]} cases over {len(operations)} operations, {len(failures)} failures; "
+        f"answers by class {dict(sorted(STATUSES.items()))}"
+    )
     assert sent[0] >= CASES_PER_SERVICE, sent
     assert not failures, failures[:20]
 
 
-def _fuzzer(operation, examples: int, token: str, ids: dict[str, int], sent: list[int], failures: list[str], *,
-            round_: int):
+def _fuzzer(operation, examples: int, token: str, ids: dict[str, int], sent: list[int], failures: list[str], *, round_: int):
     """A hypothesis test of one operation: valid and invalid cases, sent as the member, checked."""
     spared = (operation.method.upper(), operation.path) in SPARED
     strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
 
     @seed(round_)
-    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+    )
     @given(case=strategy, pick=st.randoms(use_true_random=False))
     def fuzz(case, pick: random.Random) -> None:
         for name in list(case.path_parameters or {}):
@@ -140,7 +156,9 @@ def _fuzzer(operation, examples: int, token: str, ids: dict[str, int], sent: lis
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except Exception as exc:  # schemathesis raises its check failures as one exception (group)
-            failures.append(f"{operation.method.upper()} {operation.path} → {response.status_code}: "
-                            f"{' | '.join(str(exc).splitlines()[:3])[:300]}")
+            failures.append(
+                f"{operation.method.upper()} {operation.path} → {response.status_code}: "
+                f"{' | '.join(str(exc).splitlines()[:3])[:300]}"
+            )
 
     return fuzz

@@ -34,8 +34,9 @@ def test_a_database_outage_is_503_then_recovers_without_losing_acknowledged_writ
         time.sleep(WARM_UP_S)
         rstack.mariadb.stop()  # returns once mariadbd has exited: the outage starts here
         down_at = time.monotonic()
-        health = poll_health(rstack.url, ["/health/teams/", "/health/auth/", "/health/schedule/", "/health/"],
-                             until=down_at + OUTAGE_S)
+        health = poll_health(
+            rstack.url, ["/health/teams/", "/health/auth/", "/health/schedule/", "/health/"], until=down_at + OUTAGE_S
+        )
         restart_at = time.monotonic()
         rstack.mariadb.start()  # returns once it listens again
         back_at = time.monotonic()
@@ -60,15 +61,24 @@ def test_a_database_outage_is_503_then_recovers_without_losing_acknowledged_writ
     acked = [o.sent["content"] for o in acknowledged(outcomes, "todo.create")]
     lost = [content for content in acked if content not in todos]
     assert not lost, lost
-    created = rstack.sql("teams", "SELECT t.id, t.name, COUNT(m.id) FROM teams t LEFT JOIN memberships m "
-                                  "ON m.team_id = t.id AND m.user_id = t.host_id WHERE t.name LIKE :p GROUP BY t.id, t.name",
-                         p=f"{tag}-%")
+    created = rstack.sql(
+        "teams",
+        "SELECT t.id, t.name, COUNT(m.id) FROM teams t LEFT JOIN memberships m "
+        "ON m.team_id = t.id AND m.user_id = t.host_id WHERE t.name LIKE :p GROUP BY t.id, t.name",
+        p=f"{tag}-%",
+    )
     half_written = [row for row in created if row[2] != 1]
     assert not half_written, half_written  # a team without its host's membership
     acked_teams = {o.sent["name"] for o in acknowledged(outcomes, "team.create")}
     assert acked_teams <= {row[1] for row in created}
     refused_writes = refused(outcomes, "todo.create") + refused(outcomes, "team.create")
     failed = sum(1 for o in outcomes if not o.ok)
-    report("MariaDB stopped 10 s", load, failed=failed, lost=len(lost), recovery_s=recovery.seconds,
-           notes=f"{len(acked)} todos + {len(acked_teams)} teams acknowledged, all stored; {len(refused_writes)} "
-                 f"writes refused with 503 (none half-written); database {DB_PREFIX}teams")
+    report(
+        "MariaDB stopped 10 s",
+        load,
+        failed=failed,
+        lost=len(lost),
+        recovery_s=recovery.seconds,
+        notes=f"{len(acked)} todos + {len(acked_teams)} teams acknowledged, all stored; {len(refused_writes)} "
+        f"writes refused with 503 (none half-written); database {DB_PREFIX}teams",
+    )

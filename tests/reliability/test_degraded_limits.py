@@ -65,8 +65,10 @@ def test_login_keeps_limiting_when_redis_is_unreachable(environ, signup):
     signup("victim")  # the account exists (created through the embedded TeamMoa)
     env = {**environ, "TEAMMOA_REDIS_URL": DEAD_REDIS}
     with TestClient(create_app(Settings("auth", env), quiet_bus)) as auth:
-        answers = [auth.post("/api/v1/users/login/", json={"login": "victim", "password": "wrong-password"}).status_code
-                   for _ in range(7)]
+        answers = [
+            auth.post("/api/v1/users/login/", json={"login": "victim", "password": "wrong-password"}).status_code
+            for _ in range(7)
+        ]
         right = auth.post("/api/v1/users/login/", json={"login": "victim", "password": PASSWORD})
     assert answers[:5] == [401] * 5
     assert answers[5:] == [429, 429]

@@ -20,6 +20,7 @@ def fx_team_of(client):
         r = client.post(API, json={"name": "Idem", "capacity": 10, "join_password": TEAM_PASSWORD}, headers=host.headers)
         assert r.status_code == 201, r.text
         return r.json()
+
     return make
 
 
@@ -60,8 +61,12 @@ def test_the_same_key_with_another_body_is_refused(client, signup, team_of):
 def test_keys_belong_to_their_caller(client, signup, team_of):
     host, other = signup("host"), signup("other")
     team = team_of(host)
-    assert client.post(API + "join/", json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD},
-                       headers=other.headers).status_code == 201
+    assert (
+        client.post(
+            API + "join/", json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD}, headers=other.headers
+        ).status_code
+        == 201
+    )
     url = f"{API}{team['id']}/todos/"
     mine = client.post(url, json={"content": "x"}, headers=_with_key(host, "shared"))
     theirs = client.post(url, json={"content": "x"}, headers=_with_key(other, "shared"))
@@ -117,18 +122,21 @@ def test_every_teams_create_endpoint_honours_the_key(client, signup, team_of):
     team = team_of(host)
     base = f"{API}{team['id']}/"
     mindmap = client.post(base + "mindmaps/", json={"title": "Map"}, headers=host.headers).json()
-    node = client.post(f"{base}mindmaps/{mindmap['id']}/nodes/", json={"title": "n", "x": 1, "y": 1},
-                       headers=host.headers).json()
+    node = client.post(
+        f"{base}mindmaps/{mindmap['id']}/nodes/", json={"title": "n", "x": 1, "y": 1}, headers=host.headers
+    ).json()
     cases = [
         (API, {"name": "Second", "capacity": 5, "join_password": TEAM_PASSWORD}, API),
         (base + "todos/", {"content": "t"}, base + "todos/"),
-        (base + "milestones/", {"title": "M", "start_date": "2026-01-01", "end_date": "2026-02-01"},
-         base + "milestones/"),
+        (base + "milestones/", {"title": "M", "start_date": "2026-01-01", "end_date": "2026-02-01"}, base + "milestones/"),
         (base + "posts/", {"title": "P", "body": "b"}, base + "posts/"),
         (base + "mindmaps/", {"title": "Other map"}, base + "mindmaps/"),
         (f"{base}mindmaps/{mindmap['id']}/nodes/", {"title": "n2", "x": 5, "y": 5}, None),
-        (f"{base}mindmaps/{mindmap['id']}/nodes/{node['id']}/comments/", {"body": "c"},
-         f"{base}mindmaps/{mindmap['id']}/nodes/{node['id']}/comments/"),
+        (
+            f"{base}mindmaps/{mindmap['id']}/nodes/{node['id']}/comments/",
+            {"body": "c"},
+            f"{base}mindmaps/{mindmap['id']}/nodes/{node['id']}/comments/",
+        ),
     ]
     for index, (url, body, listing) in enumerate(cases):
         before = _count(client, host, listing) if listing else None

@@ -27,8 +27,9 @@ def test_a_killed_instance_fails_no_get_and_applies_no_post_twice(rstack):
     host, member = rstack.account("killhost"), rstack.account("killmember")
     team = rstack.team(host, member)
     tag = marker()
-    load = Load(rstack.url, rest_operations(team["id"], host.headers, member.headers, tag, idempotent_writes=True),
-                workers=8)
+    load = Load(
+        rstack.url, rest_operations(team["id"], host.headers, member.headers, tag, idempotent_writes=True), workers=8
+    )
     with load.running():
         for _ in range(KILLS):
             time.sleep(3)
@@ -44,10 +45,12 @@ def test_a_killed_instance_fails_no_get_and_applies_no_post_twice(rstack):
     unanswered = [o for o in posts if not o.ok and b"idempotency_in_doubt" not in o.body]
     assert not unanswered, [(o.operation, o.status, o.body[:200], o.error) for o in unanswered[:10]]
 
-    todos = collections.Counter(row[0] for row in rstack.sql("teams", "SELECT content FROM todos WHERE team_id = :t",
-                                                             t=team["id"]))
-    teams = collections.Counter(row[0] for row in rstack.sql("teams", "SELECT name FROM teams WHERE name LIKE :p",
-                                                             p=f"{tag}-%"))
+    todos = collections.Counter(
+        row[0] for row in rstack.sql("teams", "SELECT content FROM todos WHERE team_id = :t", t=team["id"])
+    )
+    teams = collections.Counter(
+        row[0] for row in rstack.sql("teams", "SELECT name FROM teams WHERE name LIKE :p", p=f"{tag}-%")
+    )
     twice = [content for content, count in (todos + teams).items() if count > 1]
     assert not twice, twice
     lost = [o.sent["content"] for o in acknowledged(outcomes, "todo.create") if o.sent["content"] not in todos]
@@ -55,6 +58,12 @@ def test_a_killed_instance_fails_no_get_and_applies_no_post_twice(rstack):
     assert not lost, lost
     retried = sum(1 for o in posts if o.attempts > 1)
     in_doubt = sum(1 for o in posts if b"idempotency_in_doubt" in o.body)
-    report(f"{VICTIM} SIGKILL ×{KILLS}", load, failed=len(failed_gets) + len(unanswered), lost=len(lost),
-           recovery_s=None, notes=f"0 failed GETs; {len(posts)} POSTs with Idempotency-Key, {retried} resent by the "
-                                  f"client, 0 applied twice, {in_doubt} answered 409 in doubt")
+    report(
+        f"{VICTIM} SIGKILL ×{KILLS}",
+        load,
+        failed=len(failed_gets) + len(unanswered),
+        lost=len(lost),
+        recovery_s=None,
+        notes=f"0 failed GETs; {len(posts)} POSTs with Idempotency-Key, {retried} resent by the "
+        f"client, 0 applied twice, {in_doubt} answered 409 in doubt",
+    )

@@ -49,7 +49,7 @@ def test_the_reconnect_delays_spread_clients_evenly_over_the_jitter_window(code)
 def test_backoff_grows_and_is_capped_as_realtime_js_says():
     rng = random.Random(1)
     for attempt in range(1, 9):
-        ceiling = min(30.0, 0.5 * 2 ** attempt)
+        ceiling = min(30.0, 0.5 * 2**attempt)
         delays = [reconnect_delay_s(1013, attempt, rng) for _ in range(2000)]
         assert min(delays) >= 0 and max(delays) < ceiling, attempt
         assert max(delays) > 0.95 * ceiling, attempt  # full jitter: the whole range is used
@@ -75,8 +75,14 @@ class Storm:
 
     async def _open(self, index: int) -> None:
         headers = {"Cookie": self.cookies[index % len(self.cookies)], "Origin": self.url}
-        ws = await connect(self.url.replace("http://", "ws://") + "/ws/", additional_headers=headers,
-                           open_timeout=30, ping_interval=None, close_timeout=1, max_queue=64)
+        ws = await connect(
+            self.url.replace("http://", "ws://") + "/ws/",
+            additional_headers=headers,
+            open_timeout=30,
+            ping_interval=None,
+            close_timeout=1,
+            max_queue=64,
+        )
         await ws.send(json.dumps({"op": "subscribe", "channel": self.channel}))
         while True:
             frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
@@ -167,10 +173,17 @@ def test_a_thousand_sockets_dropped_at_once_all_come_back_spread_out_without_5xx
     for t in storm.back.values():
         per_second[int(t - dropped_at)] = per_second.get(int(t - dropped_at), 0) + 1
     span = max(storm.back.values()) - dropped_at
-    REPORT.append({"fault": "reconnect storm", "sockets": SOCKETS, "failed": len(storm.failures),
-                   "recovery_s": round(span, 2), "reconnects_planned_per_100ms": planned,
-                   "reconnects_begun_per_100ms": tries,
-                   "subscribed_again_per_second": per_second})
+    REPORT.append(
+        {
+            "fault": "reconnect storm",
+            "sockets": SOCKETS,
+            "failed": len(storm.failures),
+            "recovery_s": round(span, 2),
+            "reconnects_planned_per_100ms": planned,
+            "reconnects_begun_per_100ms": tries,
+            "subscribed_again_per_second": per_second,
+        }
+    )
     print(f"\nRELIABILITY {json.dumps(REPORT[-1])}")
     # Spread over the jitter window as the algorithm draws it; when they actually begin also depends on
     # this one-process generator keeping up (reported, not asserted: it shares the 2 cores with the stack).

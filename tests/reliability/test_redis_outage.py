@@ -26,8 +26,10 @@ CONVERGE_S = 45.0  # the slowest client's backoff after a 10 s outage is at most
 
 def _wrong_logins(url: str, login: str, count: int) -> list[int]:
     with httpx.Client(base_url=url, timeout=10) as http:
-        return [http.post("/api/v1/users/login/", json={"login": login, "password": "not-the-password"}).status_code
-                for _ in range(count)]
+        return [
+            http.post("/api/v1/users/login/", json={"login": login, "password": "not-the-password"}).status_code
+            for _ in range(count)
+        ]
 
 
 def test_a_redis_outage_keeps_rest_and_limits_and_realtime_clients_converge(rstack):
@@ -37,18 +39,27 @@ def test_a_redis_outage_keeps_rest_and_limits_and_realtime_clients_converge(rsta
         r = http.post(f"/api/v1/teams/{team['id']}/mindmaps/", json={"title": "Outage"}, headers=host.headers)
         assert r.status_code == 201, r.text
         mindmap = r.json()
-        first = http.post(f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/",
-                          json={"title": "root", "x": 10, "y": 10}, headers=host.headers).json()
+        first = http.post(
+            f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/",
+            json={"title": "root", "x": 10, "y": 10},
+            headers=host.headers,
+        ).json()
     tag = marker()
     nodes = f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/"
-    operations = [*rest_operations(team["id"], host.headers, member.headers, tag),
-                  Operation("node.create", "POST", nodes, host.headers,
-                            body=lambda n: {"title": f"{tag}-{n}"[:64], "x": n % 900, "y": 40}),
-                  Operation("node.update", "PATCH", f"{nodes}{first['id']}/", member.headers,
-                            body=lambda n: {"x": n % 900})]
+    operations = [
+        *rest_operations(team["id"], host.headers, member.headers, tag),
+        Operation(
+            "node.create", "POST", nodes, host.headers, body=lambda n: {"title": f"{tag}-{n}"[:64], "x": n % 900, "y": 40}
+        ),
+        Operation("node.update", "PATCH", f"{nodes}{first['id']}/", member.headers, body=lambda n: {"x": n % 900}),
+    ]
     rng = random.Random(7)
-    fleet = Fleet([MapClient(rstack.url, user.cookie_header, user.token, team["id"], mindmap["id"],
-                             rng=random.Random(rng.random())) for user in (host, member) * (CLIENTS // 2)])
+    fleet = Fleet(
+        [
+            MapClient(rstack.url, user.cookie_header, user.token, team["id"], mindmap["id"], rng=random.Random(rng.random()))
+            for user in (host, member) * (CLIENTS // 2)
+        ]
+    )
     fleet.start()
     load = Load(rstack.url, operations, workers=5)
     try:
@@ -83,7 +94,13 @@ def test_a_redis_outage_keeps_rest_and_limits_and_realtime_clients_converge(rsta
     lost = [o.sent["content"] for o in acknowledged(load.outcomes, "todo.create") if o.sent["content"] not in stored]
     assert not lost, lost
     reconnected = [max(c.connects) - back_at for c in fleet.clients]
-    report("Redis stopped 10 s", load, failed=len(failed), lost=len(lost), recovery_s=max(reconnected),
-           notes=f"{len(fleet.clients)} sockets closed with 1012, all back and equal to the database (map version "
-                 f"{snapshot['version']}, {sum(c.resyncs for c in fleet.clients)} resyncs); logins during the "
-                 f"outage {logins}")
+    report(
+        "Redis stopped 10 s",
+        load,
+        failed=len(failed),
+        lost=len(lost),
+        recovery_s=max(reconnected),
+        notes=f"{len(fleet.clients)} sockets closed with 1012, all back and equal to the database (map version "
+        f"{snapshot['version']}, {sum(c.resyncs for c in fleet.clients)} resyncs); logins during the "
+        f"outage {logins}",
+    )

@@ -16,9 +16,13 @@ from .faults import acknowledged, marker, report, rest_operations
 from .load import Load, Operation
 from .wsclient import Fleet, MapClient
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow,
-              pytest.mark.skipif(not FULL, reason="full mode only: in CI tests/e2e/test_rolling_restart.py runs "
-                                                  "the same script under load once")]
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not FULL, reason="full mode only: in CI tests/e2e/test_rolling_restart.py runs the same script under load once"
+    ),
+]
 ROUNDS = 3 if FULL else 1
 SCRIPT = ROOT / "deploy" / "rolling_restart.py"
 
@@ -29,16 +33,26 @@ def test_rolling_restarts_under_load_fail_no_request(rstack):
     host, member = rstack.account("rollhost"), rstack.account("rollmember")
     team = rstack.team(host, member)
     with rstack.http() as http:
-        mindmap = http.post(f"/api/v1/teams/{team['id']}/mindmaps/", json={"title": "Rolling"},
-                            headers=host.headers).json()
+        mindmap = http.post(f"/api/v1/teams/{team['id']}/mindmaps/", json={"title": "Rolling"}, headers=host.headers).json()
     tag = marker()
     nodes = f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/"
-    operations = [*rest_operations(team["id"], host.headers, member.headers, tag, idempotent_writes=True),
-                  Operation("node.create", "POST", nodes, host.headers,
-                            body=lambda n: {"title": f"{tag}-{n}"[:64], "x": n % 900, "y": 80},
-                            retry_until_answered=True)]
-    fleet = Fleet([MapClient(rstack.url, user.cookie_header, user.token, team["id"], mindmap["id"],
-                             rng=random.Random(seed)) for seed, user in enumerate((host, member) * 3)])
+    operations = [
+        *rest_operations(team["id"], host.headers, member.headers, tag, idempotent_writes=True),
+        Operation(
+            "node.create",
+            "POST",
+            nodes,
+            host.headers,
+            body=lambda n: {"title": f"{tag}-{n}"[:64], "x": n % 900, "y": 80},
+            retry_until_answered=True,
+        ),
+    ]
+    fleet = Fleet(
+        [
+            MapClient(rstack.url, user.cookie_header, user.token, team["id"], mindmap["id"], rng=random.Random(seed))
+            for seed, user in enumerate((host, member) * 3)
+        ]
+    )
     fleet.start()
     load = Load(rstack.url, operations, workers=4)
     durations = []
@@ -48,8 +62,9 @@ def test_rolling_restarts_under_load_fail_no_request(rstack):
             time.sleep(2)
             for _ in range(ROUNDS):
                 started = time.monotonic()
-                result = subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, env=rstack.env, capture_output=True,
-                                        text=True, timeout=600)
+                result = subprocess.run(
+                    [sys.executable, str(SCRIPT)], cwd=ROOT, env=rstack.env, capture_output=True, text=True, timeout=600
+                )
                 assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
                 durations.append(time.monotonic() - started)
             time.sleep(2)
@@ -70,8 +85,14 @@ def test_rolling_restarts_under_load_fail_no_request(rstack):
     assert not diverged, [(c.version, snapshot["version"]) for c in diverged]
     rstack.state["processes"] = rstack.entries()
     resent = sum(1 for o in load.outcomes if o.method == "POST" and o.attempts > 1)
-    report(f"rolling restart ×{ROUNDS}", load, failed=len(failed), lost=len(lost), recovery_s=None,
-           notes=f"each round {', '.join(f'{d:.0f} s' for d in durations)}; {len(fleet.clients)} sockets moved "
-                 f"with 1012 and converged (map version {snapshot['version']}); {load.keepalive_retries} GETs resent "
-                 f"once after nginx closed their kept-alive connection on reload, {resent} POSTs resent with "
-                 f"their Idempotency-Key")
+    report(
+        f"rolling restart ×{ROUNDS}",
+        load,
+        failed=len(failed),
+        lost=len(lost),
+        recovery_s=None,
+        notes=f"each round {', '.join(f'{d:.0f} s' for d in durations)}; {len(fleet.clients)} sockets moved "
+        f"with 1012 and converged (map version {snapshot['version']}); {load.keepalive_retries} GETs resent "
+        f"once after nginx closed their kept-alive connection on reload, {resent} POSTs resent with "
+        f"their Idempotency-Key",
+    )

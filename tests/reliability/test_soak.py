@@ -57,12 +57,25 @@ class Churn:
 
     async def _cycle(self, rng: random.Random) -> None:
         headers = {"Cookie": rng.choice(self.cookies), "Origin": self.url}
-        async with connect(self.url.replace("http://", "ws://") + "/ws/", additional_headers=headers,
-                           open_timeout=10, ping_interval=None, close_timeout=2) as ws:
+        async with connect(
+            self.url.replace("http://", "ws://") + "/ws/",
+            additional_headers=headers,
+            open_timeout=10,
+            ping_interval=None,
+            close_timeout=2,
+        ) as ws:
             for channel in self.channels:
                 await ws.send(json.dumps({"op": "subscribe", "channel": channel}))
-            await ws.send(json.dumps({"op": "publish", "channel": self.channels[-1], "type": "cursor",
-                                      "data": {"x": rng.randint(0, 500), "y": rng.randint(0, 500)}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "op": "publish",
+                        "channel": self.channels[-1],
+                        "type": "cursor",
+                        "data": {"x": rng.randint(0, 500), "y": rng.randint(0, 500)},
+                    }
+                )
+            )
             await ws.send(json.dumps({"op": "ping"}))
             deadline = time.monotonic() + rng.uniform(0.2, 1.5)
             while time.monotonic() < deadline:
@@ -105,24 +118,34 @@ class Churn:
 
 def _measure(rstack, redis_client) -> dict:
     ports = {e["name"]: e["port"] for e in rstack.entries() if e["name"] != "nginx"}
-    return {"rss": {e["name"]: rss_bytes(e["pid"]) for e in rstack.entries()},
-            "tasks": {name: task_count(port) for name, port in ports.items() if name != "health"},
-            "redis_keys": redis_client.dbsize()}
+    return {
+        "rss": {e["name"]: rss_bytes(e["pid"]) for e in rstack.entries()},
+        "tasks": {name: task_count(port) for name, port in ports.items() if name != "health"},
+        "redis_keys": redis_client.dbsize(),
+    }
 
 
 def test_a_soak_of_churn_and_writes_leaves_memory_tasks_and_redis_keys_where_they_were(rstack):
     users = [rstack.account("soak") for _ in range(4)]
     team = rstack.team(users[0], *users[1:])
     with rstack.http() as http:
-        mindmap = http.post(f"/api/v1/teams/{team['id']}/mindmaps/", json={"title": "Soak"},
-                            headers=users[0].headers).json()
-        node = http.post(f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/", json={"title": "moved"},
-                         headers=users[0].headers).json()
+        mindmap = http.post(f"/api/v1/teams/{team['id']}/mindmaps/", json={"title": "Soak"}, headers=users[0].headers).json()
+        node = http.post(
+            f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/", json={"title": "moved"}, headers=users[0].headers
+        ).json()
     tag = marker()
-    operations = [op for op in rest_operations(team["id"], users[0].headers, users[1].headers, tag)
-                  if op.name != "team.create"]  # a map holds at most 1,000 nodes: the soak moves one instead
-    operations.append(Operation("node.move", "PATCH", f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/"
-                                f"{node['id']}/", users[2].headers, body=lambda n: {"x": n % 900, "y": 120}))
+    operations = [
+        op for op in rest_operations(team["id"], users[0].headers, users[1].headers, tag) if op.name != "team.create"
+    ]  # a map holds at most 1,000 nodes: the soak moves one instead
+    operations.append(
+        Operation(
+            "node.move",
+            "PATCH",
+            f"/api/v1/teams/{team['id']}/mindmaps/{mindmap['id']}/nodes/{node['id']}/",
+            users[2].headers,
+            body=lambda n: {"x": n % 900, "y": 120},
+        )
+    )
     churn = Churn(rstack.url, [u.cookie_header for u in users], [f"team.{team['id']}", f"mindmap.{mindmap['id']}"])
     redis_client = redis.Redis(port=rstack.redis.port)
     try:
@@ -147,16 +170,29 @@ def test_a_soak_of_churn_and_writes_leaves_memory_tasks_and_redis_keys_where_the
     failed = [o for o in soak.outcomes if not o.ok]
     assert not failed, [(o.operation, o.status, o.body[:200]) for o in failed[:10]]
     assert not churn.errors, churn.errors[:10]
-    grown = {name: (before["rss"][name], rss) for name, rss in after["rss"].items()
-             if rss > before["rss"][name] * (1 + TOLERANCE) + MEMORY_SLACK_BYTES}
+    grown = {
+        name: (before["rss"][name], rss)
+        for name, rss in after["rss"].items()
+        if rss > before["rss"][name] * (1 + TOLERANCE) + MEMORY_SLACK_BYTES
+    }
     assert not grown, grown
-    more_tasks = {name: (before["tasks"][name], count) for name, count in after["tasks"].items()
-                  if count > before["tasks"][name] * (1 + TOLERANCE) + 1}
+    more_tasks = {
+        name: (before["tasks"][name], count)
+        for name, count in after["tasks"].items()
+        if count > before["tasks"][name] * (1 + TOLERANCE) + 1
+    }
     assert not more_tasks, more_tasks
     assert after["redis_keys"] <= before["redis_keys"] * (1 + TOLERANCE) + 1, (before["redis_keys"], after["redis_keys"])
-    growth = {name: round((after["rss"][name] - before["rss"][name]) / before["rss"][name] * 100, 1)
-              for name in after["rss"]}
-    report(f"soak {SOAK_S} s", soak, failed=len(failed), lost=0, recovery_s=None,
-           notes=f"{churn.cycles} socket cycles (connect, subscribe ×2, cursor, leave); RSS change % {growth}; "
-                 f"tasks {before['tasks']} → {after['tasks']}; Redis keys {before['redis_keys']} → "
-                 f"{after['redis_keys']}")
+    growth = {
+        name: round((after["rss"][name] - before["rss"][name]) / before["rss"][name] * 100, 1) for name in after["rss"]
+    }
+    report(
+        f"soak {SOAK_S} s",
+        soak,
+        failed=len(failed),
+        lost=0,
+        recovery_s=None,
+        notes=f"{churn.cycles} socket cycles (connect, subscribe ×2, cursor, leave); RSS change % {growth}; "
+        f"tasks {before['tasks']} → {after['tasks']}; Redis keys {before['redis_keys']} → "
+        f"{after['redis_keys']}",
+    )

@@ -76,8 +76,19 @@ def _project(name: str) -> dict | None:
 
 
 def test_the_pinned_dependencies_have_no_known_vulnerability():
-    command = [sys.executable, "-m", "pip_audit", "--no-deps", "--disable-pip", "-s", "pypi", "-f", "json",
-               "--progress-spinner", "off"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip_audit",
+        "--no-deps",
+        "--disable-pip",
+        "-s",
+        "pypi",
+        "-f",
+        "json",
+        "--progress-spinner",
+        "off",
+    ]
     for path in REQUIREMENTS:
         command += ["-r", str(path)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -106,8 +117,10 @@ def test_the_pinned_dependencies_have_no_known_vulnerability():
             known.append((name, pins[name], vuln["id"], vuln.get("aliases", [])))
     open_vulns = [v for v in known if not ({v[2].lower(), *(a.lower() for a in v[3])} & set(accepted))]
     audited = len(pins) - len(unverifiable)
-    print(f"\nRELIABILITY supply chain: {len(pins)} pins, {audited} audited, {len(known)} advisories "
-          f"({len(open_vulns)} not excepted); older than their newest release, not auditable here: {unverifiable}")
+    print(
+        f"\nRELIABILITY supply chain: {len(pins)} pins, {audited} audited, {len(known)} advisories "
+        f"({len(open_vulns)} not excepted); older than their newest release, not auditable here: {unverifiable}"
+    )
     assert not open_vulns, open_vulns
     if FULL:
         unlisted = [u for u in unverifiable if u.split("==")[0] not in accepted]
@@ -116,14 +129,18 @@ def test_the_pinned_dependencies_have_no_known_vulnerability():
 
 # Patterns are assembled so that this file does not match itself.
 PRIVATE_KEY = re.compile("-----BEGIN " + r"[A-Z ]*PRIVATE KEY-----")
-TOKENS = re.compile("|".join([
-    "AKIA" + r"[0-9A-Z]{16}",                               # AWS access key id
-    "gh" + r"[pousr]_[A-Za-z0-9]{36}",                      # GitHub tokens
-    "xox" + r"[baprs]-[A-Za-z0-9-]{10,}",                   # Slack tokens
-    "sk_" + r"live_[0-9a-zA-Z]{24,}",                       # Stripe live keys
-    "AI" + r"za[0-9A-Za-z_-]{35}",                          # Google API keys
-    "ey" + r"J[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}",  # a signed JWT
-]))
+TOKENS = re.compile(
+    "|".join(
+        [
+            "AKIA" + r"[0-9A-Z]{16}",  # AWS access key id
+            "gh" + r"[pousr]_[A-Za-z0-9]{36}",  # GitHub tokens
+            "xox" + r"[baprs]-[A-Za-z0-9-]{10,}",  # Slack tokens
+            "sk_" + r"live_[0-9a-zA-Z]{24,}",  # Stripe live keys
+            "AI" + r"za[0-9A-Za-z_-]{35}",  # Google API keys
+            "ey" + r"J[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}",  # a signed JWT
+        ]
+    )
+)
 ASSIGNED = re.compile(r"(?i)(secret|token|password|passwd|api_?key)[A-Za-z_]*\s*[=:]\s*[\"']?([A-Za-z0-9+/_=-]{20,})")
 CONFIG_SUFFIXES = {".env", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".sh", ".example", ".template", ""}
 

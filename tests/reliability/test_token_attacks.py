@@ -33,16 +33,24 @@ def _b64(data: dict) -> str:
 @pytest.fixture(name="signing", scope="module")
 def fx_signing(rstack):
     """The stack's current signing key, read from the auth database (what an attacker must not have)."""
-    kid, pem = rstack.sql("auth", "SELECT kid, private_pem FROM signing_keys WHERE retired_at IS NULL "
-                                  "ORDER BY created_at DESC LIMIT 1")[0]
+    kid, pem = rstack.sql(
+        "auth", "SELECT kid, private_pem FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1"
+    )[0]
     return kid, serialization.load_pem_private_key(pem.encode(), password=None)
 
 
 def _claims(user_id: int, **changes) -> dict:
     now = int(time.time())
-    claims = {"sub": str(user_id), "name": "x", "aud": [f"teammoa:{s}" for s in ("auth", "teams", "schedule",
-                                                                                  "realtime")],
-              "iss": ISSUER, "iat": now, "exp": now + 600, "typ": "access", "jti": uuid.uuid4().hex}
+    claims = {
+        "sub": str(user_id),
+        "name": "x",
+        "aud": [f"teammoa:{s}" for s in ("auth", "teams", "schedule", "realtime")],
+        "iss": ISSUER,
+        "iat": now,
+        "exp": now + 600,
+        "typ": "access",
+        "jti": uuid.uuid4().hex,
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -69,8 +77,12 @@ def test_forged_expired_wrong_audience_and_unsigned_tokens_are_refused_everywher
     attacks = {
         "forged with the real kid": jwt.encode(_claims(user.id), stranger, algorithm="EdDSA", headers={"kid": kid}),
         "forged with a new kid": jwt.encode(_claims(user.id), stranger, algorithm="EdDSA", headers={"kid": "evil"}),
-        "expired": jwt.encode(_claims(user.id, iat=int(time.time()) - 3600, exp=int(time.time()) - 60), key,
-                              algorithm="EdDSA", headers={"kid": kid}),
+        "expired": jwt.encode(
+            _claims(user.id, iat=int(time.time()) - 3600, exp=int(time.time()) - 60),
+            key,
+            algorithm="EdDSA",
+            headers={"kid": kid},
+        ),
         "wrong audience": jwt.encode(_claims(user.id, aud="someone-else"), key, algorithm="EdDSA", headers={"kid": kid}),
         "wrong issuer": jwt.encode(_claims(user.id, iss="evil"), key, algorithm="EdDSA", headers={"kid": kid}),
         "not an access token": jwt.encode(_claims(user.id, typ="refresh"), key, algorithm="EdDSA", headers={"kid": kid}),
@@ -119,8 +131,7 @@ def test_a_cookie_authenticated_write_needs_the_csrf_header(rstack):
     with rstack.http() as http:
         missing = http.post("/api/v1/teams/", json=body, headers=cookies)
         wrong = http.post("/api/v1/teams/", json=body, headers={**cookies, "X-CSRF-Token": "guess"})
-        right = http.post("/api/v1/teams/", json=body,
-                          headers={**cookies, "X-CSRF-Token": user.cookies["teammoa_csrf"]})
+        right = http.post("/api/v1/teams/", json=body, headers={**cookies, "X-CSRF-Token": user.cookies["teammoa_csrf"]})
         me = http.patch("/api/v1/users/me/", json={"profile": "csrf"}, headers=cookies)
     assert missing.status_code == wrong.status_code == 403
     assert missing.json()["error"]["code"] == "csrf_failed"
@@ -135,10 +146,13 @@ def test_the_login_limit_per_address_ignores_a_forged_x_forwarded_for(rstack):
         with httpx.Client(base_url=rstack.url, timeout=10) as http:
             for n in range(limit + 2):
                 forged = f"203.0.113.{n + 1}"
-                statuses.append(http.post("/api/v1/users/login/",
-                                          json={"login": f"nobody{uuid.uuid4().hex[:8]}", "password": "wrong-pass-1"},
-                                          headers={"X-Forwarded-For": forged, "X-Real-IP": forged,
-                                                   "Forwarded": f"for={forged}"}).status_code)
+                statuses.append(
+                    http.post(
+                        "/api/v1/users/login/",
+                        json={"login": f"nobody{uuid.uuid4().hex[:8]}", "password": "wrong-pass-1"},
+                        headers={"X-Forwarded-For": forged, "X-Real-IP": forged, "Forwarded": f"for={forged}"},
+                    ).status_code
+                )
     finally:  # forget this address's failures: later tests of the suite log in from it
         client = redis.Redis(port=rstack.redis.port)
         for key in client.scan_iter(match="*rl:login:addr:*"):

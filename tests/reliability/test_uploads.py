@@ -30,14 +30,16 @@ def fx_board(rstack):
 def _chunks(size: int, piece: bytes = b"A" * 65536):
     sent = 0
     while sent < size:
-        chunk = piece[:min(len(piece), size - sent)]
+        chunk = piece[: min(len(piece), size - sent)]
         sent += len(chunk)
         yield chunk
 
 
 def _multipart(name: str, size: int, boundary: str = "reliabilityboundary"):
-    yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-           f"Content-Type: application/octet-stream\r\n\r\n").encode()
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
     yield from _chunks(size)
     yield f"\r\n--{boundary}--\r\n".encode()
 
@@ -69,16 +71,25 @@ def test_an_oversized_upload_is_refused_with_413_while_memory_stays_flat(rstack,
     assert files == []
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("page.html", b"<!doctype html><html><body><script>window.__xss=1</script></body></html>"),
-    ("image.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="window.__xss=1"><script>window.__xss=1</script></svg>'),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("page.html", b"<!doctype html><html><body><script>window.__xss=1</script></body></html>"),
+        (
+            "image.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" onload="window.__xss=1"><script>window.__xss=1</script></svg>',
+        ),
+    ],
+)
 def test_html_and_svg_come_back_as_inert_attachments(rstack, board, name, content):
     author, team, _ = board
     with rstack.http() as http:
         post = http.post(f"/api/v1/teams/{team['id']}/posts/", json={"title": "Inert"}, headers=author.headers).json()
-        r = http.post(f"/api/v1/teams/{team['id']}/posts/{post['id']}/files/", files={"file": (name, content, "text/html")},
-                      headers=author.headers)
+        r = http.post(
+            f"/api/v1/teams/{team['id']}/posts/{post['id']}/files/",
+            files={"file": (name, content, "text/html")},
+            headers=author.headers,
+        )
         assert r.status_code == 201, r.text
         stored = next(f for f in r.json()["files"] if f["name"] == name)
         download = http.get(f"/api/v1/teams/{team['id']}/files/{stored['id']}/", headers=author.headers)
@@ -91,14 +102,16 @@ def test_html_and_svg_come_back_as_inert_attachments(rstack, board, name, conten
     assert "sandbox" in download.headers.get("content-security-policy", "")
 
 
-@pytest.mark.parametrize("raw", ["../../../../etc/passwd", "..\\..\\windows\\win.ini", "/abs/path/evil.sh",
-                                 "a/../../b.txt", "\x00evil.txt", ".."])
+@pytest.mark.parametrize(
+    "raw", ["../../../../etc/passwd", "..\\..\\windows\\win.ini", "/abs/path/evil.sh", "a/../../b.txt", "\x00evil.txt", ".."]
+)
 def test_a_path_traversal_file_name_is_neutralised(rstack, board, raw):
     author, team, _ = board
     with rstack.http() as http:
         post = http.post(f"/api/v1/teams/{team['id']}/posts/", json={"title": "Names"}, headers=author.headers).json()
-        r = http.post(f"/api/v1/teams/{team['id']}/posts/{post['id']}/files/", files={"file": (raw, b"hello")},
-                      headers=author.headers)
+        r = http.post(
+            f"/api/v1/teams/{team['id']}/posts/{post['id']}/files/", files={"file": (raw, b"hello")}, headers=author.headers
+        )
         if r.status_code == 201:
             stored = r.json()["files"][-1]
             download = http.get(f"/api/v1/teams/{team['id']}/files/{stored['id']}/", headers=author.headers)

@@ -44,7 +44,7 @@ def reconnect_delay_s(code: int | None, attempt: int, rng: random.Random) -> flo
     """realtime.js's delay before reconnect number ``attempt`` (1, 2, …) after a close with ``code``."""
     if code == RESTART:
         return rng.random() * RESTART_JITTER_MS / 1000
-    return rng.random() * min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt) / 1000
+    return rng.random() * min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2**attempt) / 1000
 
 
 @dataclass
@@ -72,8 +72,10 @@ class MapClient:
     async def snapshot(self, http: httpx.AsyncClient) -> None:
         for _ in range(60):
             try:
-                r = await http.get(f"/api/v1/teams/{self.team_id}/mindmaps/{self.map_id}/",
-                                   headers={"Authorization": f"Bearer {self.token}"})
+                r = await http.get(
+                    f"/api/v1/teams/{self.team_id}/mindmaps/{self.map_id}/",
+                    headers={"Authorization": f"Bearer {self.token}"},
+                )
                 if r.status_code == 200:
                     body = r.json()
                     self.nodes = {n["id"]: _node(n) for n in body["nodes"]}
@@ -104,8 +106,9 @@ class MapClient:
             while not self._stop.is_set():
                 code = None
                 try:
-                    async with connect(url, additional_headers=headers, open_timeout=10, ping_interval=None,
-                                       close_timeout=2) as ws:
+                    async with connect(
+                        url, additional_headers=headers, open_timeout=10, ping_interval=None, close_timeout=2
+                    ) as ws:
                         self.connects.append(time.monotonic())
                         attempt = 0
                         await ws.send(json.dumps({"op": "subscribe", "channel": self.channel, "since": self.version}))

@@ -42,14 +42,19 @@ def fx_make_team(client, signup):
     """Create a team through the teams API with a host and members who join by invite code."""
 
     def make(host: User, *members: User, time_zone: str = "Asia/Seoul", name: str = "Moa crew") -> TeamHandle:
-        r = client.post("/api/v1/teams/", headers=host.headers,
-                        json={"name": name, "description": "", "capacity": 20, "join_password": TEAM_PASSWORD,
-                              "time_zone": time_zone})
+        r = client.post(
+            "/api/v1/teams/",
+            headers=host.headers,
+            json={"name": name, "description": "", "capacity": 20, "join_password": TEAM_PASSWORD, "time_zone": time_zone},
+        )
         assert r.status_code == 201, r.text
         team = r.json()
         for member in members:
-            r = client.post("/api/v1/teams/join/", headers=member.headers,
-                            json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD})
+            r = client.post(
+                "/api/v1/teams/join/",
+                headers=member.headers,
+                json={"invite_code": team["invite_code"], "password": TEAM_PASSWORD},
+            )
             assert r.status_code in (200, 201), r.text
         return TeamHandle(team["id"], team["invite_code"], host)
 

@@ -35,16 +35,14 @@ def test_shuffling_the_members_changes_nothing(team, rnd):
     shuffled = list(members)
     rnd.shuffle(shuffled)
     reordered = {uid: masks[uid] for uid in reversed(list(masks))}
-    assert team_view(dates=dates, members=shuffled, masks=reordered) == team_view(
-        dates=dates, members=members, masks=masks)
+    assert team_view(dates=dates, members=shuffled, masks=reordered) == team_view(dates=dates, members=members, masks=masks)
 
 
 @given(teams(), st.integers(20_000, 30_000))
 def test_availability_of_someone_no_longer_a_member_is_ignored(team, former):
     members, dates, masks = team
     with_former = {**masks, former: dict.fromkeys(dates, (1 << SLOTS_PER_DAY) - 1)}
-    assert team_view(dates=dates, members=members, masks=with_former) == team_view(
-        dates=dates, members=members, masks=masks)
+    assert team_view(dates=dates, members=members, masks=with_former) == team_view(dates=dates, members=members, masks=masks)
 
 
 def test_a_slot_where_all_members_are_free_is_flagged():

@@ -46,9 +46,14 @@ class FakePeers:
             return httpx.Response(404, json={"error": {"code": "not_found"}})
         self.roster_calls += 1
         team = self.teams[int(found.group(1))]
-        return httpx.Response(200, json={"team_id": int(found.group(1)), "time_zone": team["time_zone"],
-                                         "members": [{"user_id": uid, "role": "member", "joined_at": None}
-                                                     for uid in team["members"]]})
+        return httpx.Response(
+            200,
+            json={
+                "team_id": int(found.group(1)),
+                "time_zone": team["time_zone"],
+                "members": [{"user_id": uid, "role": "member", "joined_at": None} for uid in team["members"]],
+            },
+        )
 
     def auth_handler(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/.well-known/jwks.json":
@@ -56,16 +61,24 @@ class FakePeers:
             return httpx.Response(200, json={"keys": [jwk]})
         if request.url.path == "/internal/users/batch" and not self.auth_batch_down:
             ids = json.loads(request.content)["ids"]
-            return httpx.Response(200, json={"users": [{"id": i, "username": f"u{i}", "nickname": f"Nick {i}",
-                                                        "is_active": True} for i in ids]})
+            return httpx.Response(
+                200,
+                json={"users": [{"id": i, "username": f"u{i}", "nickname": f"Nick {i}", "is_active": True} for i in ids]},
+            )
         return httpx.Response(500)
 
     def headers(self, user_id: int) -> dict[str, str]:
         now = int(time.time())
-        claims = {"sub": str(user_id), "name": f"Nick {user_id}", "aud": ["teammoa:schedule"], "iss": ISSUER,
-                  "iat": now, "exp": now + 300, "typ": "access"}
-        return {"Authorization": "Bearer " + jwt.encode(claims, self.private, algorithm="EdDSA",
-                                                        headers={"kid": "k1"})}
+        claims = {
+            "sub": str(user_id),
+            "name": f"Nick {user_id}",
+            "aud": ["teammoa:schedule"],
+            "iss": ISSUER,
+            "iat": now,
+            "exp": now + 300,
+            "typ": "access",
+        }
+        return {"Authorization": "Bearer " + jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": "k1"})}
 
 
 @pytest.fixture(name="peers")
@@ -90,8 +103,11 @@ def _view(client: TestClient, peers: FakePeers, user_id: int) -> httpx.Response:
 
 
 def _paint(client: TestClient, peers: FakePeers, user_id: int) -> None:
-    r = client.put(f"/api/v1/teams/{TEAM}/schedules/me/", headers=peers.headers(user_id),
-                   json={"week_start": WEEK, "slots": {WEEK: [18, 19]}})
+    r = client.put(
+        f"/api/v1/teams/{TEAM}/schedules/me/",
+        headers=peers.headers(user_id),
+        json={"week_start": WEEK, "slots": {WEEK: [18, 19]}},
+    )
     assert r.status_code == 200, r.text
 
 

@@ -18,8 +18,13 @@ def _unfold(text: str) -> list[str]:
 
 
 def test_the_calendar_has_one_event_with_utc_times_uid_and_stamp():
-    text = calendar(uid="abc@teammoa", start=START, end=END, summary="Moa; team, meeting",
-                    stamp=dt.datetime(2026, 11, 27, 1, 2, 3, tzinfo=dt.UTC))
+    text = calendar(
+        uid="abc@teammoa",
+        start=START,
+        end=END,
+        summary="Moa; team, meeting",
+        stamp=dt.datetime(2026, 11, 27, 1, 2, 3, tzinfo=dt.UTC),
+    )
     lines = _unfold(text)
     assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 WEEK = "2026-11-30"
-ROUTES = [("GET", "/"), ("GET", "/me/"), ("PUT", "/me/"), ("POST", "/me/import/"), ("GET", "/me/export/"),
-          ("GET", "/suggestions/"), ("GET", "/ics/?start=2026-11-30T10:00:00Z&end=2026-11-30T11:00:00Z")]
+ROUTES = [
+    ("GET", "/"),
+    ("GET", "/me/"),
+    ("PUT", "/me/"),
+    ("POST", "/me/import/"),
+    ("GET", "/me/export/"),
+    ("GET", "/suggestions/"),
+    ("GET", "/ics/?start=2026-11-30T10:00:00Z&end=2026-11-30T11:00:00Z"),
+]
 
 
 def _call(client, method, url, headers):
@@ -72,8 +79,9 @@ def test_a_newcomer_counts_at_once(client, signup, pair):
     team, alice, _ = pair
     assert client.get(f"{team.api}/", headers=alice.headers).json()["member_count"] == 2
     carol = signup("carol")
-    r = client.post("/api/v1/teams/join/", headers=carol.headers,
-                    json={"invite_code": team.invite_code, "password": "moa-join-42"})
+    r = client.post(
+        "/api/v1/teams/join/", headers=carol.headers, json={"invite_code": team.invite_code, "password": "moa-join-42"}
+    )
     assert r.status_code in (200, 201), r.text
     assert client.get(f"{team.api}/", headers=alice.headers).json()["member_count"] == 3
     assert client.get(f"{team.api}/me/", headers=carol.headers).status_code == 200

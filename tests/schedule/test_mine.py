@@ -22,8 +22,11 @@ def fx_team(make_team, alice):
 
 
 def test_a_saved_week_reads_back_with_all_seven_days(client, alice, team):
-    r = client.put(f"{team.api}/me/", headers=alice.headers,
-                   json={"week_start": WEEK, "slots": {"2026-11-30": [19, 18, 18], "2026-12-06": [0, 47]}})
+    r = client.put(
+        f"{team.api}/me/",
+        headers=alice.headers,
+        json={"week_start": WEEK, "slots": {"2026-11-30": [19, 18, 18], "2026-12-06": [0, 47]}},
+    )
     assert r.status_code == 200, r.text
     r = client.get(f"{team.api}/me/?week={WEEK}", headers=alice.headers)
     assert r.status_code == 200
@@ -88,8 +91,7 @@ def test_an_unknown_week_format_is_a_422(client, alice, team):
 
 
 def test_a_csv_upload_replaces_the_dates_it_names_and_exports_back(client, alice, team):
-    client.put(f"{team.api}/me/", headers=alice.headers,
-               json={"week_start": WEEK, "slots": {WEEK: [0], "2026-12-01": [1]}})
+    client.put(f"{team.api}/me/", headers=alice.headers, json={"week_start": WEEK, "slots": {WEEK: [0], "2026-12-01": [1]}})
     text = "date,start,end\n2026-11-30,09:00,11:30\n2026-11-30,23:30,24:00\n2026-12-02,14:00,15:00\n"
     r = client.post(f"{team.api}/me/import/", headers={**alice.headers, "Content-Type": "text/csv"}, content=text)
     assert r.status_code == 200, r.text
@@ -102,15 +104,20 @@ def test_a_csv_upload_replaces_the_dates_it_names_and_exports_back(client, alice
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
-    assert r.text == ("date,start,end\r\n2026-11-30,09:00,11:30\r\n2026-11-30,23:30,24:00\r\n"
-                      "2026-12-01,00:30,01:00\r\n2026-12-02,14:00,15:00\r\n")
+    assert r.text == (
+        "date,start,end\r\n2026-11-30,09:00,11:30\r\n2026-11-30,23:30,24:00\r\n"
+        "2026-12-01,00:30,01:00\r\n2026-12-02,14:00,15:00\r\n"
+    )
     r = client.get(f"{team.api}/me/export/?start=2026-12-01&end=2026-12-01", headers=alice.headers)
     assert r.text == "date,start,end\r\n2026-12-01,00:30,01:00\r\n"
 
 
 def test_a_csv_file_can_be_uploaded_as_a_form_field(client, alice, team):
-    r = client.post(f"{team.api}/me/import/", headers=alice.headers,
-                    files={"file": ("mine.csv", b"2026-11-30,09:00,10:00\r\n", "text/csv")})
+    r = client.post(
+        f"{team.api}/me/import/",
+        headers=alice.headers,
+        files={"file": ("mine.csv", b"2026-11-30,09:00,10:00\r\n", "text/csv")},
+    )
     assert r.status_code == 200, r.text
     assert client.get(f"{team.api}/me/?week={WEEK}", headers=alice.headers).json()["slots"][WEEK] == [18, 19]
 
@@ -127,8 +134,7 @@ def test_a_csv_with_a_bad_row_names_its_line_and_imports_nothing(client, alice, 
 
 def test_an_empty_binary_or_foreign_csv_is_a_422(client, alice, team):
     for content in (b"", b"date,start,end\n", b"\xff\xfe\x00", b"2026-11-30;09:00;10:00\n"):
-        r = client.post(f"{team.api}/me/import/", headers={**alice.headers, "Content-Type": "text/csv"},
-                        content=content)
+        r = client.post(f"{team.api}/me/import/", headers={**alice.headers, "Content-Type": "text/csv"}, content=content)
         assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_csv"), content
 
 
@@ -161,8 +167,13 @@ def test_many_members_saving_their_weeks_at_once_all_succeed(client, signup, mak
     async def save_all():
         transport = httpx.ASGITransport(app=client.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            return await asyncio.gather(*(http.put(f"{team.api}/me/?week=2026-11-30", json=week, headers=u.headers)
-                                          for u in [host, *members] for _ in range(2)))
+            return await asyncio.gather(
+                *(
+                    http.put(f"{team.api}/me/?week=2026-11-30", json=week, headers=u.headers)
+                    for u in [host, *members]
+                    for _ in range(2)
+                )
+            )
 
     responses = client.portal.call(save_all)
     assert [r.status_code for r in responses] == [200] * 18, [r.text for r in responses if r.status_code != 200][:2]

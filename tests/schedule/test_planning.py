@@ -29,16 +29,23 @@ def test_the_team_view_counts_who_is_free_in_every_slot(client, trio):
     r = client.get(f"{team.api}/?start={WEEK}&end=2026-12-01", headers=bob.headers)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["start"], body["end"], body["member_count"], body["time_zone"]) == (WEEK, "2026-12-01", 3,
-                                                                                     "Asia/Seoul")
+    assert (body["start"], body["end"], body["member_count"], body["time_zone"]) == (WEEK, "2026-12-01", 3, "Asia/Seoul")
     assert {m["user_id"]: m["nickname"] for m in body["members"]} == {
-        alice.id: alice.nickname, bob.id: bob.nickname, carol.id: carol.nickname}
+        alice.id: alice.nickname,
+        bob.id: bob.nickname,
+        carol.id: carol.nickname,
+    }
     first = body["days"][0]
     assert first["date"] == WEEK and len(first["slots"]) == 48 and len(body["days"]) == 2
     assert first["slots"][18] == {"slot": 18, "count": 1, "share": 0.3333, "who": [alice.id], "everyone": False}
     assert first["slots"][19]["who"] == sorted([alice.id, bob.id])
-    assert first["slots"][20] == {"slot": 20, "count": 3, "share": 1.0, "who": sorted([alice.id, bob.id, carol.id]),
-                                  "everyone": True}
+    assert first["slots"][20] == {
+        "slot": 20,
+        "count": 3,
+        "share": 1.0,
+        "who": sorted([alice.id, bob.id, carol.id]),
+        "everyone": True,
+    }
     assert first["slots"][21]["count"] == 0
     assert body["days"][1]["slots"][0]["who"] == [carol.id]
 
@@ -51,10 +58,12 @@ def test_without_a_range_the_team_view_shows_the_current_week(client, trio):
     assert (body["start"], body["end"]) == (monday.isoformat(), (monday + dt.timedelta(days=6)).isoformat())
 
 
-BAD_RANGES = [("start=2026-01-01&end=2026-03-04", "end", "at most 62"),
-              ("start=2026-12-02&end=2026-12-01", "end", "before start"),
-              ("start=2026-13-01&end=2026-12-01", "start", "calendar date"),
-              ("start=yesterday", "start", "date like")]
+BAD_RANGES = [
+    ("start=2026-01-01&end=2026-03-04", "end", "at most 62"),
+    ("start=2026-12-02&end=2026-12-01", "end", "before start"),
+    ("start=2026-13-01&end=2026-12-01", "start", "calendar date"),
+    ("start=yesterday", "start", "date like"),
+]
 
 
 def test_a_bad_range_is_a_422_naming_the_field(client, trio):
@@ -104,8 +113,14 @@ def test_a_minimum_attendance_leaves_out_windows_with_fewer_members(client, trio
 
 def test_a_bad_suggestion_request_is_a_422(client, trio):
     team, alice, *_ = trio
-    for query in ("duration_minutes=45", "duration_minutes=0", "duration_minutes=1470", "min_attendance=0",
-                  "limit=51", "duration_minutes=abc"):
+    for query in (
+        "duration_minutes=45",
+        "duration_minutes=0",
+        "duration_minutes=1470",
+        "min_attendance=0",
+        "limit=51",
+        "duration_minutes=abc",
+    ):
         r = client.get(f"{team.api}/suggestions/?start={WEEK}&end={WEEK}&{query}", headers=alice.headers)
         assert r.status_code == 422, query
 
@@ -118,16 +133,22 @@ def test_suggestions_across_the_new_york_spring_change_carry_each_side_s_offset(
         _paint(client, team, user, {"2026-03-06": [18, 19], "2026-03-09": [18, 19]}, week=week)
     view = client.get(f"{team.api}/?start={week}&end=2026-03-11", headers=ann.headers).json()
     assert [len(day["slots"]) for day in view["days"]] == [48] * 7
-    items = client.get(f"{team.api}/suggestions/?start={week}&end=2026-03-11&duration_minutes=60",
-                       headers=ann.headers).json()["items"]
-    assert [(i["start"], i["end"]) for i in items] == [("2026-03-06T09:00:00-05:00", "2026-03-06T10:00:00-05:00"),
-                                                       ("2026-03-09T09:00:00-04:00", "2026-03-09T10:00:00-04:00")]
+    items = client.get(
+        f"{team.api}/suggestions/?start={week}&end=2026-03-11&duration_minutes=60", headers=ann.headers
+    ).json()["items"]
+    assert [(i["start"], i["end"]) for i in items] == [
+        ("2026-03-06T09:00:00-05:00", "2026-03-06T10:00:00-05:00"),
+        ("2026-03-09T09:00:00-04:00", "2026-03-09T10:00:00-04:00"),
+    ]
 
 
 def test_the_ics_export_is_one_utc_event_with_the_team_name(client, trio):
     team, alice, *_ = trio
-    r = client.get(f"{team.api}/ics/", headers=alice.headers,
-                   params={"start": "2026-11-30T10:00:00+09:00", "end": "2026-11-30T11:00:00+09:00"})
+    r = client.get(
+        f"{team.api}/ics/",
+        headers=alice.headers,
+        params={"start": "2026-11-30T10:00:00+09:00", "end": "2026-11-30T11:00:00+09:00"},
+    )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/calendar")
     assert r.headers["content-disposition"].startswith("attachment")
@@ -150,9 +171,13 @@ def test_an_ics_time_without_offset_is_read_in_the_team_zone(client, trio):
 
 def test_a_bad_ics_window_is_a_422(client, trio):
     team, alice, *_ = trio
-    for query in ("start=2026-11-30T10:00:00Z", "start=noon&end=2026-11-30T11:00:00Z",
-                  "start=2026-11-30T11:00:00Z&end=2026-11-30T10:00:00Z",
-                  "start=2026-11-30T10:00:00Z&end=2026-12-30T10:00:00Z", "start=2026-11-30T10:00:00+25:00&end=x"):
+    for query in (
+        "start=2026-11-30T10:00:00Z",
+        "start=noon&end=2026-11-30T11:00:00Z",
+        "start=2026-11-30T11:00:00Z&end=2026-11-30T10:00:00Z",
+        "start=2026-11-30T10:00:00Z&end=2026-12-30T10:00:00Z",
+        "start=2026-11-30T10:00:00+25:00&end=x",
+    ):
         assert client.get(f"{team.api}/ics/?{query}", headers=alice.headers).status_code == 422, query
 
 
@@ -161,7 +186,13 @@ def test_the_openapi_document_lists_the_schedule_endpoints(client):
     assert r.status_code == 200
     paths = r.json()["paths"]
     base = "/api/v1/teams/{team_id}/schedules"
-    assert {f"{base}/", f"{base}/me/", f"{base}/suggestions/", f"{base}/me/import/", f"{base}/me/export/",
-            f"{base}/ics/"} <= set(paths)
+    assert {
+        f"{base}/",
+        f"{base}/me/",
+        f"{base}/suggestions/",
+        f"{base}/me/import/",
+        f"{base}/me/export/",
+        f"{base}/ics/",
+    } <= set(paths)
     assert {"get", "put"} <= set(paths[f"{base}/me/"])
     assert any(p["name"] == "duration_minutes" for p in paths[f"{base}/suggestions/"]["get"]["parameters"])

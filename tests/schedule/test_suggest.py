@@ -23,8 +23,7 @@ def _free(masks, uid, dates, index):
 
 
 def _attendees(members, masks, dates, start, length):
-    return tuple(sorted(uid for uid in members
-                        if all(_free(masks, uid, dates, i) for i in range(start, start + length))))
+    return tuple(sorted(uid for uid in members if all(_free(masks, uid, dates, i) for i in range(start, start + length))))
 
 
 @given(teams(), lengths, floors)
@@ -76,8 +75,10 @@ def test_shuffling_the_members_changes_nothing(team, length, floor, rnd):
 def test_the_first_window_has_the_best_attendance_anywhere(team, length):
     members, dates, masks = team
     windows = suggest(dates=dates, members=members, masks=masks, length=length)
-    best = max((len(_attendees(members, masks, dates, s, length))
-                for s in range(len(dates) * SLOTS_PER_DAY - length + 1)), default=0)
+    best = max(
+        (len(_attendees(members, masks, dates, s, length)) for s in range(len(dates) * SLOTS_PER_DAY - length + 1)),
+        default=0,
+    )
     if best == 0:
         assert windows == []
     else:
@@ -89,7 +90,7 @@ def test_sliding_intersections_equal_the_naive_and(sets, length):
     expected = []
     for start in range(len(sets) - length + 1):
         value = -1
-        for item in sets[start:start + length]:
+        for item in sets[start : start + length]:
             value &= item
         expected.append(value)
     assert window_intersections(sets, length) == expected

@@ -79,16 +79,22 @@ def test_suggestions_skip_the_hour_a_spring_change_removes():
     assert [w.start for w in windows] == [2, 6]  # 01:00–02:00 and 03:00–04:00; 02:00–03:00 never happened
 
 
-@pytest.mark.parametrize(("text", "monday"), [("2026-11-30", dt.date(2026, 11, 30)),
-                                               ("2026-W49", dt.date(2026, 11, 30)),
-                                               ("2026W01", dt.date(2025, 12, 29)),
-                                               ("2026-12-02", dt.date(2026, 12, 2))])
+@pytest.mark.parametrize(
+    ("text", "monday"),
+    [
+        ("2026-11-30", dt.date(2026, 11, 30)),
+        ("2026-W49", dt.date(2026, 11, 30)),
+        ("2026W01", dt.date(2025, 12, 29)),
+        ("2026-12-02", dt.date(2026, 12, 2)),
+    ],
+)
 def test_a_week_is_read_as_a_start_date_or_an_iso_week(text, monday):
     assert parse_week(text) == monday
 
 
-@pytest.mark.parametrize("text", ["2026/11/30", "30-11-2026", "2026-13-01", "2026-W54", "next week", "", "2026-02-30",
-                                  "9999-12-31"])
+@pytest.mark.parametrize(
+    "text", ["2026/11/30", "30-11-2026", "2026-13-01", "2026-W54", "next week", "", "2026-02-30", "9999-12-31"]
+)
 def test_an_unknown_week_format_is_refused(text):
     with pytest.raises(RangeError):
         parse_week(text)

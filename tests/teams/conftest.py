@@ -38,8 +38,9 @@ def fx_join(client):
     """Join a team as ``user`` with its invite code; return the response."""
 
     def join(user, team: dict, *, password: str = TEAM_PASSWORD):
-        return client.post(API + "join/", json={"invite_code": team["invite_code"], "password": password},
-                           headers=user.headers)
+        return client.post(
+            API + "join/", json={"invite_code": team["invite_code"], "password": password}, headers=user.headers
+        )
 
     return join
 
@@ -70,6 +71,7 @@ class QueryCounter:
             def counted(*args, **kwargs):
                 self.count += 1
                 return method(*args, **kwargs)
+
             return counted
 
         for name, method in originals.items():

@@ -62,12 +62,19 @@ class World:
 
     def __init__(self, client, host, member, other, *, name: str) -> None:
         self.client, self.host, self.member, self.other = client, host, member, other
-        response = client.post(API, json={"name": name, "capacity": 10, "join_password": TEAM_PASSWORD},
-                               headers=host.headers)
+        response = client.post(
+            API, json={"name": name, "capacity": 10, "join_password": TEAM_PASSWORD}, headers=host.headers
+        )
         self.team = response.json()
         for user in (member, other):
-            assert client.post(API + "join/", json={"invite_code": self.team["invite_code"],
-                                                    "password": TEAM_PASSWORD}, headers=user.headers).status_code == 201
+            assert (
+                client.post(
+                    API + "join/",
+                    json={"invite_code": self.team["invite_code"], "password": TEAM_PASSWORD},
+                    headers=user.headers,
+                ).status_code
+                == 201
+            )
         self.made: dict[str, int] = {}
 
     def url(self, path: str = "") -> str:
@@ -84,8 +91,9 @@ class World:
         if name == "post":
             return post(self.url("posts/"), json={"title": "theirs"}, headers=self.other.headers).json()["id"]
         if name == "file":
-            uploaded = post(self.url(f"posts/{self.value('post')}/files/"), files={"file": ("a.txt", b"a")},
-                            headers=self.other.headers)
+            uploaded = post(
+                self.url(f"posts/{self.value('post')}/files/"), files={"file": ("a.txt", b"a")}, headers=self.other.headers
+            )
             return uploaded.json()["files"][0]["id"]
         if name == "other":
             return self.other.id
@@ -107,8 +115,10 @@ class World:
             return self.client.request(method, url, files={"file": ("b.txt", b"b")}, headers=headers)
         json_body = None
         if body is not None:
-            json_body = {key: int(self.fill(value, user)) if isinstance(value, str) and "{" in value else value
-                         for key, value in body.items()}
+            json_body = {
+                key: int(self.fill(value, user)) if isinstance(value, str) and "{" in value else value
+                for key, value in body.items()
+            }
         return self.client.request(method, url, json=json_body, headers=headers)
 
 
@@ -138,11 +148,34 @@ def test_every_team_route_answers_each_kind_of_caller_as_the_rules_say(client, s
 
 
 def test_the_matrix_covers_every_public_team_route():
-    declared = {(method, route.path) for route in routes if route.path.startswith("/api/v1/teams/{team_id}")
-                for method in route.methods - {"HEAD"}}
-    walked = {(method, "/api/v1/teams/{team_id}/" + re.sub(r"{(\w+)}", lambda m: "{" + {
-        "other": "user_id", "milestone": "milestone_id", "todo": "todo_id", "post": "post_id",
-        "file": "file_id"}[m[1]] + "}", path)) for method, path, *_ in MATRIX}
+    declared = {
+        (method, route.path)
+        for route in routes
+        if route.path.startswith("/api/v1/teams/{team_id}")
+        for method in route.methods - {"HEAD"}
+    }
+    walked = {
+        (
+            method,
+            "/api/v1/teams/{team_id}/"
+            + re.sub(
+                r"{(\w+)}",
+                lambda m: (
+                    "{"
+                    + {
+                        "other": "user_id",
+                        "milestone": "milestone_id",
+                        "todo": "todo_id",
+                        "post": "post_id",
+                        "file": "file_id",
+                    }[m[1]]
+                    + "}"
+                ),
+                path,
+            ),
+        )
+        for method, path, *_ in MATRIX
+    }
     assert declared == walked
 
 
@@ -156,8 +189,14 @@ def test_unknown_or_malformed_team_ids_are_not_found(client, signup, subtests):
 
 def test_unknown_object_ids_are_not_found(client, crew):
     team, host, _alice, _bob = crew
-    for path in ("todos/999999/", "milestones/999999/", "posts/999999/", "files/999999/", "todos/x/",
-                 "todos/999999/complete/"):
+    for path in (
+        "todos/999999/",
+        "milestones/999999/",
+        "posts/999999/",
+        "files/999999/",
+        "todos/x/",
+        "todos/999999/complete/",
+    ):
         method = "POST" if path.endswith("complete/") else "GET"
         response = client.request(method, f"{API}{team['id']}/{path}", json={"completed": True}, headers=host.headers)
         assert response.status_code == 404, path

@@ -35,15 +35,32 @@ def test_fifty_concurrent_completions_leave_the_true_progress(client, signup, ma
     host = signup("host")
     team = make_team(host)
     tid = team["id"]
-    milestone = client.post(f"{API}{tid}/milestones/", json={"title": "Big", "start_date": "2026-01-01",
-                                                             "end_date": "2027-01-01"}, headers=host.headers).json()
-    created = at_once(client, [("POST", f"{API}{tid}/todos/", {"json": {"content": f"t{i}", "milestone_id": milestone["id"]},
-                                                               "headers": host.headers}) for i in range(60)])
+    milestone = client.post(
+        f"{API}{tid}/milestones/",
+        json={"title": "Big", "start_date": "2026-01-01", "end_date": "2027-01-01"},
+        headers=host.headers,
+    ).json()
+    created = at_once(
+        client,
+        [
+            (
+                "POST",
+                f"{API}{tid}/todos/",
+                {"json": {"content": f"t{i}", "milestone_id": milestone["id"]}, "headers": host.headers},
+            )
+            for i in range(60)
+        ],
+    )
     assert all(r.status_code == 201 for r in created)
     assert sorted(r.json()["position"] for r in created) == list(range(60))
     chosen = [r.json()["id"] for r in created[:50]]
-    done = at_once(client, [("POST", f"{API}{tid}/todos/{todo_id}/complete/",
-                             {"json": {"completed": True}, "headers": host.headers}) for todo_id in chosen])
+    done = at_once(
+        client,
+        [
+            ("POST", f"{API}{tid}/todos/{todo_id}/complete/", {"json": {"completed": True}, "headers": host.headers})
+            for todo_id in chosen
+        ],
+    )
     assert all(r.status_code == 200 for r in done)
     read = client.get(f"{API}{tid}/milestones/{milestone['id']}/", headers=host.headers).json()
     assert read["todo_stats"] == {"total": 60, "completed": 50, "open": 10}
@@ -53,15 +70,23 @@ def test_fifty_concurrent_completions_leave_the_true_progress(client, signup, ma
 def test_concurrent_completions_and_reopenings_still_add_up(client, signup, make_team):
     host = signup("host")
     tid = make_team(host)["id"]
-    milestone = client.post(f"{API}{tid}/milestones/", json={"title": "Mixed", "start_date": "2026-01-01",
-                                                             "end_date": "2027-01-01"}, headers=host.headers).json()
-    ids = [client.post(f"{API}{tid}/todos/", json={"content": f"t{i}", "milestone_id": milestone["id"]},
-                       headers=host.headers).json()["id"] for i in range(20)]
+    milestone = client.post(
+        f"{API}{tid}/milestones/",
+        json={"title": "Mixed", "start_date": "2026-01-01", "end_date": "2027-01-01"},
+        headers=host.headers,
+    ).json()
+    ids = [
+        client.post(
+            f"{API}{tid}/todos/", json={"content": f"t{i}", "milestone_id": milestone["id"]}, headers=host.headers
+        ).json()["id"]
+        for i in range(20)
+    ]
     for todo_id in ids[:10]:
         client.post(f"{API}{tid}/todos/{todo_id}/complete/", json={"completed": True}, headers=host.headers)
-    flips = [("POST", f"{API}{tid}/todos/{todo_id}/complete/", {"json": {"completed": index >= 10},
-                                                                 "headers": host.headers})
-             for index, todo_id in enumerate(ids)]
+    flips = [
+        ("POST", f"{API}{tid}/todos/{todo_id}/complete/", {"json": {"completed": index >= 10}, "headers": host.headers})
+        for index, todo_id in enumerate(ids)
+    ]
     assert all(r.status_code == 200 for r in at_once(client, flips))
     read = client.get(f"{API}{tid}/milestones/{milestone['id']}/", headers=host.headers).json()
     assert (read["progress"], read["todo_stats"]["completed"]) == (50, 10)

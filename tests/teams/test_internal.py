@@ -9,9 +9,11 @@ from .conftest import API, internal, teams_app
 
 def test_internal_endpoints_refuse_callers_without_the_service_credential(client, crew):
     team, host, _alice, _bob = crew
-    for path, method in ((f"/internal/teams/{team['id']}/members/", "GET"),
-                         (f"/internal/teams/{team['id']}/members/{host.id}/", "GET"),
-                         (f"/internal/users/{host.id}/deactivated", "POST")):
+    for path, method in (
+        (f"/internal/teams/{team['id']}/members/", "GET"),
+        (f"/internal/teams/{team['id']}/members/{host.id}/", "GET"),
+        (f"/internal/users/{host.id}/deactivated", "POST"),
+    ):
         assert internal(client, method, path, credential=False).status_code == 401
         assert internal(client, method, path, credential="wrong-token").status_code == 401
     assert client.get(f"{API}{team['id']}/", headers=host.headers).json()["member_count"] == 3
@@ -60,7 +62,9 @@ def test_a_deactivated_host_hands_the_team_to_the_longest_standing_member(client
     assert (after["host_id"], after["member_count"], after["my_role"]) == (alice.id, 2, "host")
     assert client.get(f"{API}{tid}/todos/{todo['id']}/", headers=bob.headers).json()["assignee_id"] is None
     assert [(t, d["user_id"]) for _c, t, d in events if t in ("member.role_changed", "member.left")] == [
-        ("member.role_changed", alice.id), ("member.left", host.id)]
+        ("member.role_changed", alice.id),
+        ("member.left", host.id),
+    ]
     again = internal(client, "POST", f"/internal/users/{host.id}/deactivated")
     assert again.status_code == 200
     assert client.get(f"{API}{tid}/", headers=alice.headers).json()["member_count"] == 2

@@ -8,11 +8,18 @@ from .conftest import API, types_of
 def test_the_invite_preview_shows_the_team_to_a_holder_of_the_code(client, signup, make_team):
     host, alice = signup("host", nickname="Captain"), signup("alice")
     team = make_team(host, name="Moa", description="Hello", capacity=4)
-    response = client.post(f"{API}join/preview/", json={"invite_code": team["invite_code"].lower()},
-                           headers=alice.headers)
+    response = client.post(f"{API}join/preview/", json={"invite_code": team["invite_code"].lower()}, headers=alice.headers)
     assert response.status_code == 200
-    assert response.json() == {"id": team["id"], "name": "Moa", "description": "Hello", "capacity": 4,
-                               "member_count": 1, "host_id": host.id, "host_nickname": "Captain", "is_member": False}
+    assert response.json() == {
+        "id": team["id"],
+        "name": "Moa",
+        "description": "Hello",
+        "capacity": 4,
+        "member_count": 1,
+        "host_id": host.id,
+        "host_nickname": "Captain",
+        "is_member": False,
+    }
     assert "invite_code" not in response.json()
 
 
@@ -68,8 +75,10 @@ def test_ten_wrong_invite_codes_block_previews_and_joins(client, signup, make_te
     for n in range(10):
         response = client.post(f"{API}join/preview/", json={"invite_code": f"WRONG{n:05d}"}, headers=mallory.headers)
         assert response.status_code == 404
-    assert client.post(f"{API}join/preview/", json={"invite_code": team["invite_code"]},
-                       headers=mallory.headers).status_code == 429
+    assert (
+        client.post(f"{API}join/preview/", json={"invite_code": team["invite_code"]}, headers=mallory.headers).status_code
+        == 429
+    )
     assert join(mallory, team).status_code == 429
 
 
@@ -91,7 +100,10 @@ def test_members_are_listed_longest_standing_first_with_nicknames_and_roles(clie
     assert response.status_code == 200
     items = response.json()["items"]
     assert [(m["user_id"], m["nickname"], m["role"]) for m in items] == [
-        (host.id, host.nickname, "host"), (alice.id, alice.nickname, "member"), (bob.id, bob.nickname, "member")]
+        (host.id, host.nickname, "host"),
+        (alice.id, alice.nickname, "member"),
+        (bob.id, bob.nickname, "member"),
+    ]
     assert all(m["joined_at"] and m["last_seen_at"] for m in items)
     assert response.json()["total"] == 3
 
@@ -142,7 +154,9 @@ def test_the_host_transfers_the_role_to_another_member(client, crew, events):
     assert response.status_code == 200
     assert response.json()["host_id"] == alice.id and response.json()["my_role"] == "member"
     assert [(t, d["user_id"], d["role"]) for _c, t, d in events] == [
-        ("member.role_changed", alice.id, "host"), ("member.role_changed", host.id, "member")]
+        ("member.role_changed", alice.id, "host"),
+        ("member.role_changed", host.id, "member"),
+    ]
     assert client.patch(f"{API}{team['id']}/", json={"name": "x"}, headers=host.headers).status_code == 403
     assert client.delete(f"{API}{team['id']}/members/{host.id}/", headers=host.headers).status_code == 204
 

@@ -28,8 +28,9 @@ def fx_board(client, crew):
         return response.json()
 
     def make_todo(content="t", milestone_id=None):
-        response = client.post(f"{API}{tid}/todos/", json={"content": content, "milestone_id": milestone_id},
-                               headers=host.headers)
+        response = client.post(
+            f"{API}{tid}/todos/", json={"content": content, "milestone_id": milestone_id}, headers=host.headers
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -44,12 +45,24 @@ def test_any_member_creates_reads_edits_and_deletes_a_milestone(client, board, e
     tid, _host, alice, make_milestone, _make_todo = board
     created = make_milestone("Launch", description="Ship it", priority="high")
     assert created | {"id": 0, "created_at": "", "updated_at": ""} == {
-        "id": 0, "title": "Launch", "description": "Ship it", "start_date": day(-1), "end_date": day(10),
-        "priority": "high", "progress_mode": "auto", "progress": 0, "status": "in_progress", "completed_at": None,
-        "created_by": alice.id, "created_at": "", "updated_at": ""}
+        "id": 0,
+        "title": "Launch",
+        "description": "Ship it",
+        "start_date": day(-1),
+        "end_date": day(10),
+        "priority": "high",
+        "progress_mode": "auto",
+        "progress": 0,
+        "status": "in_progress",
+        "completed_at": None,
+        "created_by": alice.id,
+        "created_at": "",
+        "updated_at": "",
+    }
     mid = created["id"]
-    moved = client.patch(f"{API}{tid}/milestones/{mid}/", json={"start_date": day(2), "end_date": day(5)},
-                         headers=alice.headers)
+    moved = client.patch(
+        f"{API}{tid}/milestones/{mid}/", json={"start_date": day(2), "end_date": day(5)}, headers=alice.headers
+    )
     assert moved.status_code == 200
     assert (moved.json()["start_date"], moved.json()["status"]) == (day(2), "not_started")
     assert client.delete(f"{API}{tid}/milestones/{mid}/", headers=alice.headers).status_code == 204
@@ -132,9 +145,17 @@ def test_a_milestone_past_its_end_is_overdue(board):
 
 
 INVALID_MILESTONE_FIELDS = [
-    ("title", "x" * 101), ("title", ""), ("title", None), ("end_date", day(-2)), ("start_date", "tomorrow"),
-    ("start_date", "2026-02-30"), ("priority", "urgent"), ("priority", 1), ("progress_mode", "magic"),
-    ("progress", 50), ("description", "d" * 2001),
+    ("title", "x" * 101),
+    ("title", ""),
+    ("title", None),
+    ("end_date", day(-2)),
+    ("start_date", "tomorrow"),
+    ("start_date", "2026-02-30"),
+    ("priority", "urgent"),
+    ("priority", 1),
+    ("progress_mode", "magic"),
+    ("progress", 50),
+    ("description", "d" * 2001),
 ]
 
 

@@ -66,8 +66,7 @@ def test_the_host_or_the_creator_deletes_a_map_and_other_members_cannot(client, 
     assert client.delete(url(team, mindmap), headers=alice.headers).status_code == 204
     assert client.get(url(team, mindmap), headers=alice.headers).status_code == 404
     deleted = [(channel, data) for channel, type_, data in events if type_ == "mindmap.deleted"]
-    assert deleted == [(f"mindmap.{mindmap['id']}", {"id": mindmap["id"]}),
-                       (f"team.{team['id']}", {"id": mindmap["id"]})]
+    assert deleted == [(f"mindmap.{mindmap['id']}", {"id": mindmap["id"]}), (f"team.{team['id']}", {"id": mindmap["id"]})]
     r = client.post(url(team), json={"title": "Host's"}, headers=alice.headers)
     assert client.delete(url(team, r.json()), headers=host.headers).status_code == 204
 
@@ -76,10 +75,15 @@ def test_nodes_are_validated_and_positions_clamped_to_the_canvas(client, board):
     team, _host, _alice, bob, mindmap = board
     node = add_node(client, bob, team, mindmap, title="Far", x=-40, y=10_000_000.6, color="#A1B2C3")
     assert (node["x"], node["y"], node["color"], node["version"]) == (0, 10_000, "#a1b2c3", 1)
-    for body, field in [({"title": ""}, "title"), ({"title": "x" * 65}, "title"),
-                        ({"title": "ok", "content": "x" * 2001}, "content"), ({"title": "ok", "color": "red"}, "color"),
-                        ({"title": "ok", "x": "left"}, "x"), ({"title": "ok", "y": None}, "y"),
-                        ({"title": "ok", "owner": 1}, "owner")]:
+    for body, field in [
+        ({"title": ""}, "title"),
+        ({"title": "x" * 65}, "title"),
+        ({"title": "ok", "content": "x" * 2001}, "content"),
+        ({"title": "ok", "color": "red"}, "color"),
+        ({"title": "ok", "x": "left"}, "x"),
+        ({"title": "ok", "y": None}, "y"),
+        ({"title": "ok", "owner": 1}, "owner"),
+    ]:
         r = client.post(url(team, mindmap, "nodes/"), json=body, headers=bob.headers)
         assert r.status_code == 422, body
         assert r.json()["error"]["details"][0]["field"] == field, body
@@ -91,12 +95,15 @@ def test_every_change_bumps_the_map_version_by_one_and_publishes_it(client, boar
     a = add_node(client, alice, team, mindmap)
     b = add_node(client, bob, team, mindmap)
     client.patch(url(team, mindmap, f"nodes/{a['id']}/"), json={"x": 5}, headers=bob.headers)
-    link = client.post(url(team, mindmap, "links/"), json={"source_id": a["id"], "target_id": b["id"]},
-                       headers=host.headers).json()
-    comment = client.post(url(team, mindmap, f"nodes/{a['id']}/comments/"), json={"body": "Nice"},
-                          headers=bob.headers).json()
-    client.patch(url(team, mindmap, f"nodes/{a['id']}/comments/{comment['id']}/"), json={"body": "Nicer"},
-                 headers=bob.headers)
+    link = client.post(
+        url(team, mindmap, "links/"), json={"source_id": a["id"], "target_id": b["id"]}, headers=host.headers
+    ).json()
+    comment = client.post(
+        url(team, mindmap, f"nodes/{a['id']}/comments/"), json={"body": "Nice"}, headers=bob.headers
+    ).json()
+    client.patch(
+        url(team, mindmap, f"nodes/{a['id']}/comments/{comment['id']}/"), json={"body": "Nicer"}, headers=bob.headers
+    )
     client.put(url(team, mindmap, f"nodes/{b['id']}/vote/"), headers=alice.headers)
     client.delete(url(team, mindmap, f"links/{link['id']}/"), headers=alice.headers)
     client.delete(url(team, mindmap, f"nodes/{a['id']}/comments/{comment['id']}/"), headers=bob.headers)
@@ -104,9 +111,19 @@ def test_every_change_bumps_the_map_version_by_one_and_publishes_it(client, boar
     client.delete(url(team, mindmap, f"nodes/{b['id']}/"), headers=alice.headers)
     channel = f"mindmap.{mindmap['id']}"
     mine = [(type_, data) for c, type_, data in events if c == channel]
-    assert [t for t, _ in mine] == ["node.created", "node.created", "node.updated", "link.created",
-                                    "comment.created", "comment.updated", "vote.changed", "link.deleted",
-                                    "comment.deleted", "vote.changed", "node.deleted"]
+    assert [t for t, _ in mine] == [
+        "node.created",
+        "node.created",
+        "node.updated",
+        "link.created",
+        "comment.created",
+        "comment.updated",
+        "vote.changed",
+        "link.deleted",
+        "comment.deleted",
+        "vote.changed",
+        "node.deleted",
+    ]
     assert snapshot(client, alice, team, mindmap)["version"] == 11
 
 
@@ -157,16 +174,18 @@ def test_links_join_two_nodes_of_the_map_once_in_either_direction(client, board)
     elsewhere = add_node(client, alice, team, other)
     r = client.post(links, json={"source_id": a["id"], "target_id": elsewhere["id"]}, headers=bob.headers)
     assert (r.status_code, r.json()["error"]["details"][0]["field"]) == (422, "target_id")
-    assert [(link["source_id"], link["target_id"]) for link in snapshot(client, bob, team, mindmap)["links"]] == \
-        [(a["id"], b["id"])]
+    assert [(link["source_id"], link["target_id"]) for link in snapshot(client, bob, team, mindmap)["links"]] == [
+        (a["id"], b["id"])
+    ]
 
 
 def test_deleting_a_node_removes_its_links_comments_and_votes(client, board, events):
     team, _host, alice, bob, mindmap = board
     a, b, c = (add_node(client, alice, team, mindmap) for _ in range(3))
     for source, target in ((a, b), (c, a), (b, c)):
-        client.post(url(team, mindmap, "links/"), json={"source_id": source["id"], "target_id": target["id"]},
-                    headers=alice.headers)
+        client.post(
+            url(team, mindmap, "links/"), json={"source_id": source["id"], "target_id": target["id"]}, headers=alice.headers
+        )
     client.post(url(team, mindmap, f"nodes/{a['id']}/comments/"), json={"body": "hm"}, headers=bob.headers)
     client.put(url(team, mindmap, f"nodes/{a['id']}/vote/"), headers=bob.headers)
     assert client.delete(url(team, mindmap, f"nodes/{a['id']}/"), headers=bob.headers).status_code == 204
@@ -228,23 +247,32 @@ def test_outsiders_get_404_and_anonymous_callers_401(client, board, signup, make
     theirs = make_team(mallory, name="Theirs")
     their_map = client.post(url(theirs), json={"title": "Theirs"}, headers=mallory.headers).json()
     their_node = add_node(client, mallory, theirs, their_map)
-    probes = [("GET", url(team)), ("GET", url(team, mindmap)), ("POST", url(team, mindmap, "nodes/")),
-              ("PATCH", url(team, mindmap, f"nodes/{node['id']}/")), ("DELETE", url(team, mindmap)),
-              ("PUT", url(team, mindmap, f"nodes/{node['id']}/vote/")),
-              ("GET", url(team, mindmap, f"nodes/{node['id']}/comments/"))]
+    probes = [
+        ("GET", url(team)),
+        ("GET", url(team, mindmap)),
+        ("POST", url(team, mindmap, "nodes/")),
+        ("PATCH", url(team, mindmap, f"nodes/{node['id']}/")),
+        ("DELETE", url(team, mindmap)),
+        ("PUT", url(team, mindmap, f"nodes/{node['id']}/vote/")),
+        ("GET", url(team, mindmap, f"nodes/{node['id']}/comments/")),
+    ]
     for method, path in probes:
         body = {"title": "x"} if method in ("POST", "PATCH") else None
         assert client.request(method, path, json=body, headers=mallory.headers).status_code == 404, path
         assert client.request(method, path, json=body).status_code == 401, path
     # the same ids through mallory's own team: still nothing of alice's team
-    for method, path in [("GET", url(theirs, mindmap)), ("GET", url(theirs, their_map, f"nodes/{node['id']}/")),
-                         ("DELETE", url(theirs, their_map, f"nodes/{node['id']}/"))]:
+    for method, path in [
+        ("GET", url(theirs, mindmap)),
+        ("GET", url(theirs, their_map, f"nodes/{node['id']}/")),
+        ("DELETE", url(theirs, their_map, f"nodes/{node['id']}/")),
+    ]:
         assert client.request(method, path, headers=mallory.headers).status_code == 404, path
     # and alice cannot reach mallory's node through her own map
     r = client.patch(url(team, mindmap, f"nodes/{their_node['id']}/"), json={"title": "x"}, headers=alice.headers)
     assert r.status_code == 404
-    r = client.post(url(team, mindmap, "links/"), json={"source_id": node["id"], "target_id": their_node["id"]},
-                    headers=alice.headers)
+    r = client.post(
+        url(team, mindmap, "links/"), json={"source_id": node["id"], "target_id": their_node["id"]}, headers=alice.headers
+    )
     assert r.status_code == 422
     assert snapshot(client, mallory, theirs, their_map)["nodes"][0]["title"] == "Node"
 
@@ -255,9 +283,11 @@ def test_the_internal_lookup_needs_the_service_credential(client, board):
 
     def inner(path: str, headers: dict | None = None) -> httpx.Response:
         """Call the teams app directly, as a peer service does (the gateway never routes /internal)."""
+
         async def get():
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=teams), base_url="http://teams") as http:
                 return await http.get(path, headers=headers)
+
         return client.portal.call(get)
 
     path = f"/internal/mindmaps/{mindmap['id']}/"
@@ -279,8 +309,13 @@ def test_disbanding_a_team_removes_its_maps_with_everything_on_them(client, boar
     from services.teams.mindmaps import tables
 
     db = client.app.apps["teams"].state.db
-    for table in (tables.mindmaps, tables.mindmap_nodes, tables.mindmap_links, tables.mindmap_comments,
-                  tables.mindmap_votes):
+    for table in (
+        tables.mindmaps,
+        tables.mindmap_nodes,
+        tables.mindmap_links,
+        tables.mindmap_comments,
+        tables.mindmap_votes,
+    ):
         assert client.portal.call(db.fetch_all, table.select()) == [], table.name
 
 

@@ -13,8 +13,9 @@ def concurrently(client, requests: list[tuple[str, str, dict, dict | None]]) -> 
     async def send_all():
         transport = httpx.ASGITransport(app=client.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            return await asyncio.gather(*(http.request(method, path, headers=headers, json=body)
-                                          for method, path, headers, body in requests))
+            return await asyncio.gather(
+                *(http.request(method, path, headers=headers, json=body) for method, path, headers, body in requests)
+            )
 
     return client.portal.call(send_all)
 
@@ -56,8 +57,9 @@ def test_concurrent_edits_with_the_same_node_version_let_exactly_one_win(client,
     mindmap = client.post(url(team), json={"title": "Stale"}, headers=host.headers).json()
     node = add_node(client, host, team, mindmap)
     path = url(team, mindmap, f"nodes/{node['id']}/")
-    responses = concurrently(client, [("PATCH", path, u.headers, {"title": u.username, "version": 1})
-                                      for u in (host, alice, bob)])
+    responses = concurrently(
+        client, [("PATCH", path, u.headers, {"title": u.username, "version": 1}) for u in (host, alice, bob)]
+    )
     assert sorted(r.status_code for r in responses) == [200, 409, 409]
     winner = next(r.json() for r in responses if r.status_code == 200)
     for loser in (r for r in responses if r.status_code == 409):
@@ -70,8 +72,9 @@ def test_concurrent_links_between_the_same_pair_make_one_link(client, crew):
     a, b = add_node(client, host, team, mindmap), add_node(client, host, team, mindmap)
     links = url(team, mindmap, "links/")
     pairs = [(a, b), (b, a)] * 3
-    responses = concurrently(client, [("POST", links, host.headers, {"source_id": s["id"], "target_id": t["id"]})
-                                      for s, t in pairs])
+    responses = concurrently(
+        client, [("POST", links, host.headers, {"source_id": s["id"], "target_id": t["id"]}) for s, t in pairs]
+    )
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409, 409]
     assert len(snapshot(client, host, team, mindmap)["links"]) == 1
 

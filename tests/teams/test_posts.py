@@ -59,11 +59,19 @@ class _Markup(HTMLParser):
 
 
 HOSTILE_BODIES = [
-    "<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "[click](javascript:alert(1))",
-    '<a href="javascript:alert(1)">x</a>', "![x](javascript:alert(1))", '<svg onload="alert(1)"></svg>',
-    "<iframe src='https://evil.example'></iframe>", '[x](https://ok.example "title" onmouseover=alert(1))',
-    '<a href="jav&#x09;ascript:alert(1)">x</a>', "<style>body{display:none}</style>", '<div onclick="x()">hi</div>',
-    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>", "<object data=evil.swf></object>",
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](javascript:alert(1))",
+    '<a href="javascript:alert(1)">x</a>',
+    "![x](javascript:alert(1))",
+    '<svg onload="alert(1)"></svg>',
+    "<iframe src='https://evil.example'></iframe>",
+    '[x](https://ok.example "title" onmouseover=alert(1))',
+    '<a href="jav&#x09;ascript:alert(1)">x</a>',
+    "<style>body{display:none}</style>",
+    '<div onclick="x()">hi</div>',
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+    "<object data=evil.swf></object>",
 ]
 
 
@@ -81,7 +89,7 @@ def test_markup_that_could_run_script_never_survives(share, subtests):
 
 def test_safe_inline_html_and_markdown_are_kept(share):
     _tid, _host, alice, _bob, write, _call = share
-    html = write(alice, "Fine", "Press <kbd>Ctrl</kbd>, see `<script>` and <img src=\"https://x.example/a.png\">")["body_html"]
+    html = write(alice, "Fine", 'Press <kbd>Ctrl</kbd>, see `<script>` and <img src="https://x.example/a.png">')["body_html"]
     assert "<kbd>Ctrl</kbd>" in html and "<code>&lt;script&gt;</code>" in html
     assert '<img src="https://x.example/a.png">' in html
 
@@ -113,8 +121,13 @@ def test_search_matches_title_body_or_author_nickname(share):
 
 def test_invalid_posts_are_refused_with_the_field_named(share):
     _tid, _host, alice, _bob, _write, call = share
-    for body, field in (({"title": "x" * 101}, "title"), ({"title": ""}, "title"), ({"body": "b"}, "title"),
-                        ({"title": "t", "body": "b" * 20_001}, "body"), ({"title": "t", "author_id": 1}, "author_id")):
+    for body, field in (
+        ({"title": "x" * 101}, "title"),
+        ({"title": ""}, "title"),
+        ({"body": "b"}, "title"),
+        ({"title": "t", "body": "b" * 20_001}, "body"),
+        ({"title": "t", "author_id": 1}, "author_id"),
+    ):
         response = call(alice, "POST", "posts/", json=body)
         assert response.status_code == 422 and field in [d["field"] for d in response.json()["error"]["details"]]
     assert call(alice, "GET", "posts/").json()["total"] == 0
@@ -144,12 +157,18 @@ def test_the_author_or_the_host_deletes_a_post_with_its_files(client, share):
 def test_attachments_keep_their_name_and_get_a_sniffed_type(client, share):
     _tid, _host, alice, bob, write, call = share
     post = write(alice)
-    upload = call(alice, "POST", f"posts/{post['id']}/files/",
-                  files=[("file", ("../../évil.html", PNG, "text/html")), ("file", ("data.bin", b"\x00\x01\x02"))])
+    upload = call(
+        alice,
+        "POST",
+        f"posts/{post['id']}/files/",
+        files=[("file", ("../../évil.html", PNG, "text/html")), ("file", ("data.bin", b"\x00\x01\x02"))],
+    )
     assert upload.status_code == 201
     files = upload.json()["files"]
     assert [(f["name"], f["size"], f["content_type"]) for f in files] == [
-        ("évil.html", len(PNG), "image/png"), ("data.bin", 3, "application/octet-stream")]
+        ("évil.html", len(PNG), "image/png"),
+        ("data.bin", 3, "application/octet-stream"),
+    ]
     download = call(bob, "GET", f"files/{files[0]['id']}/")
     assert download.status_code == 200 and download.content == PNG
     assert download.headers["content-type"] == "image/png"
@@ -185,8 +204,7 @@ def test_a_post_holds_at_most_five_files(client, share):
 def test_an_oversized_upload_is_refused_with_413_and_leaves_nothing(client, share):
     _tid, _host, alice, _bob, write, call = share
     post = write(alice)
-    response = call(alice, "POST", f"posts/{post['id']}/files/",
-                    files={"file": ("big.bin", b"\x00" * (MAX_FILE_BYTES + 1))})
+    response = call(alice, "POST", f"posts/{post['id']}/files/", files={"file": ("big.bin", b"\x00" * (MAX_FILE_BYTES + 1))})
     assert response.status_code == 413
     assert call(alice, "GET", f"posts/{post['id']}/").json()["files"] == []
     assert stored_files(client) == []
@@ -205,14 +223,21 @@ def test_only_the_author_attaches_and_detaches_files(client, share):
     assert call(alice, "GET", f"files/{file_id}/").status_code == 404
 
 
-@pytest.mark.parametrize(("content", "headers"), [
-    (b'{"file": "x"}', {"content-type": "application/json"}),
-    (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc", {
-        "content-type": "multipart/form-data; boundary=b"}),
-    (b"--b\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nabc\r\n--b--\r\n", {
-        "content-type": "multipart/form-data; boundary=b"}),
-    (b"", {"content-type": "multipart/form-data"}),
-])
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        (b'{"file": "x"}', {"content-type": "application/json"}),
+        (
+            b'--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc',
+            {"content-type": "multipart/form-data; boundary=b"},
+        ),
+        (
+            b'--b\r\nContent-Disposition: form-data; name="other"\r\n\r\nabc\r\n--b--\r\n',
+            {"content-type": "multipart/form-data; boundary=b"},
+        ),
+        (b"", {"content-type": "multipart/form-data"}),
+    ],
+)
 def test_malformed_or_empty_uploads_are_refused(client, share, content, headers):
     tid, _host, alice, _bob, write, _call = share
     post = write(alice)

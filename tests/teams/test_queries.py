@@ -48,8 +48,17 @@ def test_listing_100_todos_costs_as_many_statements_as_listing_10(client, signup
     now = utcnow()
 
     def todo(i):
-        return {"team_id": tid, "content": f"t{i}", "assignee_id": None, "is_completed": i % 3 == 0,
-                "completed_at": None, "milestone_id": None, "position": i, "created_by": host.id, "created_at": now}
+        return {
+            "team_id": tid,
+            "content": f"t{i}",
+            "assignee_id": None,
+            "is_completed": i % 3 == 0,
+            "completed_at": None,
+            "milestone_id": None,
+            "position": i,
+            "created_by": host.id,
+            "created_at": now,
+        }
 
     add_rows(client, todos, [todo(i) for i in range(10)])
     ten = statements_for(client, queries, f"{API}{tid}/todos/", host)
@@ -60,7 +69,8 @@ def test_listing_100_todos_costs_as_many_statements_as_listing_10(client, signup
 
 
 def test_listing_50_members_costs_constant_statements_and_one_batched_auth_call(
-        client, signup, make_team, queries, auth_calls):
+    client, signup, make_team, queries, auth_calls
+):
     host = signup("host")
     tid = make_team(host, capacity=100)["id"]
     now = utcnow()
@@ -84,15 +94,43 @@ def test_listing_posts_with_files_costs_constant_statements(client, signup, make
     now = utcnow()
 
     def fill(first, last):
-        add_rows(client, posts, [{"team_id": tid, "author_id": host.id, "title": f"p{i}", "body": "b", "body_html": "b",
-                                  "created_at": now, "updated_at": now} for i in range(first, last)])
+        add_rows(
+            client,
+            posts,
+            [
+                {
+                    "team_id": tid,
+                    "author_id": host.id,
+                    "title": f"p{i}",
+                    "body": "b",
+                    "body_html": "b",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(first, last)
+            ],
+        )
 
         async def post_ids(state):
             return [row.id for row in await state.db.fetch_all(posts.select().where(posts.c.team_id == tid))]
 
-        add_rows(client, post_files, [{"team_id": tid, "post_id": pid, "name": "f", "size": 1, "content_type": "x",
-                                       "storage_key": "k", "uploaded_by": host.id, "created_at": now}
-                                      for pid in in_app(client, post_ids)[first:last]])
+        add_rows(
+            client,
+            post_files,
+            [
+                {
+                    "team_id": tid,
+                    "post_id": pid,
+                    "name": "f",
+                    "size": 1,
+                    "content_type": "x",
+                    "storage_key": "k",
+                    "uploaded_by": host.id,
+                    "created_at": now,
+                }
+                for pid in in_app(client, post_ids)[first:last]
+            ],
+        )
 
     fill(0, 2)
     two = statements_for(client, queries, f"{API}{tid}/posts/?q=p", host)

@@ -12,14 +12,32 @@ from .conftest import API, TEAM_PASSWORD, teams_app
 
 def test_creating_a_team_makes_the_creator_its_host_and_first_member(client, signup):
     host = signup("host")
-    response = client.post(API, json={"name": "  Moa  ", "description": "We build", "capacity": 5,
-                                      "join_password": TEAM_PASSWORD, "time_zone": "Asia/Seoul"}, headers=host.headers)
+    response = client.post(
+        API,
+        json={
+            "name": "  Moa  ",
+            "description": "We build",
+            "capacity": 5,
+            "join_password": TEAM_PASSWORD,
+            "time_zone": "Asia/Seoul",
+        },
+        headers=host.headers,
+    )
     assert response.status_code == 201
     team = response.json()
     assert team["name"] == "Moa"
     assert team | {"id": 0, "created_at": "", "invite_code": ""} == {
-        "id": 0, "name": "Moa", "description": "We build", "capacity": 5, "member_count": 1, "time_zone": "Asia/Seoul",
-        "host_id": host.id, "created_at": "", "invite_code": "", "my_role": "host"}
+        "id": 0,
+        "name": "Moa",
+        "description": "We build",
+        "capacity": 5,
+        "member_count": 1,
+        "time_zone": "Asia/Seoul",
+        "host_id": host.id,
+        "created_at": "",
+        "invite_code": "",
+        "my_role": "host",
+    }
     assert re.fullmatch(f"[{INVITE_ALPHABET}]{{10}}", team["invite_code"])
     assert "join_password" not in team and "join_password_hash" not in team
 
@@ -45,9 +63,20 @@ def test_the_join_password_is_stored_as_an_argon2id_hash(client, signup, make_te
 
 
 INVALID_TEAM_FIELDS = [
-    ("name", "x" * 65), ("name", "   "), ("name", None), ("name", 12), ("capacity", 0), ("capacity", 101),
-    ("capacity", "many"), ("capacity", 2.5), ("join_password", "abc"), ("join_password", "x" * 129),
-    ("description", "d" * 501), ("time_zone", "Mars/Olympus"), ("time_zone", "../etc/passwd"), ("time_zone", 9),
+    ("name", "x" * 65),
+    ("name", "   "),
+    ("name", None),
+    ("name", 12),
+    ("capacity", 0),
+    ("capacity", 101),
+    ("capacity", "many"),
+    ("capacity", 2.5),
+    ("join_password", "abc"),
+    ("join_password", "x" * 129),
+    ("description", "d" * 501),
+    ("time_zone", "Mars/Olympus"),
+    ("time_zone", "../etc/passwd"),
+    ("time_zone", 9),
 ]
 
 
@@ -67,8 +96,9 @@ def test_missing_fields_unknown_fields_and_bad_json_are_refused(client, signup):
     missing = client.post(API, json={}, headers=host.headers)
     assert missing.status_code == 422
     assert {d["field"] for d in missing.json()["error"]["details"]} == {"name", "capacity", "join_password"}
-    extra = client.post(API, json={"name": "M", "capacity": 2, "join_password": TEAM_PASSWORD, "host_id": 9},
-                        headers=host.headers)
+    extra = client.post(
+        API, json={"name": "M", "capacity": 2, "join_password": TEAM_PASSWORD, "host_id": 9}, headers=host.headers
+    )
     assert extra.status_code == 422 and extra.json()["error"]["details"][0]["field"] == "host_id"
     garbage = client.post(API, content=b"{not json", headers={**host.headers, "content-type": "application/json"})
     assert garbage.status_code == 422
@@ -83,7 +113,9 @@ def test_my_teams_lists_only_the_teams_i_belong_to(client, signup, make_team, jo
     assert join(alice, first).status_code == 201
     mine = client.get(API, headers=alice.headers).json()
     assert [(t["name"], t["my_role"], t["member_count"]) for t in mine["items"]] == [
-        ("Alice's", "host", 1), ("First", "member", 2)]
+        ("Alice's", "host", 1),
+        ("First", "member", 2),
+    ]
     assert mine["total"] == 2 and mine["page"] == 1
     assert second["id"] not in {t["id"] for t in mine["items"]}
 
@@ -97,8 +129,11 @@ def test_a_member_reads_the_team_with_its_invite_code(client, crew):
 
 def test_the_host_updates_name_description_capacity_and_time_zone(client, crew):
     team, host, alice, _bob = crew
-    response = client.patch(f"{API}{team['id']}/", json={"name": "Renamed", "description": "", "capacity": 3,
-                                                         "time_zone": "Europe/Paris"}, headers=host.headers)
+    response = client.patch(
+        f"{API}{team['id']}/",
+        json={"name": "Renamed", "description": "", "capacity": 3, "time_zone": "Europe/Paris"},
+        headers=host.headers,
+    )
     assert response.status_code == 200
     body = client.get(f"{API}{team['id']}/", headers=alice.headers).json()
     assert (body["name"], body["description"], body["capacity"], body["time_zone"]) == ("Renamed", "", 3, "Europe/Paris")
@@ -130,8 +165,9 @@ def test_rotating_the_invite_code_retires_the_old_one(client, signup, make_team,
 def test_changing_the_join_password_takes_effect_at_once(client, signup, make_team, join):
     host, alice = signup("host"), signup("alice")
     team = make_team(host)
-    assert client.put(f"{API}{team['id']}/password/", json={"password": "brand-new"},
-                      headers=host.headers).status_code == 204
+    assert (
+        client.put(f"{API}{team['id']}/password/", json={"password": "brand-new"}, headers=host.headers).status_code == 204
+    )
     assert join(alice, team).status_code == 403
     assert join(alice, team, password="brand-new").status_code == 201
 
@@ -151,8 +187,10 @@ def test_disbanding_removes_the_team_its_data_and_its_files(client, crew):
 
     async def leftovers():
         db = teams_app(client).state.db
-        return [await db.fetch_val(f"SELECT COUNT(*) FROM {name}") for name in ("memberships", "todos", "posts",
-                                                                              "post_files", "teams")]
+        return [
+            await db.fetch_val(f"SELECT COUNT(*) FROM {name}")
+            for name in ("memberships", "todos", "posts", "post_files", "teams")
+        ]
 
     assert client.portal.call(leftovers) == [0, 0, 0, 0, 0]
 
@@ -163,8 +201,12 @@ def test_statistics_count_milestones_by_status_and_name_todays_milestone(client,
     today = dt.datetime.now(dt.UTC).date()
 
     def milestone(title, start, end, **extra):
-        body = {"title": title, "start_date": str(today + dt.timedelta(days=start)),
-                "end_date": str(today + dt.timedelta(days=end)), **extra}
+        body = {
+            "title": title,
+            "start_date": str(today + dt.timedelta(days=start)),
+            "end_date": str(today + dt.timedelta(days=end)),
+            **extra,
+        }
         assert client.post(f"{API}{tid}/milestones/", json=body, headers=host.headers).status_code == 201
 
     milestone("past", -10, -2)
@@ -174,8 +216,10 @@ def test_statistics_count_milestones_by_status_and_name_todays_milestone(client,
     milestone("done", -3, 3, progress_mode="manual", progress=100)
     client.post(f"{API}{tid}/todos/", json={"content": "a"}, headers=host.headers)
     stats = client.get(f"{API}{tid}/statistics/", headers=host.headers).json()
-    assert stats["milestones"] == {"total": 5, "by_status": {"not_started": 1, "in_progress": 2, "overdue": 1,
-                                                             "completed": 1}}
+    assert stats["milestones"] == {
+        "total": 5,
+        "by_status": {"not_started": 1, "in_progress": 2, "overdue": 1, "completed": 1},
+    }
     assert stats["today_milestone"]["title"] == "critical now" and stats["today_milestone"]["days_left"] == 4
     assert stats["todos"] == {"total": 1, "backlog": 1, "assigned": 0, "done": 0}
 
@@ -195,7 +239,9 @@ def test_disbanding_also_removes_the_teams_mind_maps(client, crew):
 
     async def leftovers():
         db = teams_app(client).state.db
-        return [await db.fetch_val(f"SELECT COUNT(*) FROM {name}") for name in (
-            "mindmaps", "mindmap_nodes", "mindmap_links", "mindmap_comments", "mindmap_votes")]
+        return [
+            await db.fetch_val(f"SELECT COUNT(*) FROM {name}")
+            for name in ("mindmaps", "mindmap_nodes", "mindmap_links", "mindmap_comments", "mindmap_votes")
+        ]
 
     assert client.portal.call(leftovers) == [0, 0, 0, 0, 0]

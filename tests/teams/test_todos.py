@@ -37,15 +37,31 @@ def test_a_new_todo_goes_to_the_end_of_the_backlog(todo_board, events):
     first, second = new_todo("first", by=alice), new_todo("second", by=alice)
     assert (first["position"], second["position"]) == (0, 1)
     assert first | {"id": 0, "created_at": ""} == {
-        "id": 0, "content": "first", "assignee_id": None, "is_completed": False, "completed_at": None,
-        "milestone_id": None, "position": 0, "state": "backlog", "created_by": alice.id, "created_at": ""}
+        "id": 0,
+        "content": "first",
+        "assignee_id": None,
+        "is_completed": False,
+        "completed_at": None,
+        "milestone_id": None,
+        "position": 0,
+        "state": "backlog",
+        "created_by": alice.id,
+        "created_at": "",
+    }
     assert column(call, alice, "backlog") == ["first", "second"]
     assert "todo.created" in types_of(events)
 
 
-INVALID_TODOS = [{"content": "x" * 201}, {"content": ""}, {"content": "   "}, {"content": 5}, {},
-                 {"content": "ok", "assignee_id": 2}, {"content": "ok", "milestone_id": "one"},
-                 {"content": "ok", "milestone_id": 999999}]
+INVALID_TODOS = [
+    {"content": "x" * 201},
+    {"content": ""},
+    {"content": "   "},
+    {"content": 5},
+    {},
+    {"content": "ok", "assignee_id": 2},
+    {"content": "ok", "milestone_id": "one"},
+    {"content": "ok", "milestone_id": 999999},
+]
 
 
 def test_invalid_todos_are_refused_and_nothing_is_written(todo_board, subtests):
@@ -61,8 +77,11 @@ def test_a_todo_cannot_link_to_another_teams_milestone(client, todo_board, signu
     _tid, host, _alice, _bob, new_todo, call = todo_board
     outsider = signup("outsider")
     other = make_team(outsider, name="Other")
-    foreign = client.post(f"{API}{other['id']}/milestones/", json={"title": "Theirs", "start_date": "2026-01-01",
-                                                                   "end_date": "2026-02-01"}, headers=outsider.headers)
+    foreign = client.post(
+        f"{API}{other['id']}/milestones/",
+        json={"title": "Theirs", "start_date": "2026-01-01", "end_date": "2026-02-01"},
+        headers=outsider.headers,
+    )
     foreign_id = foreign.json()["id"]
     created = call(host, "POST", "", {"content": "x", "milestone_id": foreign_id})
     assert created.status_code == 422 and created.json()["error"]["details"][0]["field"] == "milestone_id"
@@ -70,8 +89,10 @@ def test_a_todo_cannot_link_to_another_teams_milestone(client, todo_board, signu
     linked = call(host, "POST", f"{todo['id']}/assign-milestone/", {"milestone_id": foreign_id})
     assert linked.status_code == 422
     assert call(host, "GET", f"{todo['id']}/").json()["milestone_id"] is None
-    assert client.get(f"{API}{other['id']}/milestones/{foreign_id}/", headers=outsider.headers).json()[
-        "todo_stats"]["total"] == 0
+    assert (
+        client.get(f"{API}{other['id']}/milestones/{foreign_id}/", headers=outsider.headers).json()["todo_stats"]["total"]
+        == 0
+    )
     assert call(host, "GET").json()["total"] == 1
 
 

@@ -12,8 +12,10 @@ from services.teams.files import MAX_FILE_BYTES, Storage
 from services.teams.uploads import receive
 
 MB = 1024 * 1024
-HEAD = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"endless.bin\"\r\n"
-        b"Content-Type: application/octet-stream\r\n\r\n")
+HEAD = (
+    b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="endless.bin"\r\n'
+    b"Content-Type: application/octet-stream\r\n\r\n"
+)
 
 
 def streaming_request(chunks, headers: dict[str, str] | None = None) -> Request:
@@ -60,13 +62,13 @@ def test_a_declared_length_beyond_the_limit_is_refused_before_reading(tmp_path):
 def test_a_file_arriving_in_small_chunks_is_written_whole(tmp_path):
     payload = bytes(range(256)) * 9000
     body = HEAD + payload + b"\r\n--XyZ--\r\n"
-    chunks = [body[i:i + 1000] for i in range(0, len(body), 1000)]
+    chunks = [body[i : i + 1000] for i in range(0, len(body), 1000)]
     uploads = asyncio.run(receive(streaming_request(chunks), storage=Storage(tmp_path), max_files=5))
     assert [(u.name, u.size) for u in uploads] == [("endless.bin", len(payload))]
     assert uploads[0].temp.read_bytes() == payload
 
 
 def test_a_request_without_a_file_part_is_invalid(tmp_path):
-    body = b"--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--XyZ--\r\n"
+    body = b'--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--XyZ--\r\n'
     with pytest.raises(InvalidInput):
         asyncio.run(receive(streaming_request([body]), storage=Storage(tmp_path), max_files=5))

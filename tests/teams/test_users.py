@@ -26,8 +26,9 @@ def directory(handler) -> tuple[Directory, list[list[int]]]:
 
 
 def known(ids):
-    return httpx.Response(200, json={"users": [{"id": i, "username": f"u{i}", "nickname": f"N{i}", "is_active": True}
-                                               for i in ids if i < 100]})
+    return httpx.Response(
+        200, json={"users": [{"id": i, "username": f"u{i}", "nickname": f"N{i}", "is_active": True} for i in ids if i < 100]}
+    )
 
 
 def test_many_ids_cost_one_call_and_cached_ids_none():

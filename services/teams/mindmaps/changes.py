@@ -46,10 +46,14 @@ class MapChange:
 
 async def bump_version(db: Database, *, team_id: int, map_id: int):
     """Increment a map's version and read the map back (None when the team has no such map)."""
-    await db.execute(mindmaps.update().where(mindmaps.c.id == map_id, mindmaps.c.team_id == team_id)
-                     .values(version=mindmaps.c.version + 1))
-    return await db.fetch_one(sa.select(mindmaps.c.version, mindmaps.c.created_by)
-                              .where(mindmaps.c.id == map_id, mindmaps.c.team_id == team_id))
+    await db.execute(
+        mindmaps.update()
+        .where(mindmaps.c.id == map_id, mindmaps.c.team_id == team_id)
+        .values(version=mindmaps.c.version + 1)
+    )
+    return await db.fetch_one(
+        sa.select(mindmaps.c.version, mindmaps.c.created_by).where(mindmaps.c.id == map_id, mindmaps.c.team_id == team_id)
+    )
 
 
 @asynccontextmanager

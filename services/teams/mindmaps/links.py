@@ -32,14 +32,23 @@ async def create_link(*, db: Database, bus: EventBus, caller: Caller, map_id: in
                 await load_node(db, map_id=map_id, node_id=node_id)
             except NotFound:
                 raise InvalidInput.field(field, "No such node on this map.", "unknown_node") from None
-        existing = await db.fetch_val(sa.select(mindmap_links.c.id)
-                                      .where(mindmap_links.c.low_id == low, mindmap_links.c.high_id == high))
+        existing = await db.fetch_val(
+            sa.select(mindmap_links.c.id).where(mindmap_links.c.low_id == low, mindmap_links.c.high_id == high)
+        )
         if existing is not None:
             raise duplicate
         try:
-            link_id = await db.execute(mindmap_links.insert().values(
-                mindmap_id=map_id, source_id=data.source_id, target_id=data.target_id, low_id=low, high_id=high,
-                created_by=caller.user_id, created_at=utcnow()))
+            link_id = await db.execute(
+                mindmap_links.insert().values(
+                    mindmap_id=map_id,
+                    source_id=data.source_id,
+                    target_id=data.target_id,
+                    low_id=low,
+                    high_id=high,
+                    created_by=caller.user_id,
+                    created_at=utcnow(),
+                )
+            )
         except Exception as exc:
             if is_duplicate(exc):
                 raise duplicate from None

@@ -23,8 +23,9 @@ MAX_NODES_PER_MAP = 1000  # beyond this a canvas is unusable, and a snapshot too
 
 async def load_node(db: Database, *, map_id: int, node_id: int):
     """A node of this map, or 404."""
-    row = await db.fetch_one(sa.select(mindmap_nodes).where(mindmap_nodes.c.id == node_id,
-                                                            mindmap_nodes.c.mindmap_id == map_id))
+    row = await db.fetch_one(
+        sa.select(mindmap_nodes).where(mindmap_nodes.c.id == node_id, mindmap_nodes.c.mindmap_id == map_id)
+    )
     if row is None:
         raise NotFound()
     return row
@@ -32,12 +33,17 @@ async def load_node(db: Database, *, map_id: int, node_id: int):
 
 async def node_view(db: Database, row, *, user_id: int) -> dict[str, Any]:
     """A node with its vote and comment counts and whether this user voted."""
-    votes = await db.fetch_val(sa.select(sa.func.count()).select_from(mindmap_votes)
-                               .where(mindmap_votes.c.node_id == row.id))
-    voted = await db.fetch_val(sa.select(sa.func.count()).select_from(mindmap_votes)
-                               .where(mindmap_votes.c.node_id == row.id, mindmap_votes.c.user_id == user_id))
-    comments = await db.fetch_val(sa.select(sa.func.count()).select_from(mindmap_comments)
-                                  .where(mindmap_comments.c.node_id == row.id))
+    votes = await db.fetch_val(
+        sa.select(sa.func.count()).select_from(mindmap_votes).where(mindmap_votes.c.node_id == row.id)
+    )
+    voted = await db.fetch_val(
+        sa.select(sa.func.count())
+        .select_from(mindmap_votes)
+        .where(mindmap_votes.c.node_id == row.id, mindmap_votes.c.user_id == user_id)
+    )
+    comments = await db.fetch_val(
+        sa.select(sa.func.count()).select_from(mindmap_comments).where(mindmap_comments.c.node_id == row.id)
+    )
     return node_out(row, votes=int(votes), comments=int(comments), voted=bool(voted))
 
 
@@ -49,34 +55,59 @@ def _shared(view: dict[str, Any]) -> dict[str, Any]:
 async def create_node(*, db: Database, bus: EventBus, caller: Caller, map_id: int, data: NodeIn) -> dict[str, Any]:
     """Add a node to a map."""
     async with map_change(db, bus, team_id=caller.team_id, map_id=map_id) as change:
-        count = await db.fetch_val(sa.select(sa.func.count()).select_from(mindmap_nodes)
-                                   .where(mindmap_nodes.c.mindmap_id == map_id))
+        count = await db.fetch_val(
+            sa.select(sa.func.count()).select_from(mindmap_nodes).where(mindmap_nodes.c.mindmap_id == map_id)
+        )
         if count >= MAX_NODES_PER_MAP:
             raise Conflict(f"A mind map holds at most {MAX_NODES_PER_MAP} nodes.", code="too_many_nodes")
         now = utcnow()
-        node_id = await db.execute(mindmap_nodes.insert().values(
-            mindmap_id=map_id, title=data.title, content=data.content, x=data.x, y=data.y,
-            color=data.color.lower(), version=1, created_by=caller.user_id, created_at=now, updated_at=now))
+        node_id = await db.execute(
+            mindmap_nodes.insert().values(
+                mindmap_id=map_id,
+                title=data.title,
+                content=data.content,
+                x=data.x,
+                y=data.y,
+                color=data.color.lower(),
+                version=1,
+                created_by=caller.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         view = node_out(await load_node(db, map_id=map_id, node_id=node_id))
         change.publish("node.created", _shared(view))
     return {**view, "map_version": change.version}
 
 
-async def update_node(*, db: Database, bus: EventBus, caller: Caller, map_id: int, node_id: int,
-                      data: NodeUpdate) -> dict[str, Any]:
+async def update_node(
+    *, db: Database, bus: EventBus, caller: Caller, map_id: int, node_id: int, data: NodeUpdate
+) -> dict[str, Any]:
     """Edit or move a node; a stale ``version`` is refused with the current node."""
     async with map_change(db, bus, team_id=caller.team_id, map_id=map_id) as change:
         row = await load_node(db, map_id=map_id, node_id=node_id)
         if data.version is not None and data.version != row.version:
             current = await node_view(db, row, user_id=caller.user_id)
-            raise Conflict("Someone changed this node in the meantime.", code="stale_version",
-                           details=[{"field": "version", "type": "stale", "node": current,
-                                     "message": "The node has changed since you loaded it."}])
+            raise Conflict(
+                "Someone changed this node in the meantime.",
+                code="stale_version",
+                details=[
+                    {
+                        "field": "version",
+                        "type": "stale",
+                        "node": current,
+                        "message": "The node has changed since you loaded it.",
+                    }
+                ],
+            )
         values = data.changes()
         if "color" in values:
             values["color"] = values["color"].lower()
-        await db.execute(mindmap_nodes.update().where(mindmap_nodes.c.id == node_id)
-                         .values(**values, version=mindmap_nodes.c.version + 1, updated_at=utcnow()))
+        await db.execute(
+            mindmap_nodes.update()
+            .where(mindmap_nodes.c.id == node_id)
+            .values(**values, version=mindmap_nodes.c.version + 1, updated_at=utcnow())
+        )
         view = await node_view(db, await load_node(db, map_id=map_id, node_id=node_id), user_id=caller.user_id)
         change.publish("node.updated", _shared(view))
     return {**view, "map_version": change.version}
@@ -87,8 +118,12 @@ async def delete_node(*, db: Database, bus: EventBus, caller: Caller, map_id: in
     async with map_change(db, bus, team_id=caller.team_id, map_id=map_id) as change:
         await load_node(db, map_id=map_id, node_id=node_id)
         touching = sa.or_(mindmap_links.c.source_id == node_id, mindmap_links.c.target_id == node_id)
-        link_ids = [row.id for row in await db.fetch_all(
-            sa.select(mindmap_links.c.id).where(mindmap_links.c.mindmap_id == map_id, touching))]
+        link_ids = [
+            row.id
+            for row in await db.fetch_all(
+                sa.select(mindmap_links.c.id).where(mindmap_links.c.mindmap_id == map_id, touching)
+            )
+        ]
         if link_ids:
             await db.execute(mindmap_links.delete().where(mindmap_links.c.id.in_(link_ids)))
         await db.execute(mindmap_votes.delete().where(mindmap_votes.c.node_id == node_id))

@@ -48,16 +48,18 @@ async def create_map(request: Request) -> JSONResponse:
     caller = await member(request)
     data = await parse_body(request, MindMapIn)
     state = request.app.state
-    return JSONResponse(await maps.create_map(db=state.db, bus=state.events, caller=caller, title=data.title),
-                        status_code=201)
+    return JSONResponse(
+        await maps.create_map(db=state.db, bus=state.events, caller=caller, title=data.title), status_code=201
+    )
 
 
 async def get_map(request: Request) -> JSONResponse:
     """The whole map: nodes, links, counts and its version."""
     caller = await member(request)
     [map_id] = _ids(request, "map_id")
-    return JSONResponse(await maps.snapshot(db=request.app.state.db, caller=caller, map_id=map_id),
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        await maps.snapshot(db=request.app.state.db, caller=caller, map_id=map_id), headers={"Cache-Control": "no-store"}
+    )
 
 
 async def delete_map(request: Request) -> Response:
@@ -98,8 +100,9 @@ async def update_node(request: Request) -> JSONResponse:
     map_id, node_id = _ids(request, "map_id", "node_id")
     data = await parse_body(request, NodeUpdate)
     state = request.app.state
-    return JSONResponse(await nodes.update_node(db=state.db, bus=state.events, caller=caller, map_id=map_id,
-                                                node_id=node_id, data=data))
+    return JSONResponse(
+        await nodes.update_node(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, data=data)
+    )
 
 
 async def delete_node(request: Request) -> Response:
@@ -139,8 +142,11 @@ async def list_comments(request: Request) -> JSONResponse:
     map_id, node_id = _ids(request, "map_id", "node_id")
     query = parse_query(request, PageQuery)
     state = request.app.state
-    return JSONResponse(await comments.list_comments(db=state.db, directory=_directory(request), caller=caller,
-                                                     map_id=map_id, node_id=node_id, query=query))
+    return JSONResponse(
+        await comments.list_comments(
+            db=state.db, directory=_directory(request), caller=caller, map_id=map_id, node_id=node_id, query=query
+        )
+    )
 
 
 @documented(body=CommentIn)
@@ -151,8 +157,15 @@ async def create_comment(request: Request) -> JSONResponse:
     map_id, node_id = _ids(request, "map_id", "node_id")
     data = await parse_body(request, CommentIn)
     state = request.app.state
-    comment = await comments.create_comment(db=state.db, bus=state.events, directory=_directory(request),
-                                            caller=caller, map_id=map_id, node_id=node_id, body=data.body)
+    comment = await comments.create_comment(
+        db=state.db,
+        bus=state.events,
+        directory=_directory(request),
+        caller=caller,
+        map_id=map_id,
+        node_id=node_id,
+        body=data.body,
+    )
     return JSONResponse(comment, status_code=201)
 
 
@@ -163,9 +176,18 @@ async def update_comment(request: Request) -> JSONResponse:
     map_id, node_id, comment_id = _ids(request, "map_id", "node_id", "comment_id")
     data = await parse_body(request, CommentIn)
     state = request.app.state
-    return JSONResponse(await comments.update_comment(
-        db=state.db, bus=state.events, directory=_directory(request), caller=caller, map_id=map_id,
-        node_id=node_id, comment_id=comment_id, body=data.body))
+    return JSONResponse(
+        await comments.update_comment(
+            db=state.db,
+            bus=state.events,
+            directory=_directory(request),
+            caller=caller,
+            map_id=map_id,
+            node_id=node_id,
+            comment_id=comment_id,
+            body=data.body,
+        )
+    )
 
 
 async def delete_comment(request: Request) -> Response:
@@ -173,8 +195,9 @@ async def delete_comment(request: Request) -> Response:
     caller = await member(request)
     map_id, node_id, comment_id = _ids(request, "map_id", "node_id", "comment_id")
     state = request.app.state
-    await comments.delete_comment(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id,
-                                  comment_id=comment_id)
+    await comments.delete_comment(
+        db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, comment_id=comment_id
+    )
     return Response(status_code=204)
 
 
@@ -192,8 +215,9 @@ async def _vote(request: Request, *, voted: bool) -> JSONResponse:
     caller = await member(request)
     map_id, node_id = _ids(request, "map_id", "node_id")
     state = request.app.state
-    return JSONResponse(await votes.vote(db=state.db, bus=state.events, caller=caller, map_id=map_id,
-                                         node_id=node_id, voted=voted))
+    return JSONResponse(
+        await votes.vote(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, voted=voted)
+    )
 
 
 async def internal_map(request: Request) -> JSONResponse:

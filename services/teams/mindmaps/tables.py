@@ -19,7 +19,8 @@ DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 TitleKey = sa.String(128).with_variant(mysql.VARCHAR(128, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 mindmaps = sa.Table(
-    "mindmaps", metadata,
+    "mindmaps",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", name="fk_mindmaps_team"), nullable=False),
     sa.Column("title", sa.String(64), nullable=False),
@@ -31,7 +32,8 @@ mindmaps = sa.Table(
 )
 
 mindmap_nodes = sa.Table(
-    "mindmap_nodes", metadata,
+    "mindmap_nodes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("mindmap_id", sa.Integer, sa.ForeignKey("mindmaps.id", name="fk_mindmap_nodes_map"), nullable=False),
     sa.Column("title", sa.String(64), nullable=False),
@@ -47,13 +49,12 @@ mindmap_nodes = sa.Table(
 )
 
 mindmap_links = sa.Table(
-    "mindmap_links", metadata,
+    "mindmap_links",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("mindmap_id", sa.Integer, sa.ForeignKey("mindmaps.id", name="fk_mindmap_links_map"), nullable=False),
-    sa.Column("source_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_links_source"),
-              nullable=False),
-    sa.Column("target_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_links_target"),
-              nullable=False),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_links_source"), nullable=False),
+    sa.Column("target_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_links_target"), nullable=False),
     sa.Column("low_id", sa.Integer, nullable=False),  # min(source, target): one link per pair, either direction
     sa.Column("high_id", sa.Integer, nullable=False),
     sa.Column("created_by", sa.Integer, nullable=False),
@@ -64,11 +65,11 @@ mindmap_links = sa.Table(
 )
 
 mindmap_comments = sa.Table(
-    "mindmap_comments", metadata,
+    "mindmap_comments",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("mindmap_id", sa.Integer, sa.ForeignKey("mindmaps.id", name="fk_mindmap_comments_map"), nullable=False),
-    sa.Column("node_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_comments_node"),
-              nullable=False),
+    sa.Column("node_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_comments_node"), nullable=False),
     sa.Column("author_id", sa.Integer, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_at", DateTime, nullable=False),
@@ -78,11 +79,11 @@ mindmap_comments = sa.Table(
 )
 
 mindmap_votes = sa.Table(
-    "mindmap_votes", metadata,
+    "mindmap_votes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("mindmap_id", sa.Integer, sa.ForeignKey("mindmaps.id", name="fk_mindmap_votes_map"), nullable=False),
-    sa.Column("node_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_votes_node"),
-              nullable=False),
+    sa.Column("node_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_votes_node"), nullable=False),
     sa.Column("user_id", sa.Integer, nullable=False),
     sa.Column("created_at", DateTime, nullable=False),
     sa.UniqueConstraint("node_id", "user_id", name="uq_mindmap_votes_node_user"),

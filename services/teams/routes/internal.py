@@ -33,5 +33,8 @@ async def team_members(request: Request) -> JSONResponse:
 async def team_membership(request: Request) -> JSONResponse:
     """Whether a user is a member of a team, and as what (realtime service)."""
     require_service(request)
-    return json(await members.membership(db=request.app.state.db, team_id=path_int(request, "team_id"),
-                                         user_id=path_int(request, "user_id")))
+    return json(
+        await members.membership(
+            db=request.app.state.db, team_id=path_int(request, "team_id"), user_id=path_int(request, "user_id")
+        )
+    )

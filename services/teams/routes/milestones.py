@@ -47,8 +47,11 @@ async def update_milestone(request: Request) -> JSONResponse:
     milestone_id = path_int(request, "milestone_id")
     body = await parse_body(request, MilestoneUpdate)
     state = request.app.state
-    return json(await milestones.update(db=state.db, bus=state.events, caller=caller, milestone_id=milestone_id,
-                                        changes=body.changes()))
+    return json(
+        await milestones.update(
+            db=state.db, bus=state.events, caller=caller, milestone_id=milestone_id, changes=body.changes()
+        )
+    )
 
 
 async def delete_milestone(request: Request) -> Response:

@@ -50,16 +50,20 @@ async def update_post(request: Request) -> JSONResponse:
     post_id = path_int(request, "post_id")
     body = await parse_body(request, PostUpdate)
     state = request.app.state
-    return json(await posts.update(db=state.db, bus=state.events, users=state.users, caller=caller, post_id=post_id,
-                                   changes=body.changes()))
+    return json(
+        await posts.update(
+            db=state.db, bus=state.events, users=state.users, caller=caller, post_id=post_id, changes=body.changes()
+        )
+    )
 
 
 async def delete_post(request: Request) -> Response:
     """Delete a post and its files (author or host)."""
     caller = await member(request)
     state = request.app.state
-    await posts.delete(db=state.db, bus=state.events, storage=state.storage, caller=caller,
-                       post_id=path_int(request, "post_id"))
+    await posts.delete(
+        db=state.db, bus=state.events, storage=state.storage, caller=caller, post_id=path_int(request, "post_id")
+    )
     return no_content()
 
 
@@ -67,17 +71,35 @@ async def upload_files(request: Request) -> JSONResponse:
     """Attach files to a post (author; multipart field ``file``, at most 5 files of 20 MB)."""
     caller = await member(request)
     state = request.app.state
-    return json(await posts.attach(db=state.db, bus=state.events, users=state.users, storage=state.storage,
-                                   caller=caller, post_id=path_int(request, "post_id"), request=request), 201)
+    return json(
+        await posts.attach(
+            db=state.db,
+            bus=state.events,
+            users=state.users,
+            storage=state.storage,
+            caller=caller,
+            post_id=path_int(request, "post_id"),
+            request=request,
+        ),
+        201,
+    )
 
 
 async def delete_file(request: Request) -> JSONResponse:
     """Remove an attachment from a post (author)."""
     caller = await member(request)
     state = request.app.state
-    return json(await posts.detach(db=state.db, bus=state.events, users=state.users, storage=state.storage,
-                                   caller=caller, post_id=path_int(request, "post_id"),
-                                   file_id=path_int(request, "file_id")))
+    return json(
+        await posts.detach(
+            db=state.db,
+            bus=state.events,
+            users=state.users,
+            storage=state.storage,
+            caller=caller,
+            post_id=path_int(request, "post_id"),
+            file_id=path_int(request, "file_id"),
+        )
+    )
 
 
 async def download_file(request: Request) -> Response:
@@ -88,6 +110,13 @@ async def download_file(request: Request) -> Response:
     path = state.storage.path(caller.team_id, row.storage_key)
     if not path.is_file():
         raise NotFound("The file is missing from storage.")
-    return FileResponse(path, media_type=row.content_type, headers={
-        "Content-Disposition": content_disposition(row.name), "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store", "Content-Security-Policy": "sandbox"})
+    return FileResponse(
+        path,
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": content_disposition(row.name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "sandbox",
+        },
+    )

@@ -40,8 +40,11 @@ async def preview(request: Request) -> JSONResponse:
     principal = await authenticate(request)
     body = await parse_body(request, InvitePreview)
     state = request.app.state
-    return json(await teams.preview(db=state.db, users=state.users, limiter=state.join_limiter,
-                                    user_id=principal.user_id, code=body.invite_code))
+    return json(
+        await teams.preview(
+            db=state.db, users=state.users, limiter=state.join_limiter, user_id=principal.user_id, code=body.invite_code
+        )
+    )
 
 
 @documented(body=Join)
@@ -51,8 +54,17 @@ async def join(request: Request) -> JSONResponse:
     principal = await authenticate(request)
     body = await parse_body(request, Join)
     state = request.app.state
-    return json(await teams.join(db=state.db, bus=state.events, passwords=state.passwords,
-                                 limiter=state.join_limiter, user_id=principal.user_id, body=body), 201)
+    return json(
+        await teams.join(
+            db=state.db,
+            bus=state.events,
+            passwords=state.passwords,
+            limiter=state.join_limiter,
+            user_id=principal.user_id,
+            body=body,
+        ),
+        201,
+    )
 
 
 async def read_team(request: Request) -> JSONResponse:

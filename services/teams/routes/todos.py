@@ -30,8 +30,12 @@ async def create_todo(request: Request) -> JSONResponse:
     caller = await member(request)
     body = await parse_body(request, TodoCreate)
     state = request.app.state
-    return json(await todos.create(db=state.db, bus=state.events, caller=caller, content=body.content,
-                                   milestone_id=body.milestone_id), 201)
+    return json(
+        await todos.create(
+            db=state.db, bus=state.events, caller=caller, content=body.content, milestone_id=body.milestone_id
+        ),
+        201,
+    )
 
 
 async def read_todo(request: Request) -> JSONResponse:
@@ -65,8 +69,7 @@ async def assign_todo(request: Request) -> JSONResponse:
     todo_id = path_int(request, "todo_id")
     body = await parse_body(request, TodoAssign)
     state = request.app.state
-    return json(await todos.assign(db=state.db, bus=state.events, caller=caller, todo_id=todo_id,
-                                   user_id=body.user_id))
+    return json(await todos.assign(db=state.db, bus=state.events, caller=caller, todo_id=todo_id, user_id=body.user_id))
 
 
 @documented(body=TodoComplete)
@@ -76,24 +79,27 @@ async def complete_todo(request: Request) -> JSONResponse:
     todo_id = path_int(request, "todo_id")
     body = await parse_body(request, TodoComplete)
     state = request.app.state
-    return json(await todos.complete(db=state.db, bus=state.events, caller=caller, todo_id=todo_id,
-                                     completed=body.completed))
+    return json(
+        await todos.complete(db=state.db, bus=state.events, caller=caller, todo_id=todo_id, completed=body.completed)
+    )
 
 
 async def move_to_todo(request: Request) -> JSONResponse:
     """Move a todo back to the backlog: unassigned and open."""
     caller = await member(request)
     state = request.app.state
-    return json(await todos.move(db=state.db, bus=state.events, caller=caller, todo_id=path_int(request, "todo_id"),
-                                 to="backlog"))
+    return json(
+        await todos.move(db=state.db, bus=state.events, caller=caller, todo_id=path_int(request, "todo_id"), to="backlog")
+    )
 
 
 async def move_to_done(request: Request) -> JSONResponse:
     """Move a todo to done."""
     caller = await member(request)
     state = request.app.state
-    return json(await todos.move(db=state.db, bus=state.events, caller=caller, todo_id=path_int(request, "todo_id"),
-                                 to="done"))
+    return json(
+        await todos.move(db=state.db, bus=state.events, caller=caller, todo_id=path_int(request, "todo_id"), to="done")
+    )
 
 
 @documented(body=TodoReorder)
@@ -103,8 +109,7 @@ async def reorder_todo(request: Request) -> JSONResponse:
     todo_id = path_int(request, "todo_id")
     body = await parse_body(request, TodoReorder)
     state = request.app.state
-    return json(await todos.reorder(db=state.db, bus=state.events, caller=caller, todo_id=todo_id,
-                                    position=body.position))
+    return json(await todos.reorder(db=state.db, bus=state.events, caller=caller, todo_id=todo_id, position=body.position))
 
 
 @documented(body=TodoMilestone)
@@ -114,5 +119,6 @@ async def assign_milestone(request: Request) -> JSONResponse:
     todo_id = path_int(request, "todo_id")
     body = await parse_body(request, TodoMilestone)
     state = request.app.state
-    return json(await todos.link(db=state.db, bus=state.events, caller=caller, todo_id=todo_id,
-                                 milestone_id=body.milestone_id))
+    return json(
+        await todos.link(db=state.db, bus=state.events, caller=caller, todo_id=todo_id, milestone_id=body.milestone_id)
+    )

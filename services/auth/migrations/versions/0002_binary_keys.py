@@ -23,9 +23,13 @@ def _collate(collation: str) -> None:
     if op.get_bind().dialect.name != "mysql":
         return  # SQLite compares bytes already
     for column, length in KEYS.items():
-        op.alter_column("users", column, existing_nullable=False,
-                        type_=sa.String(length, collation=collation),
-                        existing_type=sa.String(length))
+        op.alter_column(
+            "users",
+            column,
+            existing_nullable=False,
+            type_=sa.String(length, collation=collation),
+            existing_type=sa.String(length),
+        )
 
 
 def upgrade() -> None:

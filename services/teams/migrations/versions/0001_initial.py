@@ -5,6 +5,7 @@ Revises:
 Create Date: 2026-11-27
 
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -74,8 +75,7 @@ def upgrade() -> None:
         sa.Column("assignee_id", sa.Integer, nullable=True),
         sa.Column("is_completed", sa.Boolean, nullable=False),
         sa.Column("completed_at", DateTime, nullable=True),
-        sa.Column("milestone_id", sa.Integer, sa.ForeignKey("milestones.id", name="fk_todos_milestone"),
-                  nullable=True),
+        sa.Column("milestone_id", sa.Integer, sa.ForeignKey("milestones.id", name="fk_todos_milestone"), nullable=True),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("created_by", sa.Integer, nullable=False),
         sa.Column("created_at", DateTime, nullable=False),

@@ -5,6 +5,7 @@ Revises: 0001_initial
 Create Date: 2026-11-27
 
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -54,8 +55,12 @@ def upgrade() -> None:
         "mindmap_links",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("mindmap_id", sa.Integer, sa.ForeignKey("mindmaps.id", name="fk_mindmap_links_map"), nullable=False),
-        sa.Column("source_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_links_source"), nullable=False),
-        sa.Column("target_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_links_target"), nullable=False),
+        sa.Column(
+            "source_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_links_source"), nullable=False
+        ),
+        sa.Column(
+            "target_id", sa.Integer, sa.ForeignKey("mindmap_nodes.id", name="fk_mindmap_links_target"), nullable=False
+        ),
         sa.Column("low_id", sa.Integer, nullable=False),
         sa.Column("high_id", sa.Integer, nullable=False),
         sa.Column("created_by", sa.Integer, nullable=False),
