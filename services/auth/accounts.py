@@ -278,9 +278,9 @@ async def deactivate(*, db: Database, passwords, user_id: int, password: str) ->
                 **_anonymous_names(user_id),
                 nickname=FORMER_MEMBER,
                 profile="",
-                password_hash="!",
+                password_hash="!",  # noqa: S106 - matches no password
             )
-        )  # noqa: S106 - matches no password
+        )
         await db.execute(pending_deactivations.insert().values(user_id=user_id, created_at=now))
     await revoke_all(db, user_id)
 
