@@ -34,7 +34,7 @@ from tests.e2e.conftest import STACK, Stack, _free_block
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = os.environ.get("TEAMMOA_RELIABILITY_FULL") == "1"
-DB_PREFIX = "teammoa_rel_"
+DB_PREFIX = f"teammoa_rel{os.environ.get('TEAMMOA_TEST_DB_SUFFIX', '')}_"  # the suffix keeps parallel runs apart
 TEAM_PASSWORD = "team-pass-42"
 MARIADBD = "/usr/sbin/mariadbd"
 SERVER_START_TIMEOUT_S = 60
