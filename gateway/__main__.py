@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 import uvicorn
 
@@ -21,16 +22,20 @@ def main() -> None:
         f"TeamMoa is starting on http://{args.host}:{args.port}/  (data in {os.environ.get('TEAMMOA_DATA_DIR', 'var')}/)",
         flush=True,
     )
-    uvicorn.run(
-        "gateway.embedded:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        timeout_graceful_shutdown=5,
-        ws_max_size=64 * 1024,
-        ws_per_message_deflate=False,
-    )  # deflate costs ~32 KiB per socket for small frames
+    uvicorn.run("gateway.embedded:create_app", factory=True, host=args.host, port=args.port, **server_options())
+
+
+def server_options() -> dict[str, Any]:
+    """How the embedded server runs (shared with the tests that serve it over real sockets)."""
+    return {
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 5,
+        "ws_max_size": 64 * 1024,
+        "ws_per_message_deflate": False,  # deflate costs ~32 KiB per socket for small frames
+        # No proxy in front: X-Forwarded-* never counts here. TEAMMOA_TRUSTED_PROXIES (kit.clients)
+        # decides, in every mode, whose forwarded headers are believed.
+        "proxy_headers": False,
+    }
 
 
 if __name__ == "__main__":

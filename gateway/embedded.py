@@ -32,7 +32,7 @@ WEB_ROOT = Path(__file__).parent / "web"
 SCHEDULES = re.compile(r"^/api/v1/(teams/[^/]+/schedules|schedules)(/|$)")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

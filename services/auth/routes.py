@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.kit.errors import NotAuthenticated, NotFound, envelope
+from services.kit.errors import MethodNotAllowed, NotAuthenticated, NotFound, envelope
 from services.kit.openapi import documented
 from services.kit.peers import require_service
 from services.kit.tokens import REFRESH_COOKIE, authenticate, check_csrf
@@ -154,9 +154,11 @@ async def logout(request: Request) -> Response:
 @documented(body=ProfileUpdate)
 async def me(request: Request) -> Response:
     """Read (GET), update (PATCH) or deactivate (DELETE, with the password) my account."""
+    if request.method not in ("GET", "HEAD", "PATCH", "DELETE"):  # dispatch on exact methods, never a fallthrough
+        raise MethodNotAllowed()
     principal = await authenticate(request)
     state = request.app.state
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return JSONResponse(accounts.public(await accounts.get_active(state.db, principal.user_id)))
     if request.method == "PATCH":
         data = await parse_body(request, ProfileUpdate)

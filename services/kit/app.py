@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from . import db as kit_db
+from .bodies import BodyLimitMiddleware
+from .clients import ForwardedMiddleware
 from .errors import install_error_handlers
 from .events import EventBus
 from .health import Check, health_endpoint, livez
@@ -131,8 +133,10 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(ForwardedMiddleware, proxies=settings.trusted_proxies),
             Middleware(RequestContextMiddleware, service=spec.name, log_requests=settings.log_requests, registry=registry),
             Middleware(TrailingSlashMiddleware),
+            Middleware(BodyLimitMiddleware),
         ],
         exception_handlers=install_error_handlers(),
         lifespan=lifespan,

@@ -51,7 +51,8 @@ class Settings:
         self.argon2_time_cost: int = config("TEAMMOA_ARGON2_TIME_COST", cast=int, default=2)
         self.argon2_parallelism: int = config("TEAMMOA_ARGON2_PARALLELISM", cast=int, default=1)
         self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
-        self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default="127.0.0.1"))
+        # Addresses/networks of the proxies whose X-Forwarded-For counts (kit.clients); none by default.
+        self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default=""))
         self._config = config
 
     @property

@@ -56,6 +56,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from services.kit import jsonsafe
+
 NORMAL = 1000
 POLICY_VIOLATION = 1008
 INTERNAL_ERROR = 1011
@@ -103,7 +105,7 @@ def parse(text: str) -> ClientFrame:
     if size > MAX_FRAME_CHARS:
         raise FrameError("too_large", "Frames are limited to 4 KB.")
     try:
-        body = json.loads(text)
+        body = jsonsafe.loads(text)  # nesting limited: 4,000 '[' is a bad frame, not a 1011
     except ValueError:
         raise FrameError("bad_frame", "Frames are JSON objects.") from None
     if not isinstance(body, dict) or not isinstance(body.get("op"), str):
