@@ -6,6 +6,7 @@ E-mail tokens are single-use and stored hashed; verifying never signs anyone in.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -60,8 +61,13 @@ async def _new_token(db: Database, *, user_id: int, purpose: str, ttl: timedelta
     return token
 
 
-async def register(*, db: Database, passwords, mailer: Mailer, site: str, data) -> dict:
-    """Create an unverified account and mail its verification link."""
+async def register(
+    *, db: Database, passwords, mailer: Mailer, site: str, data, on_taken: Callable[[], Awaitable[None]]
+) -> dict:
+    """Create an unverified account and mail its verification link.
+
+    Saying that a value is taken tells whether an account exists: ``on_taken`` charges that answer to the
+    caller's availability budget first (429 once it is spent), as ``check_availability`` does."""
     taken = []
     for field, column, key in (
         ("username", users.c.username_key, data.username.lower()),
@@ -71,6 +77,7 @@ async def register(*, db: Database, passwords, mailer: Mailer, site: str, data) 
         if await _taken(db, column, key):
             taken.append({"field": field, "message": f"This {field} is already taken.", "type": "taken"})
     if taken:
+        await on_taken()
         raise Conflict("Some details are already in use.", code="taken", details=taken)
     password_hash = await passwords.hash(data.password)
     now = utcnow()
@@ -91,6 +98,7 @@ async def register(*, db: Database, passwords, mailer: Mailer, site: str, data) 
         )
     except Exception as exc:  # a concurrent registration took a unique value between check and insert
         if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
+            await on_taken()
             raise Conflict("Some details are already in use.", code="taken") from None
         raise
     token = await _new_token(db, user_id=user_id, purpose="verify", ttl=VERIFY_TTL)
@@ -207,12 +215,22 @@ def _validated_new_password(password: str, username: str) -> str:
         raise InvalidInput.field("new_password", str(exc)) from None
 
 
+async def _revoke_reset_links(db: Database, user_id: int) -> None:
+    """Spend every outstanding reset link of an account (after a reset or a password change)."""
+    await db.execute(
+        email_tokens.delete().where(
+            email_tokens.c.user_id == user_id, email_tokens.c.purpose == "reset", email_tokens.c.used_at.is_(None)
+        )
+    )
+
+
 async def change_password(*, db: Database, passwords, user_id: int, current: str, new: str, keep_family: str | None) -> None:
     """Replace the password; this session stays, every other one ends."""
     user = await get_active(db, user_id)
     await _check_password(passwords, user, current, "current_password")
     new = _validated_new_password(new, user["username"])
     await db.execute(users.update().where(users.c.id == user_id).values(password_hash=await passwords.hash(new)))
+    await _revoke_reset_links(db, user_id)
     await revoke_all(db, user_id, keep_family=keep_family)
 
 
@@ -245,6 +263,7 @@ async def confirm_reset(*, db: Database, passwords, token: str, new: str) -> Non
     user = await get_active(db, row["user_id"])
     new_hash = await passwords.hash(new)
     await db.execute(users.update().where(users.c.id == user["id"]).values(password_hash=new_hash, is_verified=True))
+    await _revoke_reset_links(db, user["id"])  # an older link mailed before this one must not work any more
     await revoke_all(db, user["id"])
 
 

@@ -36,7 +36,8 @@ class KeyRing:
     private_key: Ed25519PrivateKey
     jwks: dict
 
-    def mint_access(self, *, user_id: int, nickname: str) -> str:
+    def mint_access(self, *, user_id: int, nickname: str, sid: str) -> str:
+        """An access token of one session (``sid``: its refresh family, to which the CSRF token is bound)."""
         now = int(time.time())
         claims = {
             "sub": str(user_id),
@@ -46,6 +47,7 @@ class KeyRing:
             "iat": now,
             "exp": now + ACCESS_TOKEN_TTL_S,
             "typ": "access",
+            "sid": sid,
             "jti": secrets.token_hex(8),
         }
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})

@@ -31,6 +31,7 @@ from .openapi import openapi_endpoint
 from .passwords import PasswordHasher
 from .peers import Peers
 from .ratelimit import FallbackCounters, MemoryCounters, RedisCounters
+from .revocations import Revocations
 from .settings import Settings
 from .tokens import TokenVerifier
 
@@ -43,6 +44,7 @@ class Shared:
 
     events: EventBus | None = None
     transports: dict[str, httpx.AsyncBaseTransport] = field(default_factory=dict)
+    revocations: Revocations | None = None  # one table for every service of the process: revocations are immediate
 
 
 @dataclass
@@ -112,10 +114,15 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
                 state.events = EventBus.create(settings)
                 await state.events.connect()
                 stack.push_async_callback(state.events.disconnect)
+            if shared.revocations is not None:
+                state.revocations = shared.revocations
+            else:
+                state.revocations = Revocations(state.redis, settings.redis_prefix)
+                await stack.enter_async_context(state.revocations.listening(state.events))
             state.peers = Peers(settings, shared.transports)
             stack.push_async_callback(state.peers.aclose)
             fetch = spec.jwks(app) if spec.jwks else (lambda: state.peers.get_json("auth", "/.well-known/jwks.json"))
-            state.tokens = TokenVerifier(fetch, service=spec.name)
+            state.tokens = TokenVerifier(fetch, service=spec.name, revocations=state.revocations)
             if spec.passwords:
                 state.passwords = PasswordHasher.from_settings(settings)
             if spec.extra is not None:

@@ -256,6 +256,11 @@ class Realtime:
             for conn in list(self.connections.values()):
                 self._end_team(conn, team_id)
 
+    def revoked(self, user_id: int) -> None:
+        """The account was deactivated: close its sockets (its token no longer opens new ones)."""
+        for conn in list(self.by_user.get(user_id, ())):
+            conn.close(protocol.SESSION_EXPIRED, "session revoked")
+
     def kick(self, team_id: int, user_id: int) -> None:
         """End a user's subscriptions to a team's channels (its page and its maps), on this instance."""
         for conn in list(self.by_user.get(user_id, ())):
