@@ -234,7 +234,9 @@ async def change_password(*, db: Database, passwords, user_id: int, current: str
     await revoke_all(db, user_id, keep_family=keep_family)
 
 
-async def request_reset(*, db: Database, mailer: Mailer, site: str, email: str) -> None:
+async def request_reset(
+    *, db: Database, mailer: Mailer, site: str, email: str, interval: timedelta = RESET_INTERVAL
+) -> None:
     """Mail a reset link when the address belongs to an active account (the caller learns nothing)."""
     user = await db.fetch_one(users.select().where(users.c.email_key == email_key(email), users.c.is_active.is_(True)))
     if user is None:
@@ -244,7 +246,7 @@ async def request_reset(*, db: Database, mailer: Mailer, site: str, email: str) 
             email_tokens.c.user_id == user["id"], email_tokens.c.purpose == "reset"
         )
     )
-    if recent and utcnow() - recent < RESET_INTERVAL:
+    if recent and utcnow() - recent < interval:
         return
     token = await _new_token(db, user_id=user["id"], purpose="reset", ttl=RESET_TTL)
     subject, text = reset_mail(site, user["nickname"], token)

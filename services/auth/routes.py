@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -221,7 +222,10 @@ async def password_reset(request: Request) -> JSONResponse:
 
 async def _request_reset(state, email: str) -> None:
     try:
-        await accounts.request_reset(db=state.db, mailer=state.mailer, site=state.settings.site_url, email=email)
+        interval = timedelta(seconds=state.settings.get("TEAMMOA_RESET_INTERVAL_S", cast=float, default=60.0))
+        await accounts.request_reset(
+            db=state.db, mailer=state.mailer, site=state.settings.site_url, email=email, interval=interval
+        )
     except Exception:  # nobody is waiting for this answer any more: log it
         log.exception("password reset for a requested address failed")
 

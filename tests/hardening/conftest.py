@@ -116,3 +116,6 @@ def chunked(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
     """``total`` bytes as HTTP chunks (never the final zero-length chunk)."""
     for _ in range(total // size):
         yield f"{size:x}\r\n".encode() + b"a" * size + b"\r\n"
+
+
+from tests.teams.conftest import fx_join, fx_make_team  # noqa: E402, F401 - the teams suite's fixtures
