@@ -113,8 +113,9 @@ def test_a_deactivated_accounts_open_socket_closes(client: TestClient, signup):
         assert ws.receive_json() == {"op": "pong"}
         r = client.request("DELETE", "/api/v1/users/me/", json={"password": user.password}, headers={"X-CSRF-Token": csrf})
         assert r.status_code == 204
+        ws.send_text('{"op": "ping"}')  # answered with a pong while the socket stays open
         message = ws.receive()
-        assert message["type"] == "websocket.close" and message["code"] == 4001
+        assert message["type"] == "websocket.close" and message["code"] == 4001, message
 
 
 # 10 ------------------------------------------------------------------------------------------------
