@@ -85,9 +85,7 @@ def png(width: int = 160, height: int = 90) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    rows = b"".join(
-        b"\x00" + b"".join(bytes((40 + x, 90 + y, 200)) for x in range(width)) for y in range(height)
-    )
+    rows = b"".join(b"\x00" + b"".join(bytes((40 + x, 90 + y, 200)) for x in range(width)) for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 

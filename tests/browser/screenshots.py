@@ -61,7 +61,7 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     )
     log = (data_dir / "server.log").open("wb")
     command = [sys.executable, "-m", "uvicorn", "gateway.embedded:create_app", "--factory", "--port", str(port)]
-    process = subprocess.Popen(command + ["--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    process = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -352,9 +352,7 @@ def main() -> None:
         process, base_url = start_server(Path(tmp))
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-                )
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
                 shooter = Shooter(browser, base_url, out, args.suffix)
                 demo = seed(shooter)
                 for name, fn in VIEWS.items():

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, open_path
+from tests.browser.conftest import DESKTOP, open_path
+from tests.browser.contrast import contrast
 from tests.browser.demo import Demo, api_sign_up, call, paint_week, seed_demo_team
 
 pytestmark = pytest.mark.browser
@@ -112,3 +113,27 @@ def test_7_the_dashboard_says_no_milestone_is_in_progress_in_plain_words(as_user
     main = page.locator("main")
     expect(main).not_to_contain_text("No open milestone runs today")
     expect(main).to_contain_text("No milestone is in progress today.")
+
+
+# 6. Contrast -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_6_every_milestone_badge_has_aa_contrast(new_page, team, scheme):
+    page = new_page()
+    page.context.add_cookies(team.host)
+    page.emulate_media(color_scheme=scheme)
+    open_path(page, team.path("/milestones"))
+    badges = page.locator("main .badge")
+    expect(badges.first).to_be_visible()
+    kinds = set()
+    failures = []
+    for index in range(badges.count()):
+        badge = badges.nth(index)
+        kinds.add(badge.get_attribute("class"))
+        measured = contrast(badge)
+        if measured["ratio"] < 4.5:  # text under 18.66 px bold needs 4.5:1
+            failures.append(f"{measured['text']!r} {measured['ratio']:.2f}:1 at {measured['fontSize']} px")
+    assert any("priority-medium" in k for k in kinds) and any("priority-high" in k for k in kinds), kinds
+    assert any("status-completed" in k for k in kinds), kinds
+    assert not failures, failures
