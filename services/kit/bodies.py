@@ -39,7 +39,7 @@ def check_declared(request: Request, limit: int | None = None) -> None:
 async def read_body(request: Request, limit: int | None = None) -> bytes:
     """The whole body, at most ``limit`` bytes (the request's limit by default); 413 past it."""
     cached = getattr(request, "_body", None)
-    if cached is not None:
+    if isinstance(cached, bytes):
         return cached
     limit = limit or body_limit(request.scope)
     check_declared(request, limit)
