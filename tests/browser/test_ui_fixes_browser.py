@@ -192,3 +192,29 @@ def test_10_the_mind_map_page_is_as_wide_as_the_other_team_pages(as_user, team):
     open_path(page, team.path(f"/mindmaps/{team.demo.map_id}"))
     mindmap = page.locator(".team-title").bounding_box()
     assert mindmap["x"] == pytest.approx(todos["x"], abs=1), (mindmap, todos)
+
+
+# 5. Milestone timeline ---------------------------------------------------------------------------------
+
+
+def horizontally_inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return inner["x"] >= outer["x"] - 0.5 and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+
+
+def test_5_the_first_view_shows_every_milestone_and_titles_stay_readable_at_the_left_edge(as_user, team):
+    page = as_user()
+    open_path(page, team.path("/milestones"))
+    scroller = page.locator(".timeline-scroller")
+    view = scroller.bounding_box()
+    titles = page.locator(".timeline-bar .bar-title")
+    expect(titles).to_have_count(4)
+    for index in range(4):
+        title = titles.nth(index)
+        assert horizontally_inside(title.bounding_box(), view), f"{title.inner_text()!r} is not fully in the first view"
+    # Scroll so that "Design the prototype" starts well left of the view: its title stays readable.
+    bar = page.locator(".timeline-bar", has_text="Design the prototype")
+    start = bar.evaluate("b => b.offsetLeft")
+    scroller.evaluate("(s, x) => { s.scrollLeft = x; }", start + 120)
+    title = bar.locator(".bar-title")
+    expect(title).to_be_visible()
+    assert horizontally_inside(title.bounding_box(), view), (title.bounding_box(), view)
