@@ -39,7 +39,7 @@ Error codes (the socket stays open)
 
 Close codes
     1000  normal closure
-    1008  policy violation: the client kept sending invalid frames
+    1008  policy violation: the client kept sending refused frames (50), or its user holds too many sockets
     1011  internal error
     1012  service restart: this instance is shutting down or lost its event broker — reconnect at once
           (with jitter), most likely to another instance, and resume from the last version
