@@ -55,7 +55,7 @@ def main() -> int:
     app_names = {_name(line) for line in app}
     dev = [line for line in _freeze(python) if _name(line) not in app_names]
     old = {
-        _name(line): line
+        _name(line): line.split("==", 1)[1]
         for path in ("app.txt", "dev.txt")
         for line in (REQ / path).read_text().splitlines()
         if "==" in line
