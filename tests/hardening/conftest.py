@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+from websockets.sync.client import ClientConnection, connect
 
 from gateway.__main__ import server_options
 from gateway.embedded import create_app
@@ -92,6 +93,16 @@ def serve(environ: dict[str, str]) -> Iterator[Live]:
 def fx_live(environ) -> Iterator[Live]:
     """The embedded TeamMoa on a free port of 127.0.0.1, as ``make run`` serves it."""
     yield from serve(environ)
+
+
+def open_socket(live: Live, account: Account) -> ClientConnection:
+    """A realtime socket of ``account``, as a browser of the site opens it (cookie, Origin)."""
+    return connect(
+        f"ws://{live.host}:{live.port}/ws/",
+        origin=live.environ["TEAMMOA_SITE_URL"],
+        additional_headers={"Cookie": f"teammoa_access={account.token}"},
+        open_timeout=10,
+    )
 
 
 def answer_to_unfinished(live: Live, head: bytes, body: Iterator[bytes]) -> bytes:

@@ -4,18 +4,20 @@ and the WebSocket."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
+from websockets.exceptions import ConnectionClosed
 
 from gateway.embedded import create_app
 from services.kit.tokens import CSRF_COOKIE
 from tests.conftest import PASSWORD, token_from_mail
 
-from .conftest import serve
+from .conftest import Live, open_socket, serve
 
 NEW_PASSWORD = "Another-Horse-77"
 
@@ -104,18 +106,18 @@ def test_a_deactivated_accounts_access_token_stops_everywhere_at_once(client: Te
     assert [m["user_id"] for m in members["items"]] == [host.id]  # no "former member" joined after the end
 
 
-def test_a_deactivated_accounts_open_socket_closes(client: TestClient, signup):
-    user = signup("sock")
-    client.post("/api/v1/users/login/", json={"login": user.username, "password": user.password})
-    csrf = client.cookies.get(CSRF_COOKIE)
-    with client.websocket_connect("/ws/", headers={"Origin": "http://testserver"}) as ws:
-        ws.send_text('{"op": "ping"}')
-        assert ws.receive_json() == {"op": "pong"}
-        r = client.request("DELETE", "/api/v1/users/me/", json={"password": user.password}, headers={"X-CSRF-Token": csrf})
+def test_a_deactivated_accounts_open_socket_closes(live: Live):
+    user = live.account("sock")
+    with open_socket(live, user) as ws:
+        ws.send('{"op": "ping"}')
+        assert json.loads(ws.recv(timeout=10)) == {"op": "pong"}
+        r = live.http.request("DELETE", "/api/v1/users/me/", json={"password": PASSWORD}, headers=user.headers)
         assert r.status_code == 204
-        ws.send_text('{"op": "ping"}')  # answered with a pong while the socket stays open
-        message = ws.receive()
-        assert message["type"] == "websocket.close" and message["code"] == 4001, message
+        with pytest.raises(ConnectionClosed) as closed:  # before: the socket stayed open, answering pings
+            for _ in range(3):
+                ws.send('{"op": "ping"}')
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001
 
 
 # 10 ------------------------------------------------------------------------------------------------

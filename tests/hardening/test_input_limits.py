@@ -3,10 +3,12 @@ proxies, exact method dispatch, JSON depth and ASCII path ids — through HTTP a
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from starlette.testclient import TestClient
 
-from .conftest import Live, answer_to_unfinished, chunked, serve
+from .conftest import Live, answer_to_unfinished, chunked, open_socket, serve
 
 MB = 1024 * 1024
 
@@ -101,16 +103,14 @@ def test_deeply_nested_json_is_a_422(client: TestClient, signup, path: str):
     assert r.json()["error"]["details"][0]["type"] == "json_too_deep"
 
 
-def test_a_deeply_nested_frame_is_a_bad_frame_and_the_socket_stays_open(client: TestClient, signup):
-    user = signup("ws1")
-    r = client.post("/api/v1/users/login/", json={"login": user.username, "password": user.password})
-    assert r.status_code == 200
-    with client.websocket_connect("/ws/", headers={"Origin": "http://testserver"}) as ws:
-        ws.send_text("[" * 4000)
-        frame = ws.receive_json()
+def test_a_deeply_nested_frame_is_a_bad_frame_and_the_socket_stays_open(live: Live):
+    user = live.account("ws1")
+    with open_socket(live, user) as ws:
+        ws.send("[" * 4000)
+        frame = json.loads(ws.recv(timeout=10))
         assert frame["op"] == "error" and frame["code"] == "bad_frame"
-        ws.send_text('{"op": "ping"}')
-        assert ws.receive_json() == {"op": "pong"}
+        ws.send('{"op": "ping"}')
+        assert json.loads(ws.recv(timeout=10)) == {"op": "pong"}
 
 
 @pytest.mark.parametrize("digits", ["²", "١", "１", "1²"])
