@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from services.kit.health import CHECK_TIMEOUT_S, run_checks
+from services.kit.health import CHECK_TIMEOUT_S, Check, run_checks
 from services.kit.peers import send
 from services.kit.settings import SERVICES
 
@@ -47,7 +47,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Starlette:
         client: httpx.AsyncClient = request.app.state.client
         headers = {"x-request-id": request.headers.get("x-request-id", "")} if "x-request-id" in request.headers else {}
 
-        def check(part: str):
+        def check(part: str) -> Check:
             async def ask() -> None:
                 response = await send(client, "GET", f"/health/{part}/", headers=headers)
                 if response.status_code != 200:

@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ class KeyRing:
 
     kid: str
     private_key: Ed25519PrivateKey
-    jwks: dict
+    jwks: dict[str, Any]
 
     def mint_access(self, *, user_id: int, nickname: str) -> str:
         now = int(time.time())
