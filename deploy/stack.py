@@ -200,6 +200,10 @@ def process_command(name: str, port: int) -> list[str]:
         "--no-access-log",
         "--ws-max-size",
         "65536",
+        "--ws",  # no protocol tasks per socket (the legacy implementation runs three); no zlib state per socket
+        "websockets-sansio",
+        "--ws-per-message-deflate",
+        "false",
         app,
         "--port",
         str(port),
