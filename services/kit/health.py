@@ -24,6 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,12 +33,13 @@ Check = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_S = 2.0
 REPROBE_AFTER_S = 0.05  # a failed state older than this is probed again when asked
 log = logging.getLogger("teammoa.health")
+Report = dict[str, Any]  # {"ok": bool, "ms": float, "error"?: str}
 
 
-async def run_checks(checks: Mapping[str, Check], degradable: Collection[str] = ()) -> tuple[bool, dict[str, dict]]:
+async def run_checks(checks: Mapping[str, Check], degradable: Collection[str] = ()) -> tuple[bool, dict[str, Report]]:
     """Run every check concurrently, each bounded by a timeout; ok unless a non-degradable one failed."""
 
-    async def one(check: Check) -> dict:
+    async def one(check: Check) -> Report:
         started = time.perf_counter()
         try:
             await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
@@ -118,7 +120,9 @@ class HealthMonitor:
         return ok, report, age
 
 
-def health_endpoint(service: str, monitor: Callable[[Request], HealthMonitor]):
+def health_endpoint(
+    service: str, monitor: Callable[[Request], HealthMonitor]
+) -> Callable[[Request], Awaitable[JSONResponse]]:
     """A ``GET /health`` handler answering from the app's ``HealthMonitor`` (no round trip of its own)."""
 
     async def health(request: Request) -> JSONResponse:

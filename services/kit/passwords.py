@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, TypeVarTuple
 
 import anyio
 import anyio.to_thread
@@ -23,6 +25,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from .admission import Gate
 
+if TYPE_CHECKING:
+    from .settings import Settings
+
+T = TypeVar("T")
+Args = TypeVarTuple("Args")
 HASHING_THREADS = max(1, os.cpu_count() or 1)
 MAX_WAITING = 32  # hashes waiting for a thread (TEAMMOA_HASH_QUEUE)
 MAX_WAIT_S = 1.5  # the longest a hash waits for a thread before the request is refused (TEAMMOA_HASH_WAIT_MS)
@@ -44,7 +51,7 @@ class PasswordHasher:
         # per event loop: the threads' limiter and the bounded queue in front of it
         self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter, Gate] | None = None
 
-    async def _run(self, function, *args):
+    async def _run(self, function: Callable[[*Args], T], *args: *Args) -> T:
         loop = asyncio.get_running_loop()
         if self._limiter is None or self._limiter[0] is not loop:
             gate = Gate(HASHING_THREADS, max_waiting=self.max_waiting, max_wait_s=self.max_wait_s)
@@ -59,7 +66,7 @@ class PasswordHasher:
         return self._limiter[2] if self._limiter else None
 
     @classmethod
-    def from_settings(cls, settings) -> PasswordHasher:
+    def from_settings(cls, settings: Settings) -> PasswordHasher:
         return cls(
             memory_kib=settings.argon2_memory_kib,
             time_cost=settings.argon2_time_cost,
@@ -84,9 +91,3 @@ class PasswordHasher:
             await self._run(self._verify, self._dummy, password + "\0")
             return False
         return await self._run(self._verify, stored, password)
-
-    def needs_rehash(self, stored: str) -> bool:
-        try:
-            return self._argon2.check_needs_rehash(stored)
-        except InvalidHashError:
-            return True

@@ -11,12 +11,13 @@
 import { api } from "../api.js";
 import { el, fill, notice, pageTitle, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
-import { closeDialogs, loadTeam, teamError, teamFailure, teamHeader, teamLoading } from "../team-common.js";
+import { navigate } from "../router.js";
+import { loadTeam, teamError, teamFailure, teamHeader, teamLoading } from "../team-common.js";
 import { connectionState, onStateChange, publish, reconnect, subscribe } from "../realtime.js";
-import { mindmapCanvas } from "./mindmap-canvas.js";
-import { MindMapModel } from "./mindmap-model.js";
-import { mindmapPanel } from "./mindmap-panel.js";
+import { mindmapCanvas } from "./mindmap/canvas.js";
+import { MindMapModel } from "./mindmap/model.js";
+import { mindmapPanel } from "./mindmap/panel.js";
+import { closeDialogs } from "../dialogs.js";
 
 const STATES = {
   connecting: "mindmap.stateConnecting", open: "mindmap.stateOpen", reconnecting: "mindmap.stateReconnecting",
@@ -78,6 +79,7 @@ export async function render(root, { teamId, mapId }) {
       toast(t("mindmap.pickTarget"), "info");
     },
     onSaved: (id) => canvas.redrawNode(id),
+    onClose: () => { canvas.select(null); canvas.element.querySelector(".mm-canvas")?.focus(); },
   });
 
   /** Run an API action; a failure is shown (after `undo`), and `always` runs either way (to redraw). */
@@ -160,7 +162,7 @@ export async function render(root, { teamId, mapId }) {
                                           "aria-label": t(factor > 1 ? "mindmap.zoomIn" : "mindmap.zoomOut") },
     factor > 1 ? "+" : "−");
   pageTitle(`${snapshot.title} · ${ctx.team.name}`);
-  root.replaceChildren(el("div", { class: "container wide team-page", dataset: { page: "mindmap", mapId: snapshot.id } },
+  root.replaceChildren(el("div", { class: "container team-page", dataset: { page: "mindmap", mapId: snapshot.id } },
     teamHeader(ctx.team, "mindmaps"),
     el("div", { class: "mm-toolbar" },
       el("p", { class: "breadcrumb" }, el("a", { href: `/teams/${teamId}/mindmaps` }, t("mindmap.backToList"))),
