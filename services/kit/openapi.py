@@ -18,11 +18,12 @@ from starlette.routing import BaseRoute, Route
 _PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
 
 
-def documented(*, body=None, query=None):
-    """Attach request models to an endpoint so the OpenAPI document can describe them."""
+def documented(*, body=None, query=None, redirects: bool = False):
+    """Attach request models to an endpoint so the OpenAPI document can describe them (``redirects``: it
+    answers a browser navigation with a 3xx)."""
 
     def mark(endpoint: Callable) -> Callable:
-        endpoint.__openapi__ = {"body": body, "query": query}
+        endpoint.__openapi__ = {"body": body, "query": query, "redirects": redirects}
         return endpoint
 
     return mark
@@ -60,6 +61,8 @@ def _operation(endpoint: Callable, method: str, path_params: list[str]) -> dict:
     }
     params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(name)} for name in path_params]
     meta = getattr(endpoint, "__openapi__", {})
+    if meta.get("redirects"):
+        operation["responses"]["3XX"] = {"description": "A redirect for the browser (Location)"}
     if meta.get("query") is not None:
         schema = meta["query"].model_json_schema()
         for name, prop in schema.get("properties", {}).items():
