@@ -246,7 +246,7 @@ def _username_from(*candidates: str) -> str:
     return "member"
 
 
-async def _free(db: Database, column: sa.Column, base: str, limit: int) -> str:
+async def _free(db: Database, column: sa.Column[str], base: str, limit: int) -> str:
     candidate = base
     for attempt in range(2, 50):
         if not await db.fetch_val(sa.select(sa.func.count()).select_from(users).where(column == candidate.lower())):

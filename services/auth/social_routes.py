@@ -37,7 +37,8 @@ def _address(request: Request) -> str:
 
 
 def _client(request: Request) -> ProviderClient:
-    client = request.app.state.provider_clients.get(request.path_params["provider"])
+    clients: dict[str, ProviderClient] = request.app.state.provider_clients
+    client = clients.get(request.path_params["provider"])
     if client is None:
         raise NotFound("This sign-in provider is not configured.", code="unknown_provider")
     return client

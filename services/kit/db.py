@@ -10,18 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import aiosqlite
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
 log = logging.getLogger("teammoa.db")
 DISCONNECT_TIMEOUT_S = 5  # disconnect() can hang on MySQL after implicit DDL commits
+SQLITE_WORKER_JOIN_S = 10
 SQLITE_BUSY_TIMEOUT_S = 30
+T = TypeVar("T")
 
 
 def _scheme(url: str) -> str:
@@ -61,7 +65,9 @@ def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False)
     """A ``databases`` handle with the right options for the backend."""
     if is_sqlite(url):
         _sqlite_file(url).parent.mkdir(parents=True, exist_ok=True)
-        return Database(async_url(url), force_rollback=force_rollback, timeout=SQLITE_BUSY_TIMEOUT_S)
+        database = Database(async_url(url), force_rollback=force_rollback, timeout=SQLITE_BUSY_TIMEOUT_S)
+        _track_sqlite_workers(database)
+        return database
     return Database(
         async_url(url),
         force_rollback=force_rollback,
@@ -71,6 +77,55 @@ def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False)
         charset="utf8mb4",
         connect_timeout=5,
     )
+
+
+class _SQLiteWorkers:
+    """Every aiosqlite connection a ``databases`` SQLite pool opened and has not seen closed.
+
+    Each aiosqlite connection runs a worker thread that hands results back with
+    ``loop.call_soon_threadsafe``. When a task is cancelled while it waits for a query (or for the
+    connection's close, which anyio's level-triggered cancellation also cancels), the thread goes on
+    and later reports to the loop — if that loop has been closed meanwhile, the thread dies with
+    "Event loop is closed" (aiosqlite issue #241). ``join`` stops what is still open and waits for
+    every worker, so no thread outlives the database's lifespan.
+    """
+
+    def __init__(self) -> None:
+        self.open: set[aiosqlite.Connection] = set()
+
+    async def join(self) -> None:
+        threads: list[threading.Thread] = []
+        for connection in list(self.open):
+            if connection._connection is not None and connection._running:  # never closed: stop it
+                connection.stop()
+            threads.append(connection._thread)
+        self.open.clear()
+
+        def wait() -> None:
+            for thread in threads:
+                if thread.is_alive():
+                    thread.join(SQLITE_WORKER_JOIN_S)
+
+        await asyncio.to_thread(wait)
+
+
+def _track_sqlite_workers(database: Database) -> None:
+    """Route the SQLite pool's acquire/release through ``_SQLiteWorkers`` (databases 0.9's SQLitePool)."""
+    pool = database._backend._pool  # databases builds its backend dynamically: Any
+    workers = _SQLiteWorkers()
+
+    async def acquire() -> aiosqlite.Connection:
+        connection = aiosqlite.connect(database=pool._database, isolation_level=None, **pool._options)
+        workers.open.add(connection)  # before its thread starts: a cancelled connect is tracked too
+        await connection.__aenter__()
+        return connection
+
+    async def release(connection: aiosqlite.Connection) -> None:
+        await connection.close()
+        workers.open.discard(connection)
+
+    pool.acquire, pool.release = acquire, release
+    database._teammoa_sqlite_workers = workers  # type: ignore[attr-defined]
 
 
 def ensure_database(url: str) -> None:
@@ -102,8 +157,10 @@ def run_migrations_env(target_metadata: sa.MetaData) -> None:
     """The body of every service's ``migrations/env.py`` (online mode only)."""
     from alembic import context
 
-    config = context.config
-    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("the Alembic configuration names no sqlalchemy.url (run migrations through kit.db.migrate)")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
@@ -129,24 +186,33 @@ async def disconnect(database: Database) -> None:
         await asyncio.wait_for(database.disconnect(), DISCONNECT_TIMEOUT_S)
     except (TimeoutError, Exception) as exc:  # shutting down: log, never hang
         log.warning("database disconnect did not finish cleanly: %r", exc)
+    workers: _SQLiteWorkers | None = getattr(database, "_teammoa_sqlite_workers", None)
+    if workers is not None:
+        await workers.join()
 
 
 async def ping(database: Database) -> None:
     await database.fetch_val("SELECT 1")
 
 
-def plain(records: Sequence[Any]) -> list[SimpleNamespace]:
-    """Rows read once into plain objects, for loops that read many fields of many rows.
+def cell(row: Record, column: str, kind: type[T]) -> T:
+    """One column of a result row, checked to be a ``kind``: ``databases`` rows are untyped.
 
-    ``databases`` 0.9's Record looks the column up and computes (then discards) a result processor on
-    every attribute read: building 60 todos costs ~1.2 ms that way, ~0.25 ms from plain objects. The
-    values are the same (SQLAlchemy's Row has already processed them: booleans, datetimes). The
-    select's column names must be distinct, as they are for a table's own columns.
+    Reads the processed value from the row's mapping (what attribute access returns, without the
+    per-read column lookup); a value of another type is a schema mismatch and raises TypeError.
     """
-    if not records:
-        return []
-    keys = list(records[0].keys())
-    return [SimpleNamespace(**dict(zip(keys, record._mapping, strict=True))) for record in records]
+    value = row._mapping[column]
+    if not isinstance(value, kind):
+        raise TypeError(f"column {column!r} holds {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+def cell_or_none(row: Record, column: str, kind: type[T]) -> T | None:
+    """A nullable column of a result row: None, or checked to be a ``kind``."""
+    value = row._mapping[column]
+    if value is not None and not isinstance(value, kind):
+        raise TypeError(f"column {column!r} holds {type(value).__name__}, not {kind.__name__}")
+    return value
 
 
 MYSQL_DEADLOCK = 1213  # ER_LOCK_DEADLOCK: InnoDB rolled the transaction back; running it again is safe
@@ -157,7 +223,7 @@ def is_deadlock(exc: BaseException) -> bool:
     return bool(getattr(exc, "args", None)) and exc.args[0] == MYSQL_DEADLOCK
 
 
-async def in_transaction(database: Database, work, *, attempts: int = DEADLOCK_ATTEMPTS):
+async def in_transaction(database: Database, work: Callable[[], Awaitable[T]], *, attempts: int = DEADLOCK_ATTEMPTS) -> T:
     """Run ``work()`` in one transaction, again when InnoDB picked it as a deadlock victim."""
     for attempt in range(1, attempts + 1):
         try:

@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def _exact() -> sa.types.TypeEngine:
+def _exact() -> sa.types.TypeEngine[str]:
     return sa.String(255).with_variant(sa.String(255, collation="utf8mb4_bin"), "mysql")
 
 
