@@ -1,4 +1,4 @@
-"""Request models of the auth API: every field rule of SPEC.md "Accounts" lives here."""
+"""Request models of the auth API: every field rule of docs/spec.md "Accounts" lives here."""
 
 from __future__ import annotations
 
