@@ -73,6 +73,10 @@ class Settings:
             return self._config(name, default=default)
         return self._config(name, cast=cast, default=default)
 
+    def environ(self) -> dict[str, str]:
+        """Every variable this service was started with (for families of names such as TEAMMOA_OIDC_*)."""
+        return dict(self._config.environ)
+
     def check(self) -> None:
         """Refuse to run production with a default or missing secret."""
         if self.mode != PRODUCTION:
