@@ -1,7 +1,7 @@
 """Request ids, one JSON log line per request, trailing-slash normalising and Prometheus metrics.
 
 All pure ASGI middleware: ``BaseHTTPMiddleware`` would move work onto other tasks and out of
-database transactions (see DEPENDENCIES.md).
+database transactions (see docs/dependencies.md).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ class RequestContextMiddleware:
 
 
 class TrailingSlashMiddleware:
-    """Accept API paths without their trailing slash, as SPEC.md asks (no redirect round trip)."""
+    """Accept API paths without their trailing slash, as docs/spec.md asks (no redirect round trip)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
