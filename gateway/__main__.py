@@ -8,6 +8,8 @@ from typing import Any
 
 import uvicorn
 
+from services.kit import serve
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run TeamMoa in one process (SQLite, in-memory broker).")
@@ -26,12 +28,14 @@ def main() -> None:
 
 
 def server_options() -> dict[str, Any]:
-    """How the embedded server runs (shared with the tests that serve it over real sockets)."""
+    """How the embedded server runs: the images' settings (services/kit/serve.py), shared with the tests
+    that serve it over real sockets."""
     return {
         "log_level": "warning",
-        "timeout_graceful_shutdown": 5,
-        "ws_max_size": 64 * 1024,
-        "ws_per_message_deflate": False,  # deflate costs ~32 KiB per socket for small frames
+        "timeout_graceful_shutdown": serve.GRACEFUL_SHUTDOWN_S,
+        "timeout_keep_alive": serve.KEEP_ALIVE_S,
+        "ws_max_size": serve.WS_MAX_SIZE,
+        "ws_per_message_deflate": serve.WS_PER_MESSAGE_DEFLATE,
         # No proxy in front: X-Forwarded-* never counts here. TEAMMOA_TRUSTED_PROXIES (kit.clients)
         # decides, in every mode, whose forwarded headers are believed.
         "proxy_headers": False,

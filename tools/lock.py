@@ -33,7 +33,7 @@ def _name(line: str) -> str:
 
 
 def _run(*args: str) -> str:
-    return subprocess.run(args, check=True, capture_output=True, text=True).stdout  # noqa: S603 - our own argv
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
 def _freeze(python: str) -> list[str]:

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from starlette.background import BackgroundTask
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -179,10 +180,12 @@ async def me(request: Request) -> Response:
     if request.method in ("GET", "HEAD"):
         return JSONResponse(accounts.public(await accounts.get_active(state.db, principal.user_id)))
     if request.method == "PATCH":
-        data = await parse_body(request, ProfileUpdate)
-        return JSONResponse(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=data))
-    data = await parse_body(request, DeactivateIn)
-    await accounts.deactivate(db=state.db, passwords=state.passwords, user_id=principal.user_id, password=data.password)
+        update = await parse_body(request, ProfileUpdate)
+        return JSONResponse(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=update))
+    deactivation = await parse_body(request, DeactivateIn)
+    await accounts.deactivate(
+        db=state.db, passwords=state.passwords, user_id=principal.user_id, password=deactivation.password
+    )
     await state.revocations.revoke(principal.user_id, state.events)  # its access tokens stop everywhere now
     state.deactivation_relay.wake()
     response = Response(status_code=204)
@@ -220,7 +223,7 @@ async def password_reset(request: Request) -> JSONResponse:
     )
 
 
-async def _request_reset(state, email: str) -> None:
+async def _request_reset(state: State, email: str) -> None:
     try:
         interval = timedelta(seconds=state.settings.get("TEAMMOA_RESET_INTERVAL_S", cast=float, default=60.0))
         await accounts.request_reset(

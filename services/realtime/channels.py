@@ -11,7 +11,7 @@ from services.kit.errors import Unavailable
 from . import protocol
 from .connection import Connection
 from .hubs import Hub, control
-from .protocol import ClientFrame, FrameError
+from .protocol import ClientFrame, FrameError, Ping, Publish, Subscribe
 from .sequencing import Subscription
 
 if TYPE_CHECKING:
@@ -27,16 +27,16 @@ FORBIDDEN = "You are not a member of this team, or it does not exist."
 
 async def handle(rt: Realtime, conn: Connection, text: str) -> None:
     """Handle one client frame; refusals are answered with an ``error`` frame."""
-    frame = None
+    frame: ClientFrame | None = None
     try:
         frame = protocol.parse(text)
-        if frame.op == "publish":
+        if isinstance(frame, Publish):
             await publish(rt, conn, frame)
         elif not conn.frames.take():
             conn.limit_error()
-        elif frame.op == "ping":
+        elif isinstance(frame, Ping):
             conn.send(protocol.PONG)
-        elif frame.op == "subscribe":
+        elif isinstance(frame, Subscribe):
             if not rt.subscribe_budget(conn.user.user_id).take():  # shared by all of the user's sockets
                 rt.stats["subscribes_limited"] += 1
                 conn.limit_error()
@@ -49,7 +49,8 @@ async def handle(rt: Realtime, conn: Connection, text: str) -> None:
         if exc.code in COUNTED_ERRORS:
             conn.count_bad_frame()
     except Unavailable as exc:
-        conn.send(protocol.error("unavailable", exc.message, frame.channel if frame else None))
+        channel = None if frame is None or isinstance(frame, Ping) else frame.channel
+        conn.send(protocol.error("unavailable", exc.message, channel))
 
 
 async def subscribe(rt: Realtime, conn: Connection, channel: str, *, since: int | None) -> None:
@@ -153,13 +154,12 @@ def unsubscribe(rt: Realtime, conn: Connection, channel: str, *, reason: str | N
         rt.end(sub, reason)
 
 
-async def publish(rt: Realtime, conn: Connection, frame: ClientFrame) -> None:
+async def publish(rt: Realtime, conn: Connection, frame: Publish) -> None:
     """Relay an ephemeral message to the channel's other subscribers, on every instance."""
     sub = conn.subscriptions.get(frame.channel)
     if sub is None or not sub.ready:
         raise FrameError("not_subscribed", "Subscribe to a channel before publishing on it.", frame.channel)
     if not conn.publishes.take():
-        conn.dropped += 1
         rt.stats["ephemeral_dropped"] += 1
         conn.limit_error()
         return

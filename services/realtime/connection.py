@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -34,7 +34,7 @@ class User:
     user_id: int
     nickname: str
 
-    def stamp(self) -> dict:
+    def stamp(self) -> dict[str, Any]:
         return {"user_id": self.user_id, "nickname": self.nickname}
 
 
@@ -69,7 +69,6 @@ class Connection:
         self.subscriptions: dict[str, Subscription] = {}
         self.publishes = TokenBucket(publish_rate, publish_rate)
         self.frames = TokenBucket(frame_rate, frame_rate * 2)
-        self.dropped = 0
         self.bad_frames = 0
         self.close_code: int | None = None
         self.close_reason = ""
@@ -86,7 +85,6 @@ class Connection:
         if self.close_code is not None:
             return False
         if droppable and self.outbox.qsize() >= self._droppable_above:
-            self.dropped += 1
             return False
         try:
             self.outbox.put_nowait(frame)

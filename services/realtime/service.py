@@ -1,6 +1,6 @@
 """The realtime instance: its sockets, hubs and presence, the broker watchdog and the presence heartbeat.
 
-Watchdog: broadcaster itself never reports a dead subscription (DEPENDENCIES.md); ``EventBus.healthy``
+Watchdog: broadcaster itself never reports a dead subscription (docs/dependencies.md); ``EventBus.healthy``
 does. When it turns False this instance stops accepting sockets (1013), closes the open ones with 1012 so
 clients reconnect — to another instance if there is one — and ``GET /health`` answers 503 until the
 subscription is back. Clients then resume from their last version (replay or resync), so nothing
@@ -16,25 +16,29 @@ import logging
 import time
 import uuid
 from collections import Counter
+from collections.abc import Coroutine
 from typing import Any
 
+from redis.asyncio import Redis
 from starlette.websockets import WebSocket
 
 from services.kit.errors import AppError
 from services.kit.events import EventBus
+from services.kit.peers import Peers
+from services.kit.settings import Settings
 from services.kit.tokens import ACCESS_COOKIE
 
 from . import protocol
 from .access import Access
 from .connection import CLIENT_GONE, Connection, TokenBucket, User
-from .hubs import Hubs, control
+from .hubs import Hub, Hubs, control
 from .presence import MemoryPresence, RedisPresence
 from .sequencing import Subscription
 
 log = logging.getLogger("teammoa.realtime")
 PRESENCE_TTL_S = 30.0  # a dead instance's connections leave the presence lists within this
 OUTBOX_MAX_FRAMES = 1024  # per connection; a client this far behind is closed as too slow
-PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (SPEC.md)
+PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (docs/spec.md)
 FRAME_RATE_PER_S = 20  # other frames per connection (subscribe, ping…), in bursts of twice that
 SOCKETS_PER_USER = 32  # per instance: a user's tabs; more are refused (TEAMMOA_REALTIME_SOCKETS_PER_USER)
 SUBSCRIBE_RATE_PER_S = 4  # per user, over all of their sockets: each subscribe may cost a lookup in teams
@@ -48,7 +52,7 @@ DRAIN_TIMEOUT_S = 5.0
 class Realtime:
     """Everything one realtime instance holds."""
 
-    def __init__(self, *, settings, bus: EventBus, peers, redis) -> None:
+    def __init__(self, *, settings: Settings, bus: EventBus, peers: Peers, redis: Redis | None) -> None:
         self.settings, self.bus = settings, bus
         self.instance = uuid.uuid4().hex[:10]
         ttl = settings.get("TEAMMOA_PRESENCE_TTL_S", cast=float, default=PRESENCE_TTL_S)
@@ -66,7 +70,7 @@ class Realtime:
         self.accepting = True
         self.stats: Counter[str] = Counter()
         self._seq = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._idle = asyncio.Event()  # set while no socket is open
         self._idle.set()
@@ -89,7 +93,7 @@ class Realtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.hubs.close()
 
-    def _spawn(self, coro, name: str) -> asyncio.Task:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -277,7 +281,7 @@ class Realtime:
         for sub in list(hub.subs.values()) if hub else ():
             self.end(sub, "deleted")
 
-    def hub_failed(self, hub) -> None:
+    def hub_failed(self, hub: Hub) -> None:
         """A channel lost its broker subscription: its sockets reconnect and resume."""
         for sub in list(hub.subs.values()):
             sub.conn.close(protocol.SERVICE_RESTART, "channel lost")
