@@ -7,7 +7,7 @@ renders it in a bare Python build stage and nothing like envsubst is needed at r
 
 Template syntax (``*.template``): ``{{ name }}`` is replaced by a value (an unknown name is an
 error); lines ``#% if flag`` / ``#% else`` / ``#% endif`` keep or drop the lines between them
-(flags: ``tls``, ``real_ip``, ``internal``, ``user``; they may nest). ``*.conf`` and ``mime.types``
+(flags: ``tls``, ``real_ip``, ``internal``, ``user``, ``status``; they may nest). ``*.conf`` and ``mime.types``
 are copied as they are.
 
 Variables (defaults fit the container images; the local stack sets its own):
@@ -25,6 +25,7 @@ Variables (defaults fit the container images; the local stack sets its own):
     TEAMMOA_NGINX_REALTIME_SERVERS                                                 (realtime:8000)
     TEAMMOA_NGINX_HEALTH_SERVERS      the health aggregator                        (health:8000)
     TEAMMOA_NGINX_INTERNAL            service=port,... loopback service-to-service listeners ("")
+    TEAMMOA_NGINX_STATUS_LISTEN       stub_status for the Prometheus exporter ("": none), never public
     TEAMMOA_NGINX_REAL_IP_FROM        comma-separated CIDRs of a load balancer to trust ("")
     TEAMMOA_NGINX_RUN_DIR             pid file and temp files                      (/tmp/nginx)
     TEAMMOA_NGINX_ERROR_LOG           error log                                    (/dev/stderr)
@@ -131,6 +132,7 @@ def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[d
         "user": env("USER", ""),
         "real_ip_from": _real_ip(env("REAL_IP_FROM", "")),
         "internal_servers": _internal_servers(env("INTERNAL", "")),
+        "status_listen": env("STATUS_LISTEN", ""),
         "health_servers": _servers("health", env("HEALTH_SERVERS", "health:8000")),
     }
     for service in SERVICES:
@@ -140,6 +142,7 @@ def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[d
         "real_ip": bool(values["real_ip_from"]),
         "internal": bool(values["internal_servers"]),
         "user": bool(values["user"]),
+        "status": bool(values["status_listen"]),
     }
     return values, flags
 
