@@ -18,8 +18,10 @@ credential (``service-token``), ``stack.json`` (ports, pids), ``logs/``, ``mail/
 unless ``TEAMMOA_SMTP_HOST`` is set), ``files/`` and the rendered ``nginx/``.
 
 Environment: TEAMMOA_GATEWAY_PORT (8080), TEAMMOA_DATA_DIR (var/stack), TEAMMOA_STACK_BASE_PORT
-(gateway port + 1; the stack uses 14 ports from there: 11, and a spare port for each
-single-instance process, which a rolling restart moves to and back), TEAMMOA_STACK_DATABASE_URL
+(gateway port + 1; the stack uses 19 ports from there: 11, a spare port for each
+single-instance process, which a rolling restart moves to and back, Nginx's status page for its
+exporter, and 4 for the optional monitoring), TEAMMOA_STACK_MONITORING (false: true also starts
+Prometheus and the exporters, deploy/monitor.py), TEAMMOA_STACK_DATABASE_URL
 (mysql://root@127.0.0.1:3306), TEAMMOA_STACK_DB_PREFIX (teammoa_stack_), TEAMMOA_STACK_REDIS_URL
 (redis://127.0.0.1:6379/0), TEAMMOA_REDIS_PREFIX (teammoa-stack:); any other TEAMMOA_* variable is
 passed to the services as it is.
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import monitor  # deploy/monitor.py, beside this script
 from processes import is_ours, spawn, stop  # deploy/processes.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +60,8 @@ KEEP_ALIVE_S = 75
 UPSTREAMS = (*INSTANCES, "health")  # the gateway's upstream groups of the stack's own processes
 # Single-instance processes: a rolling restart starts their replacement on a spare port first (blue/green).
 SWAPPED = (*(f"{svc}-1" for svc, count in INSTANCES.items() if count == 1), "health")
+# Nginx's stub_status listener and the optional monitoring processes (deploy/monitor.py), last.
+MONITORING_PORTS = ("nginx-status", "prometheus", "mysqld-exporter", "redis-exporter", "nginx-exporter")
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class Config:
         """Every port the stack may listen on, by process name (``<name>-spare``: a replacement's)."""
         names = [f"{svc}-{n}" for svc, count in INSTANCES.items() for n in range(1, count + 1)]
         names += ["health", *(f"internal-{svc}" for svc in INSTANCES), *(f"{name}-spare" for name in SWAPPED)]
+        names += MONITORING_PORTS
         ports = {name: self.base_port + offset for offset, name in enumerate(names)}
         ports["nginx"] = self.gateway_port
         return ports
@@ -175,6 +181,7 @@ def nginx_env(config: Config, upstreams: dict[str, list[int]] | None = None) -> 
         "TEAMMOA_NGINX_WORKERS": "2",
         "TEAMMOA_NGINX_HEALTH_SERVERS": servers("health"),
         "TEAMMOA_NGINX_INTERNAL": ",".join(f"{svc}={ports['internal-' + svc]}" for svc in INSTANCES),
+        "TEAMMOA_NGINX_STATUS_LISTEN": f"{HOST}:{ports['nginx-status']}",
     }
     env.update({f"TEAMMOA_NGINX_{svc.upper()}_SERVERS": servers(svc) for svc in INSTANCES})
     return env
@@ -434,6 +441,8 @@ def up(config: Config, environ: dict[str, str]) -> int:
         return 1
     print(f"TeamMoa stack is up: {config.url}/")
     print_health(config.url)
+    if environ.get("TEAMMOA_STACK_MONITORING", "").lower() in ("1", "true", "yes", "on"):
+        monitor.up(config.data_dir, config.mysql_url, config.redis_url)
     print(
         f"  logs in {config.data_dir / 'logs'}; mail outbox in {config.data_dir / 'mail'}; stop with `deploy/stack.py down`"
     )
@@ -442,6 +451,7 @@ def up(config: Config, environ: dict[str, str]) -> int:
 
 def down(config: Config) -> int:
     """Stop the processes the last ``up`` recorded."""
+    monitor.down(config.data_dir)
     state = load_state(config)
     if state is None:
         print(f"no stack recorded in {config.data_dir}")
