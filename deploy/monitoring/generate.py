@@ -747,6 +747,17 @@ def outputs() -> dict[Path, str]:
     }
     for name, long in (("alerts.test.yml", False), ("alerts-long.test.yml", True)):
         files[HERE / "tests" / name] = HEADER + yaml.safe_dump(unit_tests(long), sort_keys=False, width=120)
+    rule = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "teammoa", "labels": {"app.kubernetes.io/part-of": "teammoa", "role": "alert-rules"}},
+        "spec": {"groups": recording_rules()["groups"] + alerting_rules()["groups"]},
+    }
+    k8s = HERE.parent / "k8s" / "monitoring" / "prometheus-rule.yaml"
+    files[k8s] = (
+        HEADER + "# The rules for the Prometheus Operator (kubectl -n teammoa apply -f this file).\n"
+        + yaml.safe_dump(rule, sort_keys=False, width=120)
+    )
     files[DOCS] = docs_text()
     for name, board in dashboards().items():
         files[DASHBOARDS_DIR / f"{name}.json"] = json.dumps(board, indent=2) + "\n"

@@ -116,3 +116,39 @@ def test_the_metric_name_reader_finds_the_names_and_nothing_else():
         ' / on (job) group_left job:slo_latency_bad:ratio_rate5m > 1e3 and up{job="x"} == 0 or time() < 14 * 86400'
     )
     assert metric_names(expr) == {"http_request_duration_seconds_bucket", "job:slo_latency_bad:ratio_rate5m", "up"}
+
+
+def test_the_kubernetes_scrape_config_passes_promtool_but_for_its_service_discovery(tmp_path):
+    """Debian's Prometheus is built without Kubernetes service discovery: promtool checks the rest
+    (relabelling included) with the pod discovery swapped for a static target."""
+    config = yaml.safe_load((ROOT / "deploy" / "k8s" / "monitoring" / "prometheus.yml").read_text())
+    pods = config["scrape_configs"][0]
+    assert pods["kubernetes_sd_configs"] == [{"role": "pod", "namespaces": {"names": ["teammoa"]}}]
+    del pods["kubernetes_sd_configs"]
+    pods["static_configs"] = [{"targets": ["10.0.0.1:8000"]}]
+    config["rule_files"] = [str(MONITORING / "rules" / "*.yml")]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    targets = {target["target_label"] for target in pods["relabel_configs"] if "target_label" in target}
+    assert {"job", "__address__", "__metrics_path__"} <= targets
+
+
+def test_the_operator_rule_holds_exactly_the_shipped_rules():
+    rule = yaml.safe_load((ROOT / "deploy" / "k8s" / "monitoring" / "prometheus-rule.yaml").read_text())
+    assert rule["kind"] == "PrometheusRule"
+    assert rule["spec"]["groups"] == rule_groups()
+
+
+def test_the_compose_monitoring_profiles_mount_the_shipped_config_and_dashboards():
+    for path in (ROOT / "compose.yml", ROOT / "deploy" / "compose.prod.yml"):
+        services = yaml.safe_load(path.read_text())["services"]
+        for name in ("prometheus", "grafana", "mysqld-exporter", "redis-exporter", "nginx-exporter"):
+            assert services[name]["profiles"] == ["monitoring"], (path.name, name)
+        mounts = [volume.split(":")[:2] for volume in services["prometheus"]["volumes"]]
+        source = next(src for src, dst in mounts if dst == "/etc/teammoa/monitoring")
+        assert (path.parent / source / "prometheus.yml").resolve() == MONITORING / "prometheus.yml"
+        for volume in services["grafana"]["volumes"]:
+            assert (path.parent / volume.split(":")[0]).resolve().is_dir(), (path.name, volume)
