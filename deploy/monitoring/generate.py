@@ -755,7 +755,8 @@ def outputs() -> dict[Path, str]:
     }
     k8s = HERE.parent / "k8s" / "monitoring" / "prometheus-rule.yaml"
     files[k8s] = (
-        HEADER + "# The rules for the Prometheus Operator (kubectl -n teammoa apply -f this file).\n"
+        HEADER
+        + "# The rules for the Prometheus Operator (kubectl -n teammoa apply -f this file).\n"
         + yaml.safe_dump(rule, sort_keys=False, width=120)
     )
     files[DOCS] = docs_text()
