@@ -189,10 +189,19 @@ def restore(backup_dir: Path, target: Target, *, replace: bool = False) -> float
             cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     for service in manifest["databases"]:
         command = [client, *args, "--default-character-set=utf8mb4", target.database(service)]
-        with gzip.open(backup_dir / f"{service}.sql.gz", "rb") as dump:
-            result = subprocess.run(command, stdin=dump, capture_output=True, env=env)
-        if result.returncode != 0:
-            sys.exit(f"loading {service}.sql.gz failed: {result.stderr.decode(errors='replace').strip()}")
+        with (
+            gzip.open(backup_dir / f"{service}.sql.gz", "rb") as dump,
+            subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as process,
+        ):
+            assert process.stdin is not None and process.stderr is not None
+            try:
+                shutil.copyfileobj(dump, process.stdin, 1 << 20)  # decompressed on the way in
+            except BrokenPipeError:
+                pass  # the client stopped reading: its error message says why
+            process.stdin.close()
+            error = process.stderr.read().decode(errors="replace")
+        if process.returncode != 0:
+            sys.exit(f"loading {service}.sql.gz failed: {error.strip()}")
     files_dir = target.files_dir
     if files_dir.exists() and any(p.name not in SKIPPED_FILES for p in files_dir.iterdir()):
         if not replace:
