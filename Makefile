@@ -24,64 +24,69 @@ $(STAMP): requirements/app.txt requirements/dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@touch $(STAMP)
 
+# The real OpenID provider the sign-in tests run (tests/oidc_provider, Node's oidc-provider), pinned by its lock file.
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
+	npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error
+
 run: $(STAMP)
 	$(PY) -m gateway --port $(TEAMMOA_PORT)
 
 # Ruff first, so style slips show before a long run; coverage of services/ and gateway/ is printed at the end.
-test: $(STAMP)
+test: $(STAMP) $(OIDC_PROVIDER)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
 	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines in services/ and gateway/ (in-process)"
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(OIDC_PROVIDER)
 	$(PY) -m pytest -x -q -m "not browser and not stack" $(PYTEST_ARGS)
 
-# The local multi-process stack: real Nginx, MariaDB, Redis (deploy/stack.py; data in var/stack by default).
+# The local multi-process stack: real Nginx, MariaDB, Redis (python -m tools.stack; data in var/stack by default).
 STACK_ENV = TEAMMOA_DATA_DIR=$(if $(filter command line environment,$(origin TEAMMOA_DATA_DIR)),$(TEAMMOA_DATA_DIR),var/stack)
 
 stack: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py up
+	$(STACK_ENV) $(PY) -m tools.stack up
 
 stack-down: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py down
+	$(STACK_ENV) $(PY) -m tools.stack down
 
 stack-status: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py status
+	$(STACK_ENV) $(PY) -m tools.stack status
 
 migrate: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py migrate
+	$(STACK_ENV) $(PY) -m tools.stack migrate
 
 seed-load: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/seed_load.py
+	$(STACK_ENV) $(PY) -m tools.seed
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) -m tools.bench
 
 reliability: $(STAMP)
-	$(PY) deploy/reliability.py
+	$(PY) -m tools.reliability
 
-# Prometheus and the exporters beside a running stack (deploy/monitor.py; Debian's prometheus package).
+# Prometheus and the exporters beside a running stack (tools/monitor.py; Debian's prometheus package).
 monitoring: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/monitor.py up
+	$(STACK_ENV) $(PY) -m tools.monitor up
 
 monitoring-down: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/monitor.py down
+	$(STACK_ENV) $(PY) -m tools.monitor down
 
 monitoring-status: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/monitor.py status
+	$(STACK_ENV) $(PY) -m tools.monitor status
 
-# The stack's databases and uploaded files (deploy/backup.py): make backup; make restore BACKUP=<dir>
+# The stack's databases and uploaded files (tools/backup.py): make backup; make restore BACKUP=<dir>
 # (into the stack's own databases, which must be empty unless RESTORE_ARGS=--replace; stop the stack first).
 backup: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/backup.py backup
+	$(STACK_ENV) $(PY) -m tools.backup backup
 
 restore: $(STAMP)
 	@test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=var/stack/backups/<time> [RESTORE_ARGS=--replace]"; exit 2)
-	$(STACK_ENV) $(PY) deploy/backup.py restore $(BACKUP) $(RESTORE_ARGS)
+	$(STACK_ENV) $(PY) -m tools.backup restore $(BACKUP) $(RESTORE_ARGS)
 
 stack-restart: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/rolling_restart.py
+	$(STACK_ENV) $(PY) -m tools.stack.rolling_restart
 
 # Ruff, the format check, strict mypy over services/ and gateway/ (config in pyproject.toml), actionlint.
 lint: $(STAMP)

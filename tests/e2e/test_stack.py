@@ -1,8 +1,8 @@
-"""End to end through the real Nginx in front of the multi-process stack (deploy/stack.py): health,
+"""End to end through the real Nginx in front of the multi-process stack (tools/stack): health,
 what is never routed, the UI, request ids, sign-up to sign-in, routes to each service, WebSockets
 on both realtime instances, and a clean stop.
 
-Then Prometheus beside it (deploy/monitor.py): every target up, every metric the rules and dashboards
+Then Prometheus beside it (tools/monitor.py): every target up, every metric the rules and dashboards
 read is served, and a killed teams instance raises the instance-down alert.
 
 The last test stops the stack: keep it last.
@@ -230,7 +230,7 @@ def test_an_event_from_a_teams_instance_reaches_sockets_on_both_realtime_instanc
     assert _upgraded_ports(stack, len(sockets)) == stack.ports_of("realtime")
 
 
-# Monitoring: the real Prometheus (Debian's package) and exporters beside this stack (deploy/monitor.py),
+# Monitoring: the real Prometheus (Debian's package) and exporters beside this stack (tools/monitor.py),
 # scraping every second, evaluating the shipped rules every second, with instance-down's `for:` at 3 s.
 ALERT_FOR_IN_TEST = "3s"
 NOT_SERVED_LOCALLY = {
@@ -263,12 +263,12 @@ def fx_prometheus(stack):
     for binary in ("prometheus", *EXPORTERS):
         if not shutil.which(binary):
             _missing(f"{binary} is not installed (apt-get install -y prometheus {' '.join(EXPORTERS)})")
-    command = [sys.executable, str(ROOT / "deploy" / "monitor.py"), "up", "--interval", "1s"]
+    command = [sys.executable, "-m", "tools.monitor", "up", "--interval", "1s"]
     command += ["--alert-for", f"TeamMoaInstanceDown={ALERT_FOR_IN_TEST}"]
     started = subprocess.run(command, cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=90)
     assert started.returncode == 0, started.stdout + started.stderr + stack.log("prometheus")[-3000:]
     yield f"http://127.0.0.1:{stack.state['ports']['prometheus']}"
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "monitor.py"), "down"], cwd=ROOT, env=stack.env, timeout=60)
+    subprocess.run([sys.executable, "-m", "tools.monitor", "down"], cwd=ROOT, env=stack.env, timeout=60)
 
 
 def test_prometheus_scrapes_every_instance_and_exporter_and_all_are_up(prometheus):

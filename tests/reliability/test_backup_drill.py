@@ -1,4 +1,4 @@
-"""The backup drill: back up the seeded stack (deploy/backup.py: mariadb-dump of the three databases and
+"""The backup drill: back up the seeded stack (tools/backup.py: mariadb-dump of the three databases and
 a tarball of the uploaded files), restore it into other database names on the suite's private MariaDB
 and another files directory, compare row counts, Alembic revisions and the files' SHA-256 with the
 backup's manifest (and with the live databases), then sign in against the restored copy: an auth
@@ -25,11 +25,11 @@ import httpx
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.servers import free_port, listening
 
-from .conftest import DB_PREFIX, ROOT, free_port, listening
+from .conftest import DB_PREFIX, ROOT
 
 pytestmark = pytest.mark.stack
-BACKUP = ROOT / "deploy" / "backup.py"
 RESTORED_PREFIX = DB_PREFIX.rstrip("_") + "_restored_"
 START_TIMEOUT_S = 60
 
@@ -42,7 +42,7 @@ def _backup_tool(rstack, *args: str, prefix: str = DB_PREFIX, files_dir: Path | 
         "TEAMMOA_FILES_DIR": str(files_dir or rstack.data_dir / "files"),
     }
     return subprocess.run(
-        [sys.executable, str(BACKUP), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "tools.backup", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 
