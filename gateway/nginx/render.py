@@ -179,7 +179,7 @@ def render_text(text: str, values: Mapping[str, str], flags: Mapping[str, bool])
     if stack:
         raise RenderError("a #% if section is not closed")
 
-    def value(match: re.Match) -> str:
+    def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
             raise RenderError(f"unknown placeholder {{{{ {name} }}}}")

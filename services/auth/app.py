@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -54,9 +55,10 @@ async def _purge_forever(app: Starlette) -> None:
         await asyncio.sleep(PURGE_INTERVAL_S)
 
 
-def _jwks(app: Starlette):
-    async def local_keys() -> dict:
-        return app.state.keys.jwks
+def _jwks(app: Starlette) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def local_keys() -> dict[str, Any]:
+        ring: keys.KeyRing = app.state.keys
+        return ring.jwks
 
     return local_keys
 

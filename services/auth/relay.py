@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 import sqlalchemy as sa
+from starlette.applications import Starlette
 
 from .tables import pending_deactivations
 
@@ -20,7 +21,7 @@ RETRY_INTERVAL_S = 30.0
 
 
 class DeactivationRelay:
-    def __init__(self, app) -> None:
+    def __init__(self, app: Starlette) -> None:
         self.app = app
         self._wake = asyncio.Event()
 
@@ -63,4 +64,4 @@ class DeactivationRelay:
                 log.warning("deactivation relay round failed: %r", exc)
 
     async def count(self) -> int:
-        return await self.app.state.db.fetch_val(sa.select(sa.func.count()).select_from(pending_deactivations))
+        return int(await self.app.state.db.fetch_val(sa.select(sa.func.count()).select_from(pending_deactivations)))

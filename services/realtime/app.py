@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.health import Check
 from services.kit.settings import Settings
 
 from .routes import routes
@@ -29,7 +30,7 @@ async def _realtime(app: Starlette) -> AsyncIterator[None]:
         await state.realtime.stop()
 
 
-def _checks(app: Starlette):
+def _checks(app: Starlette) -> dict[str, Check]:
     async def broker() -> None:
         if not app.state.events.healthy:
             raise RuntimeError("the event broker subscription is down")
