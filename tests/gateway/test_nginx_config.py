@@ -239,6 +239,11 @@ def test_sections_keep_only_the_lines_of_the_variant():
     [
         ("/api/v1/users/login/", "auth"),
         ("/api/v1/users", "auth"),
+        ("/api/v1/users/oauth/providers/", "auth"),  # sign-in with a provider: start, the redirect URI, sign-up
+        ("/api/v1/users/oauth/google/start/", "auth"),
+        ("/api/v1/users/oauth/github/callback/?code=c0de&state=st4te", "auth"),
+        ("/api/v1/users/oauth/signup/", "auth"),
+        ("/api/v1/users/me/identities/3/", "auth"),
         ("/.well-known/jwks.json", "auth"),
         ("/api/v1/teams/7/schedules/me/?week=2026-11-23", "schedule"),
         ("/api/v1/teams/7/schedules", "schedule"),
