@@ -370,3 +370,21 @@ def test_refused_callbacks_count_as_failed_sign_ins_of_the_address(op, social_cl
     _refused(social_client.get(path, params=query, follow_redirects=False), "too_many_attempts")
     locked = social_client.post(f"{API}/login/", json={"login": "nobody", "password": "whatever-1"})
     assert locked.status_code == 429  # the same address limit as the password sign-in
+
+
+def test_taken_names_at_provider_sign_up_spend_the_availability_budget(op, social_client, social_environ):
+    from services.auth.routes import AVAILABILITY_CHECKS_PER_MINUTE
+
+    taken = _password_user(social_client, social_environ, "taken" + uuid.uuid4().hex[:6])
+    social_client.cookies.clear()
+    sub = _sub()
+    op.add_account(sub, email=f"{sub}@example.org", email_verified=False)
+    path, query = _callback_parts(op, social_client, sub)
+    social_client.get(path, params=query, follow_redirects=False)
+    answers = []
+    for _ in range(AVAILABILITY_CHECKS_PER_MINUTE + 1):
+        response = social_client.post(
+            f"{API}/oauth/signup/", json={"username": "fresh.name", "nickname": "Fresh", "email": taken["email"]}
+        )
+        answers.append(response.status_code)
+    assert answers[0] == 409 and answers[-1] == 429, answers
