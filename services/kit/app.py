@@ -73,7 +73,8 @@ def _checks(spec: ServiceSpec, app: Starlette) -> dict[str, Check]:
 
 
 def _monitor(request: Request) -> HealthMonitor:
-    return request.app.state.health
+    monitor: HealthMonitor = request.app.state.health
+    return monitor
 
 
 def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
