@@ -11,6 +11,11 @@ than ``max_wait_s``: the answer is either quick or a quick "come back in a secon
 applies one gate per process to the HTTP requests of a service. Health, liveness and metrics are
 exempt: a busy service must still say it is alive (``kit.health``), and scrapes must see the overload.
 WebSockets are exempt: they are long-lived, not requests (the realtime service bounds its own).
+
+Time already spent counts: Nginx stamps each request with ``X-Request-Start: t=<epoch seconds>``, so
+a request that waited in socket buffers or behind a starved event loop is refused at once when it is
+already older than ``max_wait_s``, and otherwise waits only for what is left of that budget. Its
+arrival is kept in ``request_arrival`` for later gates (the password hasher measures from it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
+import time
 from collections.abc import AsyncIterator, Collection
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -26,6 +33,29 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .errors import Overloaded
 
 EXEMPT_PATHS = frozenset({"/health", "/livez", "/metrics"})
+REQUEST_START_HEADER = b"x-request-start"
+TRUSTED_AGE_S = 60.0  # an older stamp (or one from the future) is a clock problem, not a queue: ignored
+# When the current request reached the edge, on this process's monotonic clock (None: not known).
+request_arrival: contextvars.ContextVar[float | None] = contextvars.ContextVar("request_arrival", default=None)
+
+
+def age_from_header(value: bytes, now: float | None = None) -> float:
+    """Seconds since Nginx stamped the request (``t=1733540000.123``); 0 when absent or implausible."""
+    text = value.decode("latin-1").strip()
+    if text.startswith("t="):
+        text = text[2:]
+    try:
+        started = float(text)
+    except ValueError:
+        return 0.0
+    age = (time.time() if now is None else now) - started
+    return age if 0.0 <= age < TRUSTED_AGE_S else 0.0
+
+
+def waited_s() -> float:
+    """How long the current request has existed (since the edge stamped it, or since it was admitted)."""
+    arrival = request_arrival.get()
+    return 0.0 if arrival is None else max(0.0, time.monotonic() - arrival)
 
 
 class Gate:
@@ -52,17 +82,21 @@ class Gate:
         self.refused += 1
         return Overloaded(self.retry_after_s)
 
-    async def acquire(self) -> None:
-        """Take a slot, waiting in line for one if needed; ``Overloaded`` when there is none in time."""
+    async def acquire(self, max_wait_s: float | None = None) -> None:
+        """Take a slot, waiting in line for one if needed; ``Overloaded`` when there is none in time.
+
+        ``max_wait_s`` shortens this wait (what is left of the request's budget).
+        """
+        wait_s = self.max_wait_s if max_wait_s is None else min(self.max_wait_s, max_wait_s)
         if self.active < self.limit and not self._waiters:
             self.active += 1
             return
-        if len(self._waiters) >= self.max_waiting or self.max_wait_s <= 0:
+        if len(self._waiters) >= self.max_waiting or wait_s <= 0:
             raise self._refuse()
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            await asyncio.wait_for(asyncio.shield(waiter), self.max_wait_s)
+            await asyncio.wait_for(asyncio.shield(waiter), wait_s)
         except TimeoutError:
             if waiter.done() and not waiter.cancelled():  # the slot came as time ran out: hand it on
                 self.release()
@@ -90,8 +124,8 @@ class Gate:
         self.active -= 1
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        await self.acquire()
+    async def slot(self, max_wait_s: float | None = None) -> AsyncIterator[None]:
+        await self.acquire(max_wait_s)
         try:
             yield
         finally:
@@ -129,14 +163,23 @@ class AdmissionMiddleware:
         if not self.enabled or scope["type"] != "http" or scope["path"].rstrip("/") in self.exempt:
             await self.app(scope, receive, send)
             return
+        age = 0.0
+        for key, value in scope.get("headers", ()):
+            if key == REQUEST_START_HEADER:
+                age = age_from_header(value)
+                break
+        token = request_arrival.set(time.monotonic() - age)
         try:
-            await self.gate.acquire()
-        except Overloaded as exc:
-            if self.refused is not None:
-                self.refused.inc()
-            await exc.response()(scope, receive, send)
-            return
-        try:
-            await self.app(scope, receive, send)
+            try:
+                await self.gate.acquire(self.gate.max_wait_s - age)  # a request already too old is refused at once
+            except Overloaded as exc:
+                if self.refused is not None:
+                    self.refused.inc()
+                await exc.response()(scope, receive, send)
+                return
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self.gate.release()
         finally:
-            self.gate.release()
+            request_arrival.reset(token)

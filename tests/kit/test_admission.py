@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from services.kit.admission import AdmissionMiddleware, Gate
+from services.kit.admission import AdmissionMiddleware, Gate, age_from_header
 from services.kit.app import ServiceSpec, build_app
 from services.kit.errors import Overloaded
 from services.kit.settings import Settings
@@ -198,3 +198,27 @@ def test_every_service_refuses_beyond_its_limit_and_stays_healthy_while_busy(tmp
     assert livez.status_code == 200
     assert [r.status_code for r in answered] == [200, 200]
     assert "admission_refused_total 1.0" in metrics
+
+
+def test_the_age_nginx_stamped_is_read_and_implausible_stamps_are_ignored():
+    now = 1_000_000.0
+    assert age_from_header(b"t=999999.250", now) == pytest.approx(0.75)
+    assert age_from_header(b"999999.5", now) == pytest.approx(0.5)
+    assert age_from_header(b"t=1000005.0", now) == 0.0  # from the future: clock skew
+    assert age_from_header(b"t=1.0", now) == 0.0  # a day old: not a queue
+    assert age_from_header(b"t=soon", now) == 0.0
+
+
+@pytest.mark.anyio
+async def test_a_request_that_already_waited_its_budget_elsewhere_is_refused_without_queueing():
+    """Stamped by the edge 5 s ago (it sat in buffers behind a starved loop): no wait is left for it."""
+    release, stack = _held_app(limit=1, max_waiting=10)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack), base_url="http://t") as client:
+        held = asyncio.create_task(client.get("/api/hold/"))
+        await _until(lambda: stack.gate.active == 1)
+        old = await client.get("/api/hold/", headers={"X-Request-Start": f"t={time.time() - 5:.3f}"})
+        assert stack.gate.waiting == 0
+        release.set()
+        assert (await held).status_code == 200
+    assert old.status_code == 503
+    assert old.json()["error"]["code"] == "overloaded"
