@@ -12,6 +12,12 @@ applies one gate per process to the HTTP requests of a service. Health, liveness
 exempt: a busy service must still say it is alive (``kit.health``), and scrapes must see the overload.
 WebSockets are exempt: they are long-lived, not requests (the realtime service bounds its own).
 
+The limit adapts (``LatencyLimit``): a fixed number of requests at work is right for one CPU share
+only. When other work starves the process (a noisy neighbour, a busy database), the same number of
+requests takes longer each; the limit then shrinks (multiplicatively, when a request took longer than
+``target_s``) and grows back slowly (additively, while requests are quick), between ``min_limit`` and
+the configured maximum — the AIMD rule of TCP congestion control, applied to service time.
+
 Time already spent counts: Nginx stamps each request with ``X-Request-Start: t=<epoch seconds>``, so
 a request that waited in socket buffers or behind a starved event loop is refused at once when it is
 already older than ``max_wait_s``, and otherwise waits only for what is left of that budget. Its
@@ -115,8 +121,8 @@ class Gate:
         # the releaser counted this slot as ours (``active`` was not decreased)
 
     def release(self) -> None:
-        """Give the slot to the first live waiter, or free it."""
-        while self._waiters:
+        """Give the slot to the first live waiter, or free it (free it when the limit has shrunk below use)."""
+        while self._waiters and self.active <= self.limit:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
@@ -132,6 +138,25 @@ class Gate:
             self.release()
 
 
+class LatencyLimit:
+    """AIMD on service time: shrink the gate's limit when requests get slow, grow it back while they are quick."""
+
+    def __init__(self, gate: Gate, *, max_limit: int, min_limit: int = 2, target_s: float = 0.5) -> None:
+        self.gate, self.max_limit, self.min_limit, self.target_s = gate, max_limit, min(min_limit, max_limit), target_s
+        self.value = float(max_limit)
+        self._last_decrease = 0.0
+
+    def observe(self, elapsed_s: float, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if elapsed_s > self.target_s:
+            if now - self._last_decrease >= self.target_s / 2:  # one step per burst of slow answers, not one each
+                self._last_decrease = now
+                self.value = max(float(self.min_limit), self.value * 0.8)
+        elif elapsed_s < self.target_s / 4 and self.value < self.max_limit:
+            self.value = min(float(self.max_limit), self.value + 1 / self.value)
+        self.gate.limit = int(self.value)
+
+
 class AdmissionMiddleware:
     """One ``Gate`` in front of a service's HTTP requests (pure ASGI: no extra task per request)."""
 
@@ -144,10 +169,13 @@ class AdmissionMiddleware:
         max_wait_s: float,
         exempt: Collection[str] = EXEMPT_PATHS,
         registry: CollectorRegistry | None = None,
+        adaptive: bool = True,
+        target_s: float = 0.5,
     ) -> None:
         self.app = app
         self.enabled = limit > 0
         self.gate = Gate(max(1, limit), max_waiting=max_waiting, max_wait_s=max_wait_s)
+        self.adaptive = LatencyLimit(self.gate, max_limit=max(1, limit), target_s=target_s) if adaptive else None
         self.exempt = frozenset(exempt)
         self.refused = None
         if registry is not None:
@@ -158,6 +186,9 @@ class AdmissionMiddleware:
                 lambda: float(self.gate.waiting)
             )
             self.refused = Counter("admission_refused_total", "Requests refused with 503 (overload)", registry=registry)
+            Gauge("admission_limit", "Requests admitted at once now (adaptive)", registry=registry).set_function(
+                lambda: float(self.gate.limit)
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.enabled or scope["type"] != "http" or scope["path"].rstrip("/") in self.exempt:
@@ -177,9 +208,12 @@ class AdmissionMiddleware:
                     self.refused.inc()
                 await exc.response()(scope, receive, send)
                 return
+            started = time.monotonic()
             try:
                 await self.app(scope, receive, send)
             finally:
                 self.gate.release()
+                if self.adaptive is not None:
+                    self.adaptive.observe(time.monotonic() - started)
         finally:
             request_arrival.reset(token)

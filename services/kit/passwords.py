@@ -33,7 +33,7 @@ T = TypeVar("T")
 Args = TypeVarTuple("Args")
 HASHING_THREADS = max(1, os.cpu_count() or 1)
 MAX_WAITING = 32  # hashes waiting for a thread (TEAMMOA_HASH_QUEUE)
-MAX_WAIT_S = 1.5  # the longest a hash waits for a thread before the request is refused (TEAMMOA_HASH_WAIT_MS)
+MAX_WAIT_S = 1.0  # the longest a hash waits for a thread before the request is refused (TEAMMOA_HASH_WAIT_MS)
 
 
 class PasswordHasher:

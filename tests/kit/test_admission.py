@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from services.kit.admission import AdmissionMiddleware, Gate, age_from_header
+from services.kit.admission import AdmissionMiddleware, Gate, LatencyLimit, age_from_header
 from services.kit.app import ServiceSpec, build_app
 from services.kit.errors import Overloaded
 from services.kit.settings import Settings
@@ -222,3 +222,34 @@ async def test_a_request_that_already_waited_its_budget_elsewhere_is_refused_wit
         assert (await held).status_code == 200
     assert old.status_code == 503
     assert old.json()["error"]["code"] == "overloaded"
+
+
+def test_the_limit_shrinks_when_requests_get_slow_and_grows_back_while_they_are_quick():
+    gate = Gate(20, max_waiting=0, max_wait_s=1)
+    limit = LatencyLimit(gate, max_limit=20, min_limit=2, target_s=0.5)
+    now = 100.0
+    for _ in range(30):  # a starved process: every answer slow
+        now += 1
+        limit.observe(2.0, now)
+    assert gate.limit == 2  # never below the floor
+    limit.observe(2.0, now + 0.01)  # a burst of slow answers at once counts as one step
+    assert gate.limit == 2
+    for _ in range(500):  # quick again
+        limit.observe(0.01, now)
+    assert gate.limit == 20  # back to the configured maximum, never above it
+
+
+@pytest.mark.anyio
+async def test_a_shrunk_limit_frees_slots_instead_of_handing_them_on():
+    gate = Gate(3, max_waiting=5, max_wait_s=30)
+    for _ in range(3):
+        await gate.acquire()
+    waiter = asyncio.create_task(gate.acquire())
+    await _until(lambda: gate.waiting == 1)
+    gate.limit = 1  # the adaptive limit shrank
+    gate.release()
+    gate.release()
+    assert gate.active == 1 and not waiter.done()  # freed, not handed on: one at work, the limit
+    gate.release()  # now under the limit: the waiter gets this one
+    await waiter
+    assert gate.active == 1
