@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 export TEAMMOA_PORT ?= 8000
 export TEAMMOA_DATA_DIR ?= var
 
+.PHONY: monitoring monitoring-down monitoring-status backup restore
 .PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate reliability seed-load bench
 
 help:
@@ -13,6 +14,8 @@ help:
 	@echo "make test   - run the test suite (SQLite; MariaDB/Redis/Chromium parts when configured)"
 	@echo "make lint   - ruff check, ruff format --check, mypy --strict and actionlint"
 	@echo "make stack  - the local multi-process stack behind real Nginx (stack-down, stack-status, stack-restart)"
+	@echo "make monitoring - Prometheus and exporters beside the stack (monitoring-down, monitoring-status)"
+	@echo "make backup - dump the stack's databases and files; make restore BACKUP=<dir> loads one"
 	@echo "make seed-load - the load-test data set in the running stack; make bench - the whole benchmark (~20 min)"
 	@echo "make reliability - faults, fuzzing and attacks against a private stack, full durations (~17 min)"
 
@@ -62,6 +65,25 @@ bench: $(STAMP)
 
 reliability: $(STAMP)
 	$(PY) -m tools.reliability
+
+# Prometheus and the exporters beside a running stack (tools/monitor.py; Debian's prometheus package).
+monitoring: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor up
+
+monitoring-down: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor down
+
+monitoring-status: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor status
+
+# The stack's databases and uploaded files (tools/backup.py): make backup; make restore BACKUP=<dir>
+# (into the stack's own databases, which must be empty unless RESTORE_ARGS=--replace; stop the stack first).
+backup: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.backup backup
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=var/stack/backups/<time> [RESTORE_ARGS=--replace]"; exit 2)
+	$(STACK_ENV) $(PY) -m tools.backup restore $(BACKUP) $(RESTORE_ARGS)
 
 stack-restart: $(STAMP)
 	$(STACK_ENV) $(PY) -m tools.stack.rolling_restart

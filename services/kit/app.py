@@ -26,7 +26,13 @@ from .admission import AdmissionMiddleware
 from .errors import install_error_handlers
 from .events import EventBus
 from .health import Check, HealthMonitor, health_endpoint, livez
-from .observability import RequestContextMiddleware, TrailingSlashMiddleware, configure_logging, metrics_endpoint
+from .observability import (
+    CallbackMetric,
+    RequestContextMiddleware,
+    TrailingSlashMiddleware,
+    configure_logging,
+    metrics_endpoint,
+)
 from .openapi import openapi_endpoint
 from .passwords import PasswordHasher
 from .peers import Peers
@@ -160,4 +166,13 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
     )
     app.state.settings = settings
     app.state.redis = None
+    app.state.metrics = registry  # a service adds its own metrics with kit.app.scrape_metric
     return app
+
+
+def scrape_metric(app: Starlette, name: str, documentation: str, kind: str, read: Callable[[], float | None]) -> None:
+    """Expose a counter or gauge on the service's /metrics, read from its state at every scrape.
+
+    The names are the ones deploy/monitoring's rules and dashboards use (checked against a live scrape).
+    """
+    app.state.metrics.register(CallbackMetric(name, documentation, kind, read))

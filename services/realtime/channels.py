@@ -11,7 +11,7 @@ from services.kit.errors import Unavailable
 from . import protocol
 from .connection import Connection
 from .hubs import Hub, control
-from .protocol import ClientFrame, FrameError
+from .protocol import ClientFrame, FrameError, Ping, Publish, Subscribe
 from .sequencing import Subscription
 
 if TYPE_CHECKING:
@@ -25,16 +25,16 @@ FORBIDDEN = "You are not a member of this team, or it does not exist."
 
 async def handle(rt: Realtime, conn: Connection, text: str) -> None:
     """Handle one client frame; refusals are answered with an ``error`` frame."""
-    frame = None
+    frame: ClientFrame | None = None
     try:
         frame = protocol.parse(text)
-        if frame.op == "publish":
+        if isinstance(frame, Publish):
             await publish(rt, conn, frame)
         elif not conn.frames.take():
             conn.limit_error()
-        elif frame.op == "ping":
+        elif isinstance(frame, Ping):
             conn.send(protocol.PONG)
-        elif frame.op == "subscribe":
+        elif isinstance(frame, Subscribe):
             await subscribe(rt, conn, frame.channel, since=frame.since)
         else:
             unsubscribe(rt, conn, frame.channel, reason="requested")
@@ -45,7 +45,8 @@ async def handle(rt: Realtime, conn: Connection, text: str) -> None:
             if conn.bad_frames > MAX_BAD_FRAMES:
                 conn.close(protocol.POLICY_VIOLATION, "too many invalid frames")
     except Unavailable as exc:
-        conn.send(protocol.error("unavailable", exc.message, frame.channel if frame else None))
+        channel = None if frame is None or isinstance(frame, Ping) else frame.channel
+        conn.send(protocol.error("unavailable", exc.message, channel))
 
 
 async def subscribe(rt: Realtime, conn: Connection, channel: str, *, since: int | None) -> None:
@@ -149,7 +150,7 @@ def unsubscribe(rt: Realtime, conn: Connection, channel: str, *, reason: str | N
         rt.end(sub, reason)
 
 
-async def publish(rt: Realtime, conn: Connection, frame: ClientFrame) -> None:
+async def publish(rt: Realtime, conn: Connection, frame: Publish) -> None:
     """Relay an ephemeral message to the channel's other subscribers, on every instance."""
     sub = conn.subscriptions.get(frame.channel)
     if sub is None or not sub.ready:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio.to_thread
 from starlette.applications import Starlette
 
-from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
@@ -61,4 +62,18 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None):
         passwords=True,
         openapi_path="/api/v1/teams/openapi.json",
     )
-    return build_app(spec, settings, shared)
+    app = build_app(spec, settings, shared)
+    files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
+
+    def disk(field: str) -> Callable[[], float | None]:
+        def read() -> float | None:
+            try:
+                return float(getattr(shutil.disk_usage(files_dir), field))
+            except OSError:  # not created yet
+                return None
+
+        return read
+
+    scrape_metric(app, "teammoa_files_disk_free_bytes", "Free bytes on the uploads' filesystem", "gauge", disk("free"))
+    scrape_metric(app, "teammoa_files_disk_size_bytes", "Size of the uploads' filesystem", "gauge", disk("total"))
+    return app
