@@ -15,7 +15,7 @@ from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
 
-from .files import Storage
+from .files import DEFAULT_TEAM_QUOTA_BYTES, Storage
 from .routes import routes
 from .teams import JOIN_WINDOW_S
 from .users import Directory
@@ -25,11 +25,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def _resources(settings: Settings):
     files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
+    quota_mb = settings.get("TEAMMOA_TEAM_STORAGE_QUOTA_MB", cast=int, default=DEFAULT_TEAM_QUOTA_BYTES // (1024 * 1024))
 
     @contextlib.asynccontextmanager
     async def resources(app: Starlette) -> AsyncIterator[None]:
         state = app.state
-        state.storage = Storage(files_dir)
+        state.storage = Storage(files_dir, quota_mb * 1024 * 1024)
         state.users = Directory(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
         yield
