@@ -191,6 +191,17 @@ OTHER_ALERTS = (
         ),
     ),
     Alert(
+        name="TeamMoaShedding",
+        expr="sum by (job, instance) (rate(admission_refused_total[5m])) > 0.1",
+        duration="10m",
+        severity="ticket",
+        summary="{{ $labels.instance }} refuses requests as overloaded (503 + Retry-After) for 10 minutes",
+        runbook=(
+            "More load than the instances serve: add instances (or let the autoscaler), and find the costly route on "
+            "the service dashboard; TEAMMOA_MAX_IN_FLIGHT bounds the work per process."
+        ),
+    ),
+    Alert(
         name="TeamMoaRealtimeSlowConsumers",
         expr="sum by (job, instance) (increase(teammoa_realtime_slow_consumer_closes_total[10m])) > 10",
         duration="5m",
@@ -429,6 +440,21 @@ SCENARIOS = (
         "a 30-second Redis blip",
         (('redis_up{job="redis",instance="redis"}', "1x5 0 1x10"), ('up{job="redis",instance="redis"}', "1x15")),
         "10m",
+    ),
+    Scenario(
+        "TeamMoaShedding",
+        True,
+        "30 requests a minute refused for 20 minutes",
+        (('admission_refused_total{job="teams",instance="teams-1"}', "0+30x25"),),
+        "20m",
+        (("instance", "teams-1"), ("job", "teams")),
+    ),
+    Scenario(
+        "TeamMoaShedding",
+        False,
+        "a burst of refusals for two minutes",
+        (('admission_refused_total{job="teams",instance="teams-1"}', "0x5 0+100x2 200x18"),),
+        "20m",
     ),
     Scenario(
         "TeamMoaRealtimeSlowConsumers",
@@ -674,6 +700,14 @@ def service() -> Board:
     )
     board.panel(
         "Responses by status", [('sum by (status) (rate(http_requests_total{job="$job"}[5m]))', "{{status}}")], "reqps"
+    )
+    board.panel(
+        "Admission: in flight, waiting, refused per second (overload)",
+        [
+            ('admission_in_flight{job="$job"}', "{{instance}} in flight"),
+            ('admission_waiting{job="$job"}', "{{instance}} waiting"),
+            ('rate(admission_refused_total{job="$job"}[5m])', "{{instance}} refused/s"),
+        ],
     )
     board.panel("Resident memory", [('process_resident_memory_bytes{job="$job"}', "{{instance}}")], "bytes")
     board.panel("CPU (cores)", [('rate(process_cpu_seconds_total{job="$job"}[5m])', "{{instance}}")])
