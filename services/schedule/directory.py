@@ -35,6 +35,7 @@ class Team:
     time_zone: str
     members: frozenset[int]
     name: str | None = None
+    host_id: int | None = None
 
 
 class TeamDirectory:
@@ -80,7 +81,8 @@ class TeamDirectory:
             raise Unavailable("The teams service failed.")
         body = response.json()
         members = frozenset(int(m["user_id"]) for m in body.get("members", []))
-        return Team(team_id, str(body.get("time_zone") or "UTC"), members, body.get("name"))
+        hosts = [int(m["user_id"]) for m in body.get("members", []) if m.get("role") == "host"]
+        return Team(team_id, str(body.get("time_zone") or "UTC"), members, body.get("name"), hosts[0] if hosts else None)
 
     async def nicknames(self, user_ids: list[int]) -> dict[int, str]:
         """Display names of users (a missing or failing auth service leaves them out)."""
