@@ -10,6 +10,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.mail import Mailer
 from services.kit.settings import Settings
 
 from .directory import TeamDirectory
@@ -23,6 +24,7 @@ PRUNE_EVERY_S = 60
 async def follow_teams(app: Starlette) -> AsyncIterator[None]:
     """Keep the team directory (and its event subscriptions) for the app's lifetime."""
     directory = app.state.directory = TeamDirectory(peers=app.state.peers, events=app.state.events)
+    app.state.mailer = Mailer(app.state.settings)
 
     async def prune_forever() -> None:
         while True:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,8 +18,11 @@ from databases import Database
 
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
+from services.kit.mail import Mailer
+from services.kit.peers import Peers
 from services.kit.responses import iso, utcnow
 
+from . import invitations
 from .availability import read_team
 from .directory import Team, TeamDirectory
 from .schemas import ANSWERS, MeetingBody, MeetingChange
@@ -41,6 +44,10 @@ class Actor:
     team: Team
     user_id: int
     host: str  # the site's host name, for iCalendar UIDs
+    mailer: Mailer
+    peers: Peers
+    site: str
+    outgoing: list[tuple[str, int]] = field(default_factory=list)  # (iCalendar method, meeting id) to mail
 
     @property
     def is_host(self) -> bool:
@@ -74,7 +81,7 @@ def needed_slots(start: dt.datetime, end: dt.datetime, zone: dt.tzinfo) -> dict[
 
 async def not_free(
     *, db: Database, directory: TeamDirectory, team: Team, start: dt.datetime, end: dt.datetime
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Current members whose saved availability does not cover the whole window, by name."""
     needed = needed_slots(start, end, zone_of(team.time_zone))
     if not needed:
@@ -87,7 +94,7 @@ async def not_free(
     return [{"user_id": uid, "nickname": names.get(uid)} for uid in missing]
 
 
-async def conflicts(actor: Actor, *, start: str, duration_minutes: int) -> dict:
+async def conflicts(actor: Actor, *, start: str, duration_minutes: int) -> dict[str, Any]:
     """Who is not marked free for a window being considered."""
     begin = _instant(start, "start", actor.team)
     end = begin + dt.timedelta(minutes=duration_minutes)
@@ -96,7 +103,7 @@ async def conflicts(actor: Actor, *, start: str, duration_minutes: int) -> dict:
 
 
 async def _row(db: Database, team: Team, meeting_id: int) -> Any:
-    row = await db.fetch_one(sa.select(meetings).where(meetings.c.id == meeting_id, meetings.c.team_id == team.id))
+    row: Any = await db.fetch_one(sa.select(meetings).where(meetings.c.id == meeting_id, meetings.c.team_id == team.id))
     if row is None:
         raise NotFound()
     return row
@@ -105,7 +112,7 @@ async def _row(db: Database, team: Team, meeting_id: int) -> Any:
 async def _answers(db: Database, team: Team, meeting_ids: list[int]) -> dict[int, dict[int, str]]:
     if not meeting_ids:
         return {}
-    rows = await db.fetch_all(
+    rows: list[Any] = await db.fetch_all(
         sa.select(meeting_answers.c.meeting_id, meeting_answers.c.user_id, meeting_answers.c.answer).where(
             meeting_answers.c.meeting_id.in_(meeting_ids)
         )
@@ -117,7 +124,7 @@ async def _answers(db: Database, team: Team, meeting_ids: list[int]) -> dict[int
     return found
 
 
-def _out(row: Any, answers: dict[int, str], names: dict[int, str], team: Team, user_id: int) -> dict:
+def _out(row: Any, answers: dict[int, str], names: dict[int, str], team: Team, user_id: int) -> dict[str, Any]:
     zone = zone_of(row.time_zone)
     start = row.starts_at.replace(tzinfo=dt.UTC)
     end = row.ends_at.replace(tzinfo=dt.UTC)
@@ -149,7 +156,7 @@ def _out(row: Any, answers: dict[int, str], names: dict[int, str], team: Team, u
     }
 
 
-async def _present(actor: Actor, rows: list[Any], *, with_conflicts: bool = False) -> list[dict]:
+async def _present(actor: Actor, rows: list[Any], *, with_conflicts: bool = False) -> list[dict[str, Any]]:
     answers = await _answers(actor.db, actor.team, [int(row.id) for row in rows])
     names = await actor.directory.nicknames(sorted(actor.team.members))
     out = []
@@ -162,12 +169,12 @@ async def _present(actor: Actor, rows: list[Any], *, with_conflicts: bool = Fals
     return out
 
 
-async def _one(actor: Actor, meeting_id: int) -> dict:
+async def _one(actor: Actor, meeting_id: int) -> dict[str, Any]:
     row = await _row(actor.db, actor.team, meeting_id)
     return (await _present(actor, [row], with_conflicts=True))[0]
 
 
-async def _publish(actor: Actor, type_: str, meeting: dict) -> None:
+async def _publish(actor: Actor, type_: str, meeting: dict[str, Any]) -> None:
     data = {key: meeting[key] for key in ("id", "status", "title", "start", "end", "sequence", "counts")}
     await actor.events.publish(f"team.{actor.team.id}", type_, {"meeting": data, "by": actor.user_id})
 
@@ -179,7 +186,7 @@ def _window(actor: Actor, start: str, duration_minutes: int) -> tuple[dt.datetim
     return begin, begin + dt.timedelta(minutes=duration_minutes)
 
 
-async def create(actor: Actor, body: MeetingBody) -> dict:
+async def create(actor: Actor, body: MeetingBody) -> dict[str, Any]:
     """The host books a meeting; any other member proposes one for the host to confirm."""
     begin, end = _window(actor, body.start, body.duration_minutes)
     now = utcnow()
@@ -204,6 +211,8 @@ async def create(actor: Actor, body: MeetingBody) -> dict:
     )
     meeting = await _one(actor, int(meeting_id))
     await _publish(actor, f"meeting.{status}", meeting)
+    if status == "booked":
+        actor.outgoing.append(("REQUEST", int(meeting_id)))
     return meeting
 
 
@@ -215,14 +224,14 @@ def _may_change(actor: Actor, row: Any) -> None:
     raise PermissionDenied("Only the team's host (or the member who proposed it) may change this meeting.")
 
 
-async def change(actor: Actor, meeting_id: int, body: MeetingChange) -> dict:
+async def change(actor: Actor, meeting_id: int, body: MeetingChange) -> dict[str, Any]:
     """Change the fields given; the invitation's sequence rises."""
     row = await _row(actor.db, actor.team, meeting_id)
     _may_change(actor, row)
     values: dict[str, Any] = {}
-    for field in ("title", "place", "notes"):
-        if getattr(body, field) is not None:
-            values[field] = getattr(body, field)
+    for name in ("title", "place", "notes"):
+        if getattr(body, name) is not None:
+            values[name] = getattr(body, name)
     if body.start is not None or body.duration_minutes is not None:
         length = body.duration_minutes or int((row.ends_at - row.starts_at).total_seconds() // 60)
         if body.start is not None:
@@ -240,10 +249,12 @@ async def change(actor: Actor, meeting_id: int, body: MeetingChange) -> dict:
     )
     meeting = await _one(actor, int(row.id))
     await _publish(actor, "meeting.changed", meeting)
+    if row.status == "booked":
+        actor.outgoing.append(("REQUEST", int(row.id)))
     return meeting
 
 
-async def confirm(actor: Actor, meeting_id: int) -> dict:
+async def confirm(actor: Actor, meeting_id: int) -> dict[str, Any]:
     """The host turns a member's proposal into a booked meeting."""
     row = await _row(actor.db, actor.team, meeting_id)
     if not actor.is_host:
@@ -257,10 +268,11 @@ async def confirm(actor: Actor, meeting_id: int) -> dict:
     )
     meeting = await _one(actor, int(row.id))
     await _publish(actor, "meeting.booked", meeting)
+    actor.outgoing.append(("REQUEST", int(row.id)))
     return meeting
 
 
-async def cancel(actor: Actor, meeting_id: int) -> dict:
+async def cancel(actor: Actor, meeting_id: int) -> dict[str, Any]:
     """Cancel a meeting (the host, or the proposer of their own proposal)."""
     row = await _row(actor.db, actor.team, meeting_id)
     _may_change(actor, row)
@@ -271,10 +283,12 @@ async def cancel(actor: Actor, meeting_id: int) -> dict:
     )
     meeting = await _one(actor, int(row.id))
     await _publish(actor, "meeting.cancelled", meeting)
+    if row.status == "booked":
+        actor.outgoing.append(("CANCEL", int(row.id)))
     return meeting
 
 
-async def answer(actor: Actor, meeting_id: int, value: str) -> dict:
+async def answer(actor: Actor, meeting_id: int, value: str) -> dict[str, Any]:
     """Record the caller's answer: going, maybe or not going."""
     row = await _row(actor.db, actor.team, meeting_id)
     if row.status == "cancelled":
@@ -294,11 +308,11 @@ async def answer(actor: Actor, meeting_id: int, value: str) -> dict:
     return meeting
 
 
-async def read(actor: Actor, meeting_id: int) -> dict:
+async def read(actor: Actor, meeting_id: int) -> dict[str, Any]:
     return await _one(actor, meeting_id)
 
 
-async def upcoming(actor: Actor) -> dict:
+async def upcoming(actor: Actor) -> dict[str, Any]:
     """Open meetings of the team that have not ended, soonest first."""
     rows = await actor.db.fetch_all(
         sa.select(meetings)
@@ -307,3 +321,21 @@ async def upcoming(actor: Actor) -> dict:
         .limit(UPCOMING_LIMIT)
     )
     return {"time_zone": actor.team.time_zone, "items": await _present(actor, list(rows))}
+
+
+async def deliver(actor: Actor) -> None:
+    """Mail the invitations a request queued (run after the response: mail never delays the answer)."""
+    for method, meeting_id in actor.outgoing:
+        row: Any = await actor.db.fetch_one(sa.select(meetings).where(meetings.c.id == meeting_id))
+        if row is None:
+            continue
+        await invitations.send(
+            mailer=actor.mailer,
+            peers=actor.peers,
+            site=actor.site,
+            method=method,
+            meeting=row,
+            organizer_id=int(row.organizer_id),
+            attendee_ids=sorted(actor.team.members),
+        )
+    actor.outgoing.clear()

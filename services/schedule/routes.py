@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -169,7 +170,23 @@ async def _actor(request: Request) -> meetings.Actor:
     user_id, team = await _caller(request)
     state = request.app.state
     host = urlsplit(state.settings.site_url).hostname or "teammoa"
-    return meetings.Actor(db=state.db, events=state.events, directory=state.directory, team=team, user_id=user_id, host=host)
+    return meetings.Actor(
+        db=state.db,
+        events=state.events,
+        directory=state.directory,
+        team=team,
+        user_id=user_id,
+        host=host,
+        mailer=state.mailer,
+        peers=state.peers,
+        site=state.settings.site_url.rstrip("/"),
+    )
+
+
+def _respond(actor: meetings.Actor, body: dict, status_code: int = 200) -> JSONResponse:
+    """The JSON answer; invitations the call queued are mailed after it is sent."""
+    background = BackgroundTask(meetings.deliver, actor) if actor.outgoing else None
+    return JSONResponse(body, status_code=status_code, background=background)
 
 
 @documented(body=MeetingBody)
@@ -178,7 +195,7 @@ async def meeting_list(request: Request) -> JSONResponse:
     actor = await _actor(request)
     if request.method == "POST":
         body = await parse_body(request, MeetingBody)
-        return JSONResponse(await meetings.create(actor, body), status_code=201)
+        return _respond(actor, await meetings.create(actor, body), 201)
     return JSONResponse(await meetings.upcoming(actor))
 
 
@@ -189,20 +206,20 @@ async def meeting_detail(request: Request) -> JSONResponse:
     meeting_id = path_int(request, "meeting_id")
     if request.method == "PATCH":
         body = await parse_body(request, MeetingChange)
-        return JSONResponse(await meetings.change(actor, meeting_id, body))
+        return _respond(actor, await meetings.change(actor, meeting_id, body))
     return JSONResponse(await meetings.read(actor, meeting_id))
 
 
 async def meeting_confirm(request: Request) -> JSONResponse:
     """The host confirms a member's proposal."""
     actor = await _actor(request)
-    return JSONResponse(await meetings.confirm(actor, path_int(request, "meeting_id")))
+    return _respond(actor, await meetings.confirm(actor, path_int(request, "meeting_id")))
 
 
 async def meeting_cancel(request: Request) -> JSONResponse:
     """Cancel a meeting (the host, or the proposer of their own proposal)."""
     actor = await _actor(request)
-    return JSONResponse(await meetings.cancel(actor, path_int(request, "meeting_id")))
+    return _respond(actor, await meetings.cancel(actor, path_int(request, "meeting_id")))
 
 
 @documented(body=AnswerBody)
