@@ -30,6 +30,7 @@ class Caller:
     team_id: int
     host_id: int
     time_zone: str
+    version: int = 0  # the team row's data_version as this request read it (cached answers are tagged with it)
 
     @property
     def is_host(self) -> bool:
@@ -50,7 +51,7 @@ async def member(request: Request) -> Caller:
     team_id = path_int(request, "team_id")
     db = request.app.state.db
     row = await db.fetch_one(
-        sa.select(teams.c.id, teams.c.host_id, teams.c.time_zone, memberships.c.last_seen_at)
+        sa.select(teams.c.id, teams.c.host_id, teams.c.time_zone, memberships.c.last_seen_at, teams.c.data_version)
         .join(memberships, memberships.c.team_id == teams.c.id)
         .where(teams.c.id == team_id, memberships.c.user_id == principal.user_id)
     )
@@ -63,7 +64,13 @@ async def member(request: Request) -> Caller:
             .where(memberships.c.team_id == team_id, memberships.c.user_id == principal.user_id)
             .values(last_seen_at=now)
         )
-    return Caller(user_id=principal.user_id, team_id=team_id, host_id=row.host_id, time_zone=row.time_zone)
+    return Caller(
+        user_id=principal.user_id,
+        team_id=team_id,
+        host_id=row.host_id,
+        time_zone=row.time_zone,
+        version=row.data_version,
+    )
 
 
 async def host(request: Request) -> Caller:
