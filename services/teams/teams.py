@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 
+from services.kit.db import Prepared
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.passwords import PasswordHasher
@@ -132,13 +133,15 @@ async def mine_versions(*, db: Database, user_id: int) -> tuple[tuple[int, int],
     A join, a departure, a new team and every change to one of the teams (member counts included:
     they go through ``team_change``) changes this, so an answer cached under it is current.
     """
-    rows = await db.fetch_all(
-        sa.select(memberships.c.team_id, teams.c.data_version)
-        .join(teams, teams.c.id == memberships.c.team_id)
-        .where(memberships.c.user_id == user_id)
-        .order_by(memberships.c.team_id)
-    )
-    return tuple((team_id, version) for team_id, version in (tuple(row._mapping.values()) for row in rows))
+    return tuple(await _MINE_VERSIONS.fetch_all(db, user_id=user_id))
+
+
+_MINE_VERSIONS = Prepared(
+    sa.select(memberships.c.team_id, teams.c.data_version)
+    .join(teams, teams.c.id == memberships.c.team_id)
+    .where(memberships.c.user_id == sa.bindparam("user_id"))
+    .order_by(memberships.c.team_id)
+)
 
 
 async def update(*, db: Database, bus: EventBus, caller: Caller, changes: dict[str, Any]) -> dict[str, Any]:
