@@ -79,11 +79,19 @@ class Groups:
 
     stack: dict[str, int]
 
-    def snapshot(self) -> dict[str, float]:
-        out = {name: sum(proc_cpu(p) for p in descendants(pid)) for name, pid in self.stack.items()}
-        out["mariadb"] = sum(proc_cpu(p) for n in ("mariadbd", "mysqld") for p in pids_named(n))
-        out["redis"] = sum(proc_cpu(p) for p in pids_named("redis-server"))
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        """CPU seconds by group and process (a process that comes or goes between two snapshots is left out)."""
+        out = {name: {p: proc_cpu(p) for p in descendants(pid)} for name, pid in self.stack.items()}
+        out["mariadb"] = {p: proc_cpu(p) for n in ("mariadbd", "mysqld") for p in pids_named(n)}
+        out["redis"] = {p: proc_cpu(p) for p in pids_named("redis-server")}
         return out
+
+    @staticmethod
+    def used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+        return {
+            name: sum(cpu - before.get(name, {})[pid] for pid, cpu in procs.items() if pid in before.get(name, {}))
+            for name, procs in after.items()
+        }
 
 
 def sign_in(url: str, login: str = "loaduser2") -> str:
@@ -122,7 +130,7 @@ def measure(url: str, groups: Groups, script: Path, *, seconds: int, connections
         return {"error": (result.stderr or result.stdout)[-500:]}
     raw = json.loads(line.removeprefix("WRK_JSON "))
     requests = max(raw["requests"], 1)
-    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    used = Groups.used(before, after)
     stack_s = sum(v for k, v in used.items() if k not in ("mariadb", "redis"))
     return {
         "requests": raw["requests"],
