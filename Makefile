@@ -11,7 +11,7 @@ export TEAMMOA_DATA_DIR ?= var
 help:
 	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
 	@echo "make test   - run the test suite (SQLite; MariaDB/Redis/Chromium parts when configured)"
-	@echo "make lint   - ruff and actionlint"
+	@echo "make lint   - ruff check, ruff format --check, mypy --strict and actionlint"
 	@echo "make stack  - the local multi-process stack behind real Nginx (stack-down, stack-status, stack-restart)"
 	@echo "make seed-load - the load-test data set in the running stack; make bench - the whole benchmark (~20 min)"
 	@echo "make reliability - faults, fuzzing and attacks against a private stack, full durations (~17 min)"
@@ -24,42 +24,48 @@ $(STAMP): requirements/app.txt requirements/dev.txt
 run: $(STAMP)
 	$(PY) -m gateway --port $(TEAMMOA_PORT)
 
+# Ruff first, so style slips show before a long run; coverage of services/ and gateway/ is printed at the end.
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
+	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines in services/ and gateway/ (in-process)"
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -x -q -m "not browser and not stack" $(PYTEST_ARGS)
 
-# The local multi-process stack: real Nginx, MariaDB, Redis (deploy/stack.py; data in var/stack by default).
+# The local multi-process stack: real Nginx, MariaDB, Redis (python -m tools.stack; data in var/stack by default).
 STACK_ENV = TEAMMOA_DATA_DIR=$(if $(filter command line environment,$(origin TEAMMOA_DATA_DIR)),$(TEAMMOA_DATA_DIR),var/stack)
 
 stack: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py up
+	$(STACK_ENV) $(PY) -m tools.stack up
 
 stack-down: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py down
+	$(STACK_ENV) $(PY) -m tools.stack down
 
 stack-status: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py status
+	$(STACK_ENV) $(PY) -m tools.stack status
 
 migrate: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py migrate
+	$(STACK_ENV) $(PY) -m tools.stack migrate
 
 seed-load: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/seed_load.py
+	$(STACK_ENV) $(PY) -m tools.seed
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) -m tools.bench
 
 reliability: $(STAMP)
-	$(PY) deploy/reliability.py
+	$(PY) -m tools.reliability
 
 stack-restart: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/rolling_restart.py
+	$(STACK_ENV) $(PY) -m tools.stack.rolling_restart
 
+# Ruff, the format check, strict mypy over services/ and gateway/ (config in pyproject.toml), actionlint.
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(VENV)/bin/actionlint -no-color
 
 format: $(STAMP)
@@ -70,4 +76,4 @@ lock: $(STAMP)
 	@echo "Edit requirements/*.in, install, check with 'pip check', then pin with pip freeze into requirements/*.txt"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage

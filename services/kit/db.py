@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import aiosqlite
 import sqlalchemy as sa
 from databases import Database
 
 log = logging.getLogger("teammoa.db")
 DISCONNECT_TIMEOUT_S = 5  # disconnect() can hang on MySQL after implicit DDL commits
+SQLITE_WORKER_JOIN_S = 10
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
@@ -61,7 +64,9 @@ def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False)
     """A ``databases`` handle with the right options for the backend."""
     if is_sqlite(url):
         _sqlite_file(url).parent.mkdir(parents=True, exist_ok=True)
-        return Database(async_url(url), force_rollback=force_rollback, timeout=SQLITE_BUSY_TIMEOUT_S)
+        database = Database(async_url(url), force_rollback=force_rollback, timeout=SQLITE_BUSY_TIMEOUT_S)
+        _track_sqlite_workers(database)
+        return database
     return Database(
         async_url(url),
         force_rollback=force_rollback,
@@ -71,6 +76,55 @@ def make_database(url: str, *, pool_max: int = 10, force_rollback: bool = False)
         charset="utf8mb4",
         connect_timeout=5,
     )
+
+
+class _SQLiteWorkers:
+    """Every aiosqlite connection a ``databases`` SQLite pool opened and has not seen closed.
+
+    Each aiosqlite connection runs a worker thread that hands results back with
+    ``loop.call_soon_threadsafe``. When a task is cancelled while it waits for a query (or for the
+    connection's close, which anyio's level-triggered cancellation also cancels), the thread goes on
+    and later reports to the loop — if that loop has been closed meanwhile, the thread dies with
+    "Event loop is closed" (aiosqlite issue #241). ``join`` stops what is still open and waits for
+    every worker, so no thread outlives the database's lifespan.
+    """
+
+    def __init__(self) -> None:
+        self.open: set[aiosqlite.Connection] = set()
+
+    async def join(self) -> None:
+        threads: list[threading.Thread] = []
+        for connection in list(self.open):
+            if connection._connection is not None and connection._running:  # never closed: stop it
+                connection.stop()
+            threads.append(connection._thread)
+        self.open.clear()
+
+        def wait() -> None:
+            for thread in threads:
+                if thread.is_alive():
+                    thread.join(SQLITE_WORKER_JOIN_S)
+
+        await asyncio.to_thread(wait)
+
+
+def _track_sqlite_workers(database: Database) -> None:
+    """Route the SQLite pool's acquire/release through ``_SQLiteWorkers`` (databases 0.9's SQLitePool)."""
+    pool = database._backend._pool  # type: ignore[attr-defined]
+    workers = _SQLiteWorkers()
+
+    async def acquire() -> aiosqlite.Connection:
+        connection = aiosqlite.connect(database=pool._database, isolation_level=None, **pool._options)
+        workers.open.add(connection)  # before its thread starts: a cancelled connect is tracked too
+        await connection.__aenter__()
+        return connection
+
+    async def release(connection: aiosqlite.Connection) -> None:
+        await connection.close()
+        workers.open.discard(connection)
+
+    pool.acquire, pool.release = acquire, release
+    database._teammoa_sqlite_workers = workers  # type: ignore[attr-defined]
 
 
 def ensure_database(url: str) -> None:
@@ -129,6 +183,9 @@ async def disconnect(database: Database) -> None:
         await asyncio.wait_for(database.disconnect(), DISCONNECT_TIMEOUT_S)
     except (TimeoutError, Exception) as exc:  # shutting down: log, never hang
         log.warning("database disconnect did not finish cleanly: %r", exc)
+    workers: _SQLiteWorkers | None = getattr(database, "_teammoa_sqlite_workers", None)
+    if workers is not None:
+        await workers.join()
 
 
 async def ping(database: Database) -> None:

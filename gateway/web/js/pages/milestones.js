@@ -93,6 +93,22 @@ export async function render(root, { teamId }) {
     }
   }
 
+  /** The first view: the closest zoom that shows every milestone and today; when none does, start at the
+   *  earliest unfinished milestone (or today). Returns the first day to show. */
+  function firstView(sorted) {
+    const starts = sorted.map((m) => dayOf(m.start_date));
+    const lo = Math.min(today(), ...starts);
+    const hi = Math.max(today(), ...sorted.map((m) => dayOf(m.end_date)));
+    const width = chart.clientWidth || window.innerWidth;
+    const fits = ZOOMS.map((dayWidth, index) => ((hi - lo + 3) * dayWidth <= width ? index : -1)).filter((i) => i >= 0);
+    if (fits.length) {
+      if (!zoomChosen) setZoomButtons(Math.min(Math.max(...fits), ZOOMS.indexOf(32)));
+      if ((hi - lo + 3) * ZOOMS[zoom] <= width) return lo;
+    }
+    const open = sorted.filter((m) => m.status !== "completed").map((m) => dayOf(m.start_date));
+    return Math.min(today(), ...open);
+  }
+
   function draw() {
     const old = chart.querySelector(".timeline-scroller");
     const scrollLeft = old ? old.scrollLeft : null;
@@ -103,10 +119,11 @@ export async function render(root, { teamId }) {
       list.replaceChildren();
       return;
     }
+    const first = scrollLeft === null ? firstView(sorted) : null;
     const scroller = timeline({ milestones: sorted, today: today(), dayWidth: ZOOMS[zoom], onChange: change, onOpen: open });
     chart.replaceChildren(scroller);
-    if (scrollLeft === null) scroller.showDay(today());
-    else scroller.scrollLeft = scrollLeft;
+    if (first === null) scroller.scrollLeft = scrollLeft;
+    else scroller.scrollLeft = Math.max(0, (first - dayOf(scroller.dataset.first) - 1) * ZOOMS[zoom]);
     list.replaceChildren(el("section", { class: "card milestone-list-card" },
       el("h2", {}, t("milestones.byPriority")),
       el("ul", { class: "milestone-list" }, [...milestones].sort(byPriority).map((m) => listRow(m, open)))));
@@ -116,10 +133,15 @@ export async function render(root, { teamId }) {
                                  title: t("milestones.zoomOut") }, "−");
   const zoomIn = el("button", { type: "button", class: "btn btn-secondary btn-sm", "aria-label": t("milestones.zoomIn"),
                                 title: t("milestones.zoomIn") }, "+");
-  const setZoom = (value) => {
+  let zoomChosen = false;
+  const setZoomButtons = (value) => {
     zoom = Math.max(0, Math.min(ZOOMS.length - 1, value));
     zoomOut.disabled = zoom === 0;
     zoomIn.disabled = zoom === ZOOMS.length - 1;
+  };
+  const setZoom = (value) => {
+    zoomChosen = true;
+    setZoomButtons(value);
     draw();
   };
   zoomOut.addEventListener("click", () => setZoom(zoom - 1));
@@ -158,7 +180,8 @@ export async function render(root, { teamId }) {
     el("ul", { class: "legend", "aria-label": t("milestones.legend") }, STATUSES.map((s) => el("li", { class: `legend-${s}` },
       el("span", { class: `legend-swatch status-${s}`, "aria-hidden": "true" }), t(`milestones.status.${s}`)))),
     status, chart, list));
-  setZoom(zoom);
+  setZoomButtons(zoom);
+  draw();
   const stop = watchTeam(teamId, onTeamEvent);
   return () => {
     stop();

@@ -10,7 +10,7 @@
  */
 
 import { el } from "../dom.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { CANVAS_SIZE } from "./mindmap-model.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -100,12 +100,13 @@ export function mindmapCanvas(model, handlers) {
               previews.has(node.id) ? "is-peer-dragging" : "", node.voted ? "is-voted" : ""].filter(Boolean).join(" "),
       transform: `translate(${x} ${y})`, tabindex: 0, role: "button",
       "data-node-id": node.id, "data-title": node.title, "data-x": x, "data-y": y,
-      "aria-label": t("mindmap.nodeLabel", { title: node.title, votes: node.vote_count, comments: node.comment_count }),
+      "aria-label": t("mindmap.nodeLabel", { title: node.title, votes: tn("mindmap.voteCount", node.vote_count),
+                                              comments: tn("mindmap.comments", node.comment_count) }),
     },
     svg("rect", { x: -NODE_W / 2, y: -NODE_H / 2, width: NODE_W, height: NODE_H, rx: 12, fill: node.color }),
     svg("text", { class: "mm-node-title", x: 0, y: -4, "text-anchor": "middle" }, shorten(node.title, TITLE_CHARS)),
     svg("text", { class: "mm-node-meta", x: 0, y: 18, "text-anchor": "middle" },
-      t("mindmap.nodeBadges", { votes: node.vote_count, comments: node.comment_count })));
+      `${tn("mindmap.voteCount", node.vote_count)} · ${tn("mindmap.comments", node.comment_count)}`));
     const preview = previews.get(node.id);
     if (preview) {
       group.append(svg("text", { class: "mm-node-by", x: 0, y: -NODE_H / 2 - 8, "text-anchor": "middle" },

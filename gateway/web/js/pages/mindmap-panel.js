@@ -3,7 +3,7 @@
  * title, content and colour (with its version: someone else's newer edit is never overwritten silently),
  * vote, link it to another node, delete it; read and write its comments; delete a link.
  *
- *   const panel = mindmapPanel({model, ctx, base, onLink, onSaved})
+ *   const panel = mindmapPanel({model, ctx, base, onLink, onSaved, onClose})   (onClose: the × of the panel)
  *   panel.element / panel.show(selection) / panel.changed(change)   (change: what MindMapModel.apply returned)
  */
 
@@ -17,7 +17,7 @@ const CONTENT_MAX = 2000;
 const COMMENT_MAX = 1000;
 const SWATCHES = ["#fde68a", "#fecaca", "#bbf7d0", "#bfdbfe", "#ddd6fe", "#fbcfe8", "#e5e7eb"];
 
-export function mindmapPanel({ model, ctx, base, onLink, onSaved }) {
+export function mindmapPanel({ model, ctx, base, onLink, onSaved, onClose }) {
   const element = el("aside", { class: "mm-panel card", "aria-live": "polite" });
   let selection = null;
   let form = null;
@@ -186,17 +186,25 @@ export function mindmapPanel({ model, ctx, base, onLink, onSaved }) {
       el("p", {}, t("mindmap.linkBetween", { a: name(link.source_id), b: name(link.target_id) })), remove);
   }
 
+  function closeButton() {
+    return el("button", { type: "button", class: "btn btn-ghost btn-sm mm-panel-close", "aria-label": t("common.close"),
+                          onclick: () => onClose?.() }, "×");
+  }
+
   function show(next) {
     selection = next;
+    element.classList.toggle("has-selection", Boolean(next));
     comments = null;
     form = null;
     const node = next?.kind === "node" ? model.nodes.get(next.id) : null;
     const link = next?.kind === "link" ? model.links.get(next.id) : null;
     if (node) {
       element.replaceChildren(el("div", { class: "stack", dataset: { nodeId: node.id } },
-        el("h2", { class: "mm-panel-title" }, node.title), nodeActions(node), nodeForm(node), commentSection(node)));
+        el("div", { class: "mm-panel-head" }, el("h2", { class: "mm-panel-title" }, node.title), closeButton()),
+        nodeActions(node), nodeForm(node), commentSection(node)));
     } else if (link) {
       element.replaceChildren(linkView(link));
+      element.querySelector("h2")?.after(closeButton());
     } else {
       selection = null;
       element.replaceChildren(help());
@@ -215,7 +223,15 @@ export function mindmapPanel({ model, ctx, base, onLink, onSaved }) {
     element.querySelector(".mm-panel-title").textContent = node.title;
     element.querySelector(".mm-node-actions")?.replaceWith(nodeActions(node));
     element.querySelector(".mm-comments-section h3").textContent = tn("mindmap.comments", node.comment_count);
-    if (!dirty && form) form.replaceWith(nodeForm(node));
+    if (!dirty && form) {
+      if (form.contains(document.activeElement)) {
+        // Someone is about to type (a new idea's title has focus): keep the fields and their focus, take the
+        // new version so the save is not refused as stale.
+        baseVersion = node.version;
+      } else {
+        form.replaceWith(nodeForm(node));
+      }
+    }
     if (change.comments) loadComments(node);
   }
 

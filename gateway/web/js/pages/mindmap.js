@@ -78,6 +78,7 @@ export async function render(root, { teamId, mapId }) {
       toast(t("mindmap.pickTarget"), "info");
     },
     onSaved: (id) => canvas.redrawNode(id),
+    onClose: () => { canvas.select(null); canvas.element.querySelector(".mm-canvas")?.focus(); },
   });
 
   /** Run an API action; a failure is shown (after `undo`), and `always` runs either way (to redraw). */
@@ -160,7 +161,7 @@ export async function render(root, { teamId, mapId }) {
                                           "aria-label": t(factor > 1 ? "mindmap.zoomIn" : "mindmap.zoomOut") },
     factor > 1 ? "+" : "−");
   pageTitle(`${snapshot.title} · ${ctx.team.name}`);
-  root.replaceChildren(el("div", { class: "container wide team-page", dataset: { page: "mindmap", mapId: snapshot.id } },
+  root.replaceChildren(el("div", { class: "container team-page", dataset: { page: "mindmap", mapId: snapshot.id } },
     teamHeader(ctx.team, "mindmaps"),
     el("div", { class: "mm-toolbar" },
       el("p", { class: "breadcrumb" }, el("a", { href: `/teams/${teamId}/mindmaps` }, t("mindmap.backToList"))),

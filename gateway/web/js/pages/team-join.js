@@ -4,11 +4,11 @@
  * (/teams/join?code=…) fills in the code and looks the team up at once.
  */
 
-import { api } from "../api.js";
+import { ApiError, api } from "../api.js";
 import { el, field, notice, onSubmit, pageTitle, toast } from "../dom.js";
 import { t } from "../i18n.js";
 import { navigate } from "../app.js";
-import { attempt, teamIcon } from "../team-common.js";
+import { attempt, localise, teamIcon } from "../team-common.js";
 import { problems, requiredProblem } from "../rules.js";
 
 function steps(current) {
@@ -30,7 +30,17 @@ function codeForm(code, onPreview) {
       el("button", { type: "submit", class: "btn btn-primary" }, t("teams.joinWizard.next"))));
   onSubmit(form, async (values) => {
     const inviteCode = values.invite_code.trim();
-    const preview = await attempt(api.post("teams/join/preview/", { invite_code: inviteCode }));
+    let preview;
+    try {
+      preview = await api.post("teams/join/preview/", { invite_code: inviteCode });
+    } catch (err) {
+      // No team has this code: say so under the code, not "it is not there any more".
+      if (err instanceof ApiError && err.status === 404) {
+        err.message = t("teams.joinWizard.noSuchCode");
+        err.details = [{ field: "invite_code", message: err.message, type: "no_such_code" }];
+      }
+      throw localise(err);
+    }
     onPreview(inviteCode, preview);
   }, { busyLabel: t("teams.joinWizard.looking"),
        validate: (v) => problems({ invite_code: requiredProblem(v.invite_code.trim()) }) });

@@ -1,0 +1,225 @@
+"""One stage of the Locust mix, with Locust as a library, run in the load venv (gevent stays there).
+
+    .venv-load/bin/python -m tools.bench.locust_stage --host URL --users 300 --team-ids 1,2,3 --out stage.json
+
+Starts ``--users`` users of ``tests/load/locustfile.py`` at ``--spawn-rate`` per second, waits until
+every one has signed in, keeps the sign-in figures of that ramp, then resets and measures the mix for
+``--seconds``. Writes one JSON document: per request name the count, failures, 5xx and exact
+nearest-rank percentiles (ms), the mix as a whole without sign-in, the errors, this process's CPU
+(Locust's own cost), the CPU of each ``--watch`` process (name=pid, children included) and of the
+whole machine over the measured window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import gevent
+import psutil
+from locust import events
+from locust.env import Environment
+
+from tools.common import ROOT
+
+LOCUSTFILE = ROOT / "tests" / "load" / "locustfile.py"
+SIGN_IN_GRACE_S = 60  # after the last user spawned: sign-ins queue behind Argon2 (keeps `make bench` < 20 min)
+STOP_TIMEOUT_S = 15
+
+
+def load_locustfile():
+    spec = importlib.util.spec_from_file_location("teammoa_locustfile", LOCUSTFILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def percentile(ordered: list[float], share: float) -> float | None:
+    """Nearest-rank percentile of sorted samples."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+class Recorder:
+    """Every request's exact time and outcome, by name, while ``on`` is set."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.failures: dict[str, int] = defaultdict(int)
+        self.server_errors: dict[str, int] = defaultdict(int)
+        self.errors: dict[str, int] = defaultdict(int)
+
+    def __call__(self, request_type, name, response_time, response_length, response=None, exception=None, **_kwargs) -> None:
+        if not self.on:
+            return
+        self.times[name].append(response_time)
+        status = getattr(response, "status_code", 0) or 0
+        if status >= 500:
+            self.server_errors[name] += 1
+        if exception is not None:
+            self.failures[name] += 1
+            self.errors[f"{name}: {str(exception)[:160]}"] += 1
+
+    def reset(self) -> None:
+        self.times.clear()
+        self.failures.clear()
+        self.server_errors.clear()
+        self.errors.clear()
+
+    def summary(self, names: list[str], seconds: float) -> dict:
+        samples = sorted(t for name in names for t in self.times.get(name, ()))
+        count = len(samples)
+        return {
+            "requests": count,
+            "rps": round(count / seconds, 1) if seconds else None,
+            "failures": sum(self.failures.get(n, 0) for n in names),
+            "server_errors": sum(self.server_errors.get(n, 0) for n in names),
+            "p50_ms": _ms(percentile(samples, 0.50)),
+            "p95_ms": _ms(percentile(samples, 0.95)),
+            "p99_ms": _ms(percentile(samples, 0.99)),
+            "max_ms": _ms(samples[-1] if samples else None),
+            "mean_ms": _ms(sum(samples) / count if count else None),
+        }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+class CpuWatch:
+    """CPU seconds of processes (with their children) and of the machine, between two readings."""
+
+    def __init__(self, watch: dict[str, int]) -> None:
+        self.procs: dict[str, list[psutil.Process]] = {}
+        for name, pid in watch.items():
+            try:
+                root = psutil.Process(pid)
+                self.procs[name] = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
+        self.procs["locust"] = [psutil.Process()]
+        self._start = self._read()
+
+    def _read(self) -> tuple[float, dict[str, float], float, float]:
+        per = {}
+        for name, procs in self.procs.items():
+            total = 0.0
+            for proc in procs:
+                try:
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+                except psutil.Error:
+                    pass
+            per[name] = total
+        machine = psutil.cpu_times()
+        busy = machine.user + machine.nice + machine.system + machine.irq + machine.softirq + machine.steal
+        return time.monotonic(), per, busy, sum(machine)
+
+    def report(self) -> dict:
+        """Each process's share of one core in %, and the machine's busy share of all cores in %."""
+        began, per0, busy0, all0 = self._start
+        now, per1, busy1, all1 = self._read()
+        wall = now - began
+        return {
+            "processes_pct_of_one_core": {name: round((per1[name] - per0.get(name, 0)) / wall * 100, 1) for name in per1},
+            "machine_busy_pct": round((busy1 - busy0) / (all1 - all0) * 100, 1) if all1 > all0 else None,
+            "cores": psutil.cpu_count(),
+        }
+
+
+def run(args: argparse.Namespace) -> dict:
+    locustfile = load_locustfile()
+    if args.team_ids:
+        locustfile.TEAM_IDS[:] = [int(i) for i in args.team_ids.split(",")]
+    recorder = Recorder()
+    events.request.add_listener(recorder)
+    env = Environment(user_classes=[locustfile.TeamMoaUser], host=args.host, events=events)
+    runner = env.create_local_runner()
+    watched = {name: int(pid) for name, pid in (item.split("=", 1) for item in args.watch)}
+    recorder.on = True  # the ramp: sign-ins (and the mix of those already in)
+    ramp_cpu = CpuWatch(watched)
+    started = time.monotonic()
+    runner.start(args.users, spawn_rate=args.spawn_rate)
+    spawn_deadline = started + args.users / args.spawn_rate + SIGN_IN_GRACE_S
+    while locustfile.signed_in < args.users and time.monotonic() < spawn_deadline:
+        gevent.sleep(0.25)
+    ramp_s = time.monotonic() - started
+    sign_in = recorder.summary([locustfile.SIGN_IN], ramp_s)
+    ramp_mix = recorder.summary([n for n in recorder.times if n != locustfile.SIGN_IN], ramp_s)
+    ramp_errors = dict(recorder.errors)
+    ramp_usage = ramp_cpu.report()
+    all_in = locustfile.signed_in >= args.users
+    recorder.reset()
+    env.stats.reset_all()
+    cpu = CpuWatch(watched)
+    measured_from = time.monotonic()
+    gevent.sleep(args.seconds)
+    measured = time.monotonic() - measured_from
+    recorder.on = False
+    usage = cpu.report()
+    names = sorted(recorder.times)
+    mix_names = [n for n in names if n != locustfile.SIGN_IN]
+    result = {
+        "users": args.users,
+        "spawn_rate": args.spawn_rate,
+        "seconds": round(measured, 1),
+        "ramp_s": round(ramp_s, 1),
+        "all_signed_in": all_in,
+        "signed_in": locustfile.signed_in,
+        "sign_in": sign_in,
+        "ramp_mix": ramp_mix,
+        "ramp_errors": ramp_errors,
+        "mix": recorder.summary(mix_names, measured),
+        "by_name": {name: recorder.summary([name], measured) for name in names},
+        "errors": dict(sorted(recorder.errors.items(), key=lambda kv: -kv[1])[:20]),
+        "cpu": usage,
+        "ramp_cpu": ramp_usage,
+    }
+    runner.quit()
+    gevent.sleep(0)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--users", type=int, required=True)
+    parser.add_argument("--spawn-rate", type=float, default=50)
+    parser.add_argument("--seconds", type=float, default=90)
+    parser.add_argument("--team-ids", default=os.environ.get("TEAMMOA_LOAD_TEAM_IDS", ""))
+    parser.add_argument(
+        "--watch",
+        action="append",
+        default=[],
+        metavar="NAME=PID",
+        help="a process whose CPU to report (its children included); repeatable",
+    )
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.watch = [item for item in args.watch if "=" in item]
+    for item in args.watch:
+        if not item.split("=", 1)[1].isdigit():
+            parser.error(f"--watch {item}: the pid must be a number")
+    result = run(args)
+    args.out.write_text(json.dumps(result, indent=2))
+    mix = result["mix"]
+    print(
+        f"{args.users} users: {mix['rps']} req/s, p50 {mix['p50_ms']} ms, p95 {mix['p95_ms']} ms, "
+        f"p99 {mix['p99_ms']} ms, {mix['failures']} failed; sign-in p95 {result['sign_in']['p95_ms']} ms; "
+        f"locust CPU {result['cpu']['processes_pct_of_one_core'].get('locust')}% of a core",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,353 @@
+"""The benchmark's report: ``<date>.json`` (every figure), ``<date>.md`` (the tables, beside the
+reference's figures and the targets) and ``<date>.png`` (users → req/s and p95/p99, drawn by
+``tools/bench/chart.py`` in the load venv, where matplotlib lives)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tools.common import ROOT
+
+LOAD_PYTHON = ROOT / ".venv-load" / "bin" / "python"
+
+# The reference Django TeamMoa on this kind of machine (the issue's figures; not measured here).
+REFERENCE = {
+    "users_p95_100ms": "~25",
+    "mix_150": "22.5 req/s, p95 2.2 s, 4.3% HTTP 500",
+    "sign_in": "p50 7 s at 25 users",
+    "todo_list_wrk": "28 req/s, p99 2.3 s",
+    "health_wrk": "166 req/s",
+    "fanout": "p50 14.6 s, p99 27 s",
+}
+TARGET = {
+    "users": 3000,
+    "p95_ms": 50,
+    "p99_ms": 200,
+    "sign_in_p95_ms": 250,
+    "todo_rps": 3000,
+    "todo_p99_ms": 30,
+    "health_rps": 4000,
+}
+
+
+def _ms(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _versus(value, target, *, higher_is_better: bool = False) -> str:
+    """'met' or by how much the target is missed."""
+    if value is None:
+        return "not measured"
+    ok = value >= target if higher_is_better else value <= target
+    if ok:
+        return "met"
+    factor = target / value if higher_is_better else value / target
+    return f"missed ({factor:.1f}× {'short' if higher_is_better else 'over'})"
+
+
+def _ok_stages(results: dict) -> list[dict]:
+    return [s for s in results["stages"] if "mix" in s]
+
+
+def users_within(results: dict, p95_ms: float) -> str:
+    """The largest measured user count whose p95 stayed within ``p95_ms`` (sign-in excluded)."""
+    good = [s["users"] for s in _ok_stages(results) if (s["mix"]["p95_ms"] or 1e9) <= p95_ms]
+    stages = [s["users"] for s in _ok_stages(results)]
+    if not good:
+        return f"< {min(stages)} (smallest stage measured)" if stages else "not measured"
+    return f"≥ {max(good)}" + (" (largest stage measured)" if max(good) == max(stages) else "")
+
+
+def comparison_table(results: dict) -> str:
+    stages = _ok_stages(results)
+    top = max(stages, key=lambda s: s["users"]) if stages else None
+    todo, health = results["wrk"].get("todo_list", {}), results["wrk"].get("health", {})
+    rows = [("measure", "reference Django", "TeamMoa (this run)", "target", "")]
+    rows.append(
+        (
+            "users served with p95 ≤ 100 ms (sign-in excluded)",
+            REFERENCE["users_p95_100ms"],
+            users_within(results, 100),
+            "",
+            "",
+        )
+    )
+    for stage in stages:
+        mix = stage["mix"]
+        share = 100 * mix["server_errors"] / mix["requests"] if mix["requests"] else 0
+        rows.append(
+            (
+                f"mix at {stage['users']} users",
+                REFERENCE["mix_150"] + " (at 150 users)" if stage is stages[0] else "",
+                f"{mix['rps']} req/s, p95 {_ms(mix['p95_ms'])}, p99 {_ms(mix['p99_ms'])}, "
+                f"{mix['failures']} failed ({share:.2f}% 5xx)",
+                "",
+                "",
+            )
+        )
+    if top is not None:
+        mix = top["mix"]
+        rows.append(
+            (
+                f"p95 at {top['users']} users",
+                "",
+                _ms(mix["p95_ms"]),
+                f"≤ {TARGET['p95_ms']} ms",
+                _versus(mix["p95_ms"], TARGET["p95_ms"]),
+            )
+        )
+        rows.append(
+            (
+                f"p99 at {top['users']} users",
+                "",
+                _ms(mix["p99_ms"]),
+                f"≤ {TARGET['p99_ms']} ms",
+                _versus(mix["p99_ms"], TARGET["p99_ms"]),
+            )
+        )
+        rows.append(
+            (
+                f"failed requests at {top['users']} users",
+                "",
+                str(mix["failures"]),
+                "0",
+                "met" if mix["failures"] == 0 else "missed",
+            )
+        )
+        sign = top["sign_in"]
+        rows.append(
+            (
+                f"sign-in at {top['users']} users (during the ramp)",
+                REFERENCE["sign_in"],
+                f"p50 {_ms(sign['p50_ms'])}, p95 {_ms(sign['p95_ms'])}, {sign['failures']} failed",
+                f"p95 ≤ {TARGET['sign_in_p95_ms']} ms",
+                _versus(sign["p95_ms"], TARGET["sign_in_p95_ms"]),
+            )
+        )
+    if "rps" in todo:
+        rows.append(
+            (
+                "todo list (60 todos) via Nginx, wrk 50 conns",
+                REFERENCE["todo_list_wrk"],
+                f"{todo['rps']:.0f} req/s, p99 {_ms(todo['p99_ms'])}, {todo['failed']} errors",
+                f"≥ {TARGET['todo_rps']} req/s, p99 ≤ {TARGET['todo_p99_ms']} ms",
+                _versus(todo["rps"], TARGET["todo_rps"], higher_is_better=True)
+                + " / "
+                + _versus(todo["p99_ms"], TARGET["todo_p99_ms"]),
+            )
+        )
+    if "rps" in health:
+        rows.append(
+            (
+                "/health/ via Nginx, wrk 50 conns",
+                REFERENCE["health_wrk"],
+                f"{health['rps']:.0f} req/s, p99 {_ms(health['p99_ms'])}, {health['failed']} errors",
+                f"≥ {TARGET['health_rps']} req/s",
+                _versus(health["rps"], TARGET["health_rps"], higher_is_better=True),
+            )
+        )
+    rows.append(
+        (
+            "fan-out: 200 subscribers on one map, 20 cursor moves/s",
+            REFERENCE["fanout"],
+            fanout_text(results["fanout"]),
+            "",
+            "",
+        )
+    )
+    return _table(rows)
+
+
+def fanout_text(fanout: dict) -> str:
+    if not fanout.get("available"):
+        return "not available"
+    if "figures" not in fanout:
+        return "failed: " + fanout.get("error", "?")
+    figures = fanout["figures"]
+    spread, idle = figures.get("fanout", figures), figures.get("idle", {})
+    text = (
+        f"p50 {_ms(spread.get('p50_ms'))}, p99 {_ms(spread.get('p99_ms'))} "
+        f"({spread.get('deliveries', '?')} deliveries to {spread.get('subscribers', '?')} sockets, "
+        f"{spread.get('missing', '?')} missing)"
+    )
+    if idle:
+        text += (
+            f"; {idle.get('sockets')} idle sockets: {idle.get('kib_per_subscribed_socket')} KiB each, "
+            f"RSS {idle.get('rss_subscribed_mib')} MiB"
+        )
+    return text
+
+
+def stages_table(results: dict) -> str:
+    rows = [
+        (
+            "users",
+            "req/s",
+            "p50",
+            "p95",
+            "p99",
+            "max",
+            "failed",
+            "5xx",
+            "sign-in p50",
+            "sign-in p95",
+            "ramp",
+            "Locust CPU",
+            "machine busy",
+            "CPU of other work",
+        )
+    ]
+    for stage in results["stages"]:
+        if "mix" not in stage:
+            rows.append((str(stage["users"]), "failed: " + stage.get("error", "")[:80], *[""] * 12))
+            continue
+        mix, sign, cpu = stage["mix"], stage["sign_in"], stage["cpu"]
+        rows.append(
+            (
+                str(stage["users"]),
+                str(mix["rps"]),
+                _ms(mix["p50_ms"]),
+                _ms(mix["p95_ms"]),
+                _ms(mix["p99_ms"]),
+                _ms(mix["max_ms"]),
+                str(mix["failures"]),
+                str(mix["server_errors"]),
+                _ms(sign["p50_ms"]),
+                _ms(sign["p95_ms"]),
+                f"{stage['ramp_s']:.0f} s" + ("" if stage["all_signed_in"] else " (not all in)"),
+                f"{cpu['processes_pct_of_one_core'].get('locust', 0):.0f}% of a core",
+                f"{cpu['machine_busy_pct']}%",
+                f"{others_pct(cpu):.0f}% of a core",
+            )
+        )
+    return _table(rows)
+
+
+def others_pct(cpu: dict) -> float:
+    """CPU the machine spent outside the stack and Locust (other people's work), in % of one core."""
+    if cpu.get("machine_busy_pct") is None:
+        return 0.0
+    return max(0.0, cpu["machine_busy_pct"] * cpu["cores"] - sum(cpu["processes_pct_of_one_core"].values()))
+
+
+def by_name_table(stage: dict) -> str:
+    rows = [("request", "count", "req/s", "p50", "p95", "p99", "failed", "5xx")]
+    for name, fig in stage["by_name"].items():
+        rows.append(
+            (
+                name,
+                str(fig["requests"]),
+                str(fig["rps"]),
+                _ms(fig["p50_ms"]),
+                _ms(fig["p95_ms"]),
+                _ms(fig["p99_ms"]),
+                str(fig["failures"]),
+                str(fig["server_errors"]),
+            )
+        )
+    return _table(rows)
+
+
+def cpu_table(results: dict) -> str:
+    names: list[str] = []
+    columns = []
+    for stage in _ok_stages(results):
+        if "ramp_cpu" in stage:
+            columns.append((f"{stage['users']} ramp", stage["ramp_cpu"]["processes_pct_of_one_core"]))
+        columns.append((f"{stage['users']} users", stage["cpu"]["processes_pct_of_one_core"]))
+    for label, run in results["wrk"].items():
+        if "cpu_pct_of_one_core" in run:
+            columns.append((f"wrk {label.replace('_', ' ')}", run["cpu_pct_of_one_core"]))
+    for _, shares in columns:
+        names += [n for n in shares if n not in names]
+    rows = [("process (% of one core)", *[label for label, _ in columns])]
+    for name in names:
+        rows.append((name, *[f"{shares.get(name, 0):.0f}" if name in shares else "–" for _, shares in columns]))
+    return _table(rows)
+
+
+def _table(rows: list[tuple]) -> str:
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows[1:]]
+    return "\n".join(lines)
+
+
+def summary_table(results: dict) -> str:
+    return "\n" + comparison_table(results) + "\n\n" + stages_table(results) + "\n"
+
+
+def markdown(results: dict, chart: str | None) -> str:
+    m = results["machine"]
+    stages = _ok_stages(results)
+    top = max(stages, key=lambda s: s["users"]) if stages else None
+    parts = [
+        f"# Load benchmark, {results['date']}",
+        "",
+        f"Command: `{results['command']}` at revision {results['revision']}; {results['duration_s']} s in all. "
+        "Every figure below comes from this run (`" + results["date"][:10] + ".json` holds them all); the "
+        "reference's are the issue's figures for the Django TeamMoa on the same kind of machine.",
+        "",
+        "## Machine",
+        "",
+        f"- {m['nproc']} cores: {m['cpu_model']}; {m['ram_gib']} GiB RAM; kernel {m['kernel']}; Python {m['python']}",
+        f"- {m['nginx']}; {m['mariadb']}; {m['wrk']}",
+        f"- load average at start {tuple(round(x, 2) for x in m['load_average_at_start'])}, at end "
+        f"{tuple(round(x, 2) for x in m['load_average_at_end'])}",
+        f"- the local stack (`tools/stack`, production mode, MariaDB through "
+        f"`{results['stack']['database_url'].split('://')[0]}`, Redis, Nginx): "
+        + ", ".join(results["stack"]["processes"])
+        + "; Locust and wrk on the same two cores",
+        "",
+        "## Against the reference and the targets",
+        "",
+        comparison_table(results),
+        "",
+        "## The mix at each user count",
+        "",
+        f"Each user signs in once, then every 2–5 s: home page 25, my teams 20, one team 15, todo list 15, board "
+        f"page 10, team availability 10, /health/ 5. Spawn {results['settings']['spawn_rate']:g}/s; the figures "
+        f"are {results['settings']['seconds']:g} s measured after every user had signed in (sign-in excluded, "
+        "reported from the ramp). Percentiles are exact (nearest rank) over every request.",
+        "",
+        stages_table(results),
+    ]
+    if top is not None:
+        parts += ["", f"### By request at {top['users']} users", "", by_name_table(top)]
+        if top.get("errors"):
+            parts += ["", "Errors:", ""] + [f"- {count} × {text}" for text, count in top["errors"].items()]
+    parts += [
+        "",
+        "## CPU by process",
+        "",
+        "Share of one core over each ramp (sign-ins) and each measured window (a process's children "
+        'included: nginx\'s workers); two cores make 200. "CPU of other work" above is what the machine '
+        "spent outside the benchmark meanwhile (other people's jobs on a shared machine).",
+        "",
+        cpu_table(results),
+    ]
+    if results["fanout"].get("available") and "figures" in results["fanout"]:
+        parts += ["", "## Realtime fan-out", "", "```json", json.dumps(results["fanout"]["figures"], indent=2), "```"]
+    if chart:
+        parts += ["", "## Chart", "", f"![users to req/s and latency]({chart})"]
+    return "\n".join(parts) + "\n"
+
+
+def write(results: dict, folder: Path) -> list[Path]:
+    """Write ``<date>.json``, ``<date>.png`` (when matplotlib is there) and ``<date>.md``."""
+    stem = results["date"][:10]
+    data = folder / f"{stem}.json"
+    data.write_text(json.dumps(results, indent=2))
+    png = folder / f"{stem}.png"
+    drawn = (
+        subprocess.run(
+            [str(LOAD_PYTHON), "-m", "tools.bench.chart", str(data), str(png)], cwd=ROOT, capture_output=True, text=True
+        ).returncode
+        == 0
+    )
+    page = folder / f"{stem}.md"
+    page.write_text(markdown(results, png.name if drawn else None))
+    return [page, data, *([png] if drawn else [])]
