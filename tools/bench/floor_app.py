@@ -1,4 +1,4 @@
-"""The floor of ``bench/stack_cpu.py``: the cheapest answer a Starlette app behind the gateway can give.
+"""The floor of ``tools/bench/stack_cpu.py``: the cheapest answer a Starlette app behind the gateway can give.
 
 One route, any path, a small JSON body: what every request costs before any of TeamMoa's own work
 (Nginx, uvicorn, Starlette routing). Started with the stack's own uvicorn command line.
