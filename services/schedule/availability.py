@@ -27,7 +27,7 @@ async def read_days(
     if end is not None:
         query = query.where(availability.c.day <= end)
     rows = await db.fetch_all(query.order_by(availability.c.day))
-    return {row["day"]: int(row["mask"]) for row in rows}
+    return {row["day"]: int(row["mask"]) for row in rows if row["mask"]}  # mask 0: a cleared date
 
 
 async def replace_days(
@@ -35,13 +35,12 @@ async def replace_days(
 ) -> None:
     """Make ``days`` the member's availability on ``dates`` (a date missing from ``days`` is cleared).
 
-    Written so that concurrent saves cannot deadlock (docs/architecture.md, "Availability writes"):
-    one upsert writes every date of the save, cleared ones with mask 0, in primary-key order, so a
-    transaction takes its row locks in one statement and in one order; the cleared rows are then
-    deleted under locks it already holds. On MariaDB the transaction runs at READ COMMITTED, where the
-    upsert locks only its own rows (no next-key or gap locks), so saves of different members never
-    wait on each other and two saves of the same member's dates queue in key order instead of crossing.
-    A row with mask 0 would mean the same as no row, so no reader can tell the two statements apart.
+    Written so that concurrent saves cannot deadlock (docs/architecture.md, "A week save cannot
+    deadlock"): one statement, an upsert of every date of the save in primary-key order, a cleared date
+    written as mask 0 (which means the same as no row; the readers skip such rows). Each row is found by
+    its primary key, never by scanning an index, and at READ COMMITTED the upsert locks only its own
+    rows (no next-key or gap locks): saves of different members never wait on each other, and two saves
+    of the same member take the same row locks in the same order, so one waits for the other.
     """
     ordered = sorted(set(dates))
     if not ordered:
@@ -51,22 +50,11 @@ async def replace_days(
         {"team_id": team_id, "user_id": user_id, "day": day, "mask": int(days.get(day) or 0), "updated_at": now}
         for day in ordered
     ]
-    cleared = [row["day"] for row in rows if not row["mask"]]
     dialect = db.url.dialect
     async with db.connection() as connection:
-        if dialect == "mysql":
-            await connection.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")  # the next transaction only
-        async with connection.transaction():
-            await connection.execute(_upsert(dialect, rows))
-            if cleared:
-                await connection.execute(
-                    availability.delete().where(
-                        availability.c.team_id == team_id,
-                        availability.c.user_id == user_id,
-                        availability.c.day.in_(cleared),
-                        availability.c.mask == 0,
-                    )
-                )
+        if dialect == "mysql":  # for this pooled connection; the service runs no multi-statement transaction
+            await connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        await connection.execute(_upsert(dialect, rows))
 
 
 def _upsert(dialect: str, rows: list[dict[str, object]]) -> sa.Insert:
@@ -94,5 +82,6 @@ async def read_team(*, db: Database, team_id: int, members: Collection[int], sta
     masks: dict[int, dict[dt.date, int]] = {}
     for row in await db.fetch_all(query):
         user_id, day, mask = row._mapping  # positional: reading by name costs more than the aggregation
-        masks.setdefault(int(user_id), {})[day] = int(mask)
+        if mask:  # mask 0: a cleared date
+            masks.setdefault(int(user_id), {})[day] = int(mask)
     return masks
