@@ -287,10 +287,7 @@ def main(argv: list[str]) -> int:
         team_ids = seed(env)
         RESULTS.mkdir(parents=True, exist_ok=True)
         log("CPU per request of each mix endpoint and of the floor: tools/bench/stack_cpu.py")
-        floor_port = int(env["TEAMMOA_GATEWAY_PORT"]) + 20
-        cpu_per_request = stack_cpu.run(
-            state, team_id=team_ids[0], seconds=CPU_SECONDS, connections=CPU_CONNECTIONS, floor_port=floor_port
-        )
+        cpu_per_request = stack_cpu.run(state, team_id=team_ids[0], seconds=CPU_SECONDS, connections=CPU_CONNECTIONS)
         log("\n" + stack_cpu.table(cpu_per_request))
         stages = []
         for users in [int(n) for n in args.users.split(",")]:

@@ -175,7 +175,7 @@ class Floor:
             {"name": "floor-app", **spawn(app, cwd=ROOT, env=dict(os.environ), log=cfg.data_dir / "app.log")}
         )
         deadline = time.monotonic() + 20
-        while not listening(self.app_port):
+        while not listening(self.app_port) or "startup complete" not in (cfg.data_dir / "app.log").read_text():
             if time.monotonic() > deadline:
                 raise RuntimeError("the floor app did not start: " + (cfg.data_dir / "app.log").read_text()[-800:])
             time.sleep(0.1)
@@ -197,6 +197,15 @@ class Floor:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def free_gateway_port(first: int = 19100, last: int = 29000) -> int:
+    """A gateway port whose whole range of stack ports is free (other stacks may share the machine)."""
+    for port in range(first, last, 20):
+        ports = stack_config.Config.from_env({"TEAMMOA_GATEWAY_PORT": str(port)}).ports().values()
+        if not any(listening(p) for p in ports):
+            return port
+    raise RuntimeError("no free port range for the floor")
+
+
 def endpoints(team_id: int) -> list[tuple[str, str]]:
     team = f"/api/v1/teams/{team_id}"
     return [
@@ -209,7 +218,7 @@ def endpoints(team_id: int) -> list[tuple[str, str]]:
 
 
 def run(
-    state: dict, *, team_id: int, seconds: int, connections: int, floor_port: int, only: list[str] | None = None
+    state: dict, *, team_id: int, seconds: int, connections: int, floor_port: int = 0, only: list[str] | None = None
 ) -> dict[str, Any]:
     """Every endpoint and the floor; the figures as a dict."""
     stack_groups = Groups({e["name"]: e["pid"] for e in state["processes"]})
@@ -217,7 +226,7 @@ def run(
     results: dict[str, Any] = {"connections": connections, "seconds": seconds, "load_average_at_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         script = wrk_script(Path(tmp), sign_in(url, "loaduser2"))
-        with Floor(floor_port) as floor:
+        with Floor(floor_port or free_gateway_port()) as floor:
             measure(floor.url, floor.groups(), script, seconds=2, connections=connections)  # warm up
             results["floor"] = measure(floor.url, floor.groups(), script, seconds=seconds, connections=connections)
         rows = {}
@@ -264,12 +273,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--team-id", type=int, default=1)
-    parser.add_argument("--floor-port", type=int, default=0, help="gateway port of the floor (default: stack's + 20)")
+    parser.add_argument("--floor-port", type=int, default=0, help="gateway port of the floor (default: a free range)")
     parser.add_argument("--only", default="", help="comma-separated substrings of endpoint names")
     parser.add_argument("--json", default="", help="also write the figures here")
     args = parser.parse_args(argv)
     state = json.loads((ROOT / args.data_dir / "stack.json").read_text())
-    floor_port = args.floor_port or int(state["ports"]["nginx"]) + 20
+    floor_port = args.floor_port
     results = run(
         state,
         team_id=args.team_id,
