@@ -21,17 +21,22 @@ $(STAMP): requirements/app.txt requirements/dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@touch $(STAMP)
 
+# The real OpenID provider the sign-in tests run (tests/oidc_provider, Node's oidc-provider), pinned by its lock file.
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
+	npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error
+
 run: $(STAMP)
 	$(PY) -m gateway --port $(TEAMMOA_PORT)
 
 # Ruff first, so style slips show before a long run; coverage of services/ and gateway/ is printed at the end.
-test: $(STAMP)
+test: $(STAMP) $(OIDC_PROVIDER)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
 	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines in services/ and gateway/ (in-process)"
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(OIDC_PROVIDER)
 	$(PY) -m pytest -x -q -m "not browser and not stack" $(PYTEST_ARGS)
 
 # The local multi-process stack: real Nginx, MariaDB, Redis (python -m tools.stack; data in var/stack by default).

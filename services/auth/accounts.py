@@ -17,7 +17,7 @@ from services.kit.responses import iso, utcnow
 from .mail import Mailer, reset_mail, verification_mail
 from .schemas import check_email, check_nickname, check_password, check_username, email_key
 from .sessions import digest, revoke_all
-from .tables import email_tokens, pending_deactivations, users
+from .tables import email_tokens, identities, pending_deactivations, users
 
 VERIFY_TTL = timedelta(hours=24)
 RESET_TTL = timedelta(hours=1)
@@ -282,6 +282,7 @@ async def deactivate(*, db: Database, passwords, user_id: int, password: str) ->
             )
         )
         await db.execute(pending_deactivations.insert().values(user_id=user_id, created_at=now))
+        await db.execute(identities.delete().where(identities.c.user_id == user_id))  # the provider may sign up anew
     await revoke_all(db, user_id)
 
 
@@ -298,6 +299,7 @@ async def purge_unverified(*, db: Database) -> int:
     ]
     if stale:
         await db.execute(email_tokens.delete().where(email_tokens.c.user_id.in_(stale)))
+        await db.execute(identities.delete().where(identities.c.user_id.in_(stale)))
         await db.execute(users.delete().where(users.c.id.in_(stale)))
     return len(stale)
 

@@ -13,8 +13,9 @@ from services.kit.app import ServiceSpec, Shared, build_app
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
 
-from . import accounts, keys
+from . import accounts, keys, providers, social_routes
 from .mail import Mailer
+from .provider_clients import client_for
 from .relay import DeactivationRelay
 from .routes import routes
 from .sessions import LOGIN_WINDOW_S
@@ -26,6 +27,8 @@ PURGE_INTERVAL_S = 3600  # embedded mode only; production runs `python -m servic
 async def _auth_resources(app: Starlette) -> AsyncIterator[None]:
     state = app.state
     settings = state.settings
+    state.providers = providers.configured(settings)  # refuses a half-configured provider in production
+    state.provider_clients = {name: client_for(config) for name, config in state.providers.items()}
     state.keys = await keys.load(state.db)
     state.mailer = Mailer(settings)
     state.outbox_visible = settings.embedded or settings.get("TEAMMOA_DEV_OUTBOX", cast=bool, default=False)
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
     spec = ServiceSpec(
         name="auth",
         title="TeamMoa accounts API",
-        routes=routes,
+        routes=[*routes, *social_routes.routes],
         migrations=Path(__file__).parent / "migrations",
         extra=_auth_resources,
         jwks=_jwks,

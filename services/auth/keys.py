@@ -50,6 +50,30 @@ class KeyRing:
         }
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
+    def sign(self, claims: dict, *, purpose: str, ttl_s: int) -> str:
+        """A short-lived signed value for this service alone (e.g. a cookie), not usable as an access token."""
+        now = int(time.time())
+        body = {**claims, "aud": f"teammoa-auth:{purpose}", "iss": ISSUER, "iat": now, "exp": now + ttl_s}
+        return jwt.encode(body, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+    def read(self, value: str, *, purpose: str) -> dict | None:
+        """The claims of a value ``sign`` made for this purpose, unexpired and signed by a published key."""
+        try:
+            kid = jwt.get_unverified_header(value).get("kid")
+            jwk = next((k for k in self.jwks["keys"] if k.get("kid") == kid), None)
+            if jwk is None:
+                return None
+            return jwt.decode(
+                value,
+                jwt.PyJWK(jwk, algorithm=ALGORITHM).key,
+                algorithms=[ALGORITHM],
+                audience=f"teammoa-auth:{purpose}",
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "aud", "iss"]},
+            )
+        except jwt.PyJWTError:
+            return None
+
 
 def _new_key() -> tuple[str, str, str]:
     key = Ed25519PrivateKey.generate()

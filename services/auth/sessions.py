@@ -4,6 +4,7 @@ whole family), and the cookies that carry them in a browser."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,8 @@ LOGIN_WINDOW_S = 15 * 60
 LOGIN_FAILS_PER_ACCOUNT = 5
 LOGIN_FAILS_PER_ADDRESS = 20
 REFRESH_COOKIE_PATH = "/api/v1/users/"
+
+audit = logging.getLogger("teammoa.auth.audit")
 
 
 def digest(token: str) -> str:
@@ -75,8 +78,14 @@ async def login(
         raise NotAuthenticated("The username, e-mail or password is not correct.", code="invalid_credentials")
     if not user["is_verified"]:
         raise PermissionDenied("Verify your e-mail address first: we sent you a link.", code="email_not_verified")
-    await db.execute(users.update().where(users.c.id == user["id"]).values(last_login=utcnow()))
-    user = await db.fetch_one(users.select().where(users.c.id == user["id"]))
+    return await begin(db=db, keys=keys, user_id=user["id"], method="password", address=address)
+
+
+async def begin(*, db: Database, keys: KeyRing, user_id: int, method: str, address: str) -> Session:
+    """A new session after any successful sign-in (password or provider): the same tokens and audit line."""
+    await db.execute(users.update().where(users.c.id == user_id).values(last_login=utcnow()))
+    user = await db.fetch_one(users.select().where(users.c.id == user_id))
+    audit.info("sign-in user=%s method=%s address=%s", user_id, method, address)
     return await issue(db, keys, user)
 
 

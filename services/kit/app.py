@@ -8,9 +8,10 @@ transports to its peers through ``Shared``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
@@ -21,9 +22,10 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from . import db as kit_db
+from .admission import AdmissionMiddleware
 from .errors import install_error_handlers
 from .events import EventBus
-from .health import Check, health_endpoint, livez
+from .health import Check, HealthMonitor, health_endpoint, livez
 from .observability import RequestContextMiddleware, TrailingSlashMiddleware, configure_logging, metrics_endpoint
 from .openapi import openapi_endpoint
 from .passwords import PasswordHasher
@@ -47,30 +49,31 @@ class Shared:
 class ServiceSpec:
     name: str
     title: str
-    routes: list[BaseRoute]
+    routes: Sequence[BaseRoute]
     migrations: Path | None = None
     extra: Extra | None = None
-    jwks: Callable[[Starlette], Callable[[], Awaitable[dict]]] | None = None
+    jwks: Callable[[Starlette], Callable[[], Awaitable[dict[str, Any]]]] | None = None
     checks: Callable[[Starlette], Mapping[str, Check]] | None = None
     openapi_path: str | None = None
     passwords: bool = False
     degradable: frozenset[str] = frozenset({"redis"})  # checks the service keeps serving without (kit.health)
 
 
-def _checks(spec: ServiceSpec):
-    def build(request: Request) -> dict[str, Check]:
-        app = request.app
-        state = app.state
-        checks: dict[str, Check] = {}
-        if spec.migrations is not None:
-            checks["database"] = lambda: kit_db.ping(state.db)
-        if state.redis is not None:
-            checks["redis"] = state.redis.ping
-        if spec.checks:
-            checks.update(spec.checks(app))
-        return checks
+def _checks(spec: ServiceSpec, app: Starlette) -> dict[str, Check]:
+    """The named checks the health monitor runs (the database on its own connection: see below)."""
+    state = app.state
+    checks: dict[str, Check] = {}
+    if spec.migrations is not None:
+        checks["database"] = lambda: kit_db.ping(state.probe_db or state.db)
+    if state.redis is not None:
+        checks["redis"] = state.redis.ping
+    if spec.checks:
+        checks.update(spec.checks(app))
+    return checks
 
-    return build
+
+def _monitor(request: Request) -> HealthMonitor:
+    return request.app.state.health
 
 
 def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
@@ -118,11 +121,21 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
                 state.passwords = PasswordHasher.from_settings(settings)
             if spec.extra is not None:
                 await stack.enter_async_context(spec.extra(app))
+            # The database probe gets a connection of its own: under load every pooled one is busy, and a
+            # probe queued behind the requests would time out and call a working service unhealthy.
+            state.probe_db = None
+            if spec.migrations is not None and not kit_db.is_sqlite(settings.database_url):
+                state.probe_db = kit_db.make_database(settings.database_url, pool_max=1)
+                await state.probe_db.connect()
+                stack.push_async_callback(kit_db.disconnect, state.probe_db)
+            state.health = HealthMonitor(_checks(spec, app), spec.degradable, interval_s=settings.health_interval_s)
+            state.health.start()
+            stack.push_async_callback(state.health.stop)
             yield
 
     routes = [
         *spec.routes,
-        Route("/health", health_endpoint(spec.name, _checks(spec), spec.degradable)),
+        Route("/health", health_endpoint(spec.name, _monitor)),
         Route("/livez", livez),  # liveness: never asks MySQL or Redis, unlike /health
         Route("/metrics", metrics_endpoint(registry)),
     ]
@@ -132,6 +145,13 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
         routes=routes,
         middleware=[
             Middleware(RequestContextMiddleware, service=spec.name, log_requests=settings.log_requests, registry=registry),
+            Middleware(
+                AdmissionMiddleware,
+                limit=settings.max_in_flight,
+                max_waiting=settings.admission_queue,
+                max_wait_s=settings.admission_wait_s,
+                registry=registry,
+            ),
             Middleware(TrailingSlashMiddleware),
         ],
         exception_handlers=install_error_handlers(),

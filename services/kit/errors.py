@@ -8,7 +8,8 @@
     ├── PayloadTooLarge      413 payload_too_large
     ├── InvalidInput         422 invalid          (details: [{"field", "message", "type"}])
     ├── RateLimited          429 rate_limited     (Retry-After)
-    └── Unavailable          503 unavailable      (a dependency is down)
+    ├── Unavailable          503 unavailable      (a dependency is down)
+    └── Overloaded           503 overloaded       (Retry-After: too busy now, refused fast; kit.admission)
 
 Services raise these; ``install_error_handlers`` turns them and everything else into
 ``{"error": {"code", "message", "details"}}`` in exactly one place.
@@ -18,11 +19,13 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ExceptionHandler
 
 log = logging.getLogger("teammoa.errors")
 
@@ -89,6 +92,22 @@ class Unavailable(AppError):
     status, code, message = 503, "unavailable", "The service is temporarily unavailable. Try again shortly."
 
 
+class Overloaded(Unavailable):
+    """Too many requests at work or waiting in this process: refused at once rather than queued."""
+
+    code, message = "overloaded", "The service is busy. Try again shortly."
+
+    def __init__(self, retry_after_s: float = 1, message: str | None = None) -> None:
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
+        super().__init__(
+            message, headers={"Retry-After": str(self.retry_after_s)}, details=[{"retry_after": self.retry_after_s}]
+        )
+
+    def response(self) -> JSONResponse:
+        """The envelope, for middleware that answers before the exception handlers."""
+        return envelope(self.status, self.code, self.message, self.details, self.headers)
+
+
 HTTP_CODES = {
     400: "bad_request",
     401: "not_authenticated",
@@ -104,7 +123,7 @@ HTTP_CODES = {
 
 
 def envelope(
-    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    status: int, code: str, message: str, details: Any = None, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details if details is not None else []}}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -141,6 +160,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return envelope(500, "internal_error", "Something went wrong on our side.")
 
 
-def install_error_handlers() -> dict:
+def install_error_handlers() -> dict[Any, ExceptionHandler]:
     """The exception handlers every service's app is built with."""
     return {AppError: _app_error, HTTPException: _http_error, Exception: _unexpected}

@@ -7,8 +7,9 @@ in-memory broker. Production mode refuses to start with a default or missing sec
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings, Secret
@@ -42,7 +43,7 @@ class Settings:
         self.auto_migrate: bool = config("TEAMMOA_AUTO_MIGRATE", cast=bool, default=self.embedded)
         self.redis_url: str = config("TEAMMOA_REDIS_URL", default="")
         self.redis_prefix: str = config("TEAMMOA_REDIS_PREFIX", default="teammoa:")
-        self.service_token: Secret = config("TEAMMOA_SERVICE_TOKEN", cast=Secret, default=DEV_SERVICE_TOKEN)
+        self.service_token: Secret = Secret(config("TEAMMOA_SERVICE_TOKEN", default=DEV_SERVICE_TOKEN))
         self.site_url: str = config("TEAMMOA_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
         self.allowed_origins = list(config("TEAMMOA_ALLOWED_ORIGINS", cast=CommaSeparatedStrings, default=self.site_url))
         self.cookie_secure: bool = config("TEAMMOA_COOKIE_SECURE", cast=bool, default=not self.embedded)
@@ -50,6 +51,14 @@ class Settings:
         self.argon2_memory_kib: int = config("TEAMMOA_ARGON2_MEMORY_KIB", cast=int, default=19 * 1024)  # OWASP minimum
         self.argon2_time_cost: int = config("TEAMMOA_ARGON2_TIME_COST", cast=int, default=2)
         self.argon2_parallelism: int = config("TEAMMOA_ARGON2_PARALLELISM", cast=int, default=1)
+        # Admission control (kit.admission): requests at work per process, how many may wait, how long.
+        self.max_in_flight: int = config("TEAMMOA_MAX_IN_FLIGHT", cast=int, default=24)  # 0: no limit
+        self.admission_queue: int = config("TEAMMOA_ADMISSION_QUEUE", cast=int, default=200)
+        self.admission_wait_s: float = config("TEAMMOA_ADMISSION_WAIT_MS", cast=int, default=1000) / 1000
+        # The password hashes waiting for a core (kit.passwords): bounded the same way.
+        self.hash_queue: int = config("TEAMMOA_HASH_QUEUE", cast=int, default=32)
+        self.hash_wait_s: float = config("TEAMMOA_HASH_WAIT_MS", cast=int, default=1500) / 1000
+        self.health_interval_s: float = config("TEAMMOA_HEALTH_INTERVAL_MS", cast=int, default=1000) / 1000
         self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
         self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default="127.0.0.1"))
         self._config = config
@@ -58,9 +67,15 @@ class Settings:
     def embedded(self) -> bool:
         return self.mode == EMBEDDED
 
-    def get(self, name: str, cast=None, default=None):
+    def get(self, name: str, cast: Callable[[Any], Any] | None = None, default: Any = None) -> Any:
         """Read one more service-specific variable."""
+        if cast is None:
+            return self._config(name, default=default)
         return self._config(name, cast=cast, default=default)
+
+    def environ(self) -> dict[str, str]:
+        """Every variable this service was started with (for families of names such as TEAMMOA_OIDC_*)."""
+        return dict(self._config.environ)
 
     def check(self) -> None:
         """Refuse to run production with a default or missing secret."""

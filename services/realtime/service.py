@@ -1,6 +1,6 @@
 """The realtime instance: its sockets, hubs and presence, the broker watchdog and the presence heartbeat.
 
-Watchdog: broadcaster itself never reports a dead subscription (DEPENDENCIES.md); ``EventBus.healthy``
+Watchdog: broadcaster itself never reports a dead subscription (docs/dependencies.md); ``EventBus.healthy``
 does. When it turns False this instance stops accepting sockets (1013), closes the open ones with 1012 so
 clients reconnect — to another instance if there is one — and ``GET /health`` answers 503 until the
 subscription is back. Clients then resume from their last version (replay or resync), so nothing
@@ -34,7 +34,7 @@ from .sequencing import Subscription
 log = logging.getLogger("teammoa.realtime")
 PRESENCE_TTL_S = 30.0  # a dead instance's connections leave the presence lists within this
 OUTBOX_MAX_FRAMES = 1024  # per connection; a client this far behind is closed as too slow
-PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (SPEC.md)
+PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (docs/spec.md)
 FRAME_RATE_PER_S = 20  # other frames per connection (subscribe, ping…), in bursts of twice that
 WATCHDOG_INTERVAL_S = 0.25
 BROADCAST_TIMEOUT_S = 1.0

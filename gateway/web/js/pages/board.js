@@ -3,10 +3,12 @@
 import { api } from "../api.js";
 import { el, fill, notice, pageTitle, toast } from "../dom.js";
 import { formatDateTime, t, tn } from "../i18n.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 import {
-  closeDialogs, coalesce, isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
+  isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
 } from "../team-common.js";
+import { closeDialogs } from "../dialogs.js";
+import { coalesce } from "../timing.js";
 
 const PAGE_SIZE = 10;
 const EXCERPT_CHARS = 160;

@@ -4,7 +4,7 @@ import { resendForm } from "../account.js";
 import { api, ApiError, describeError, userOf } from "../api.js";
 import { card, el, field, notice, onSubmit, pageTitle, setFieldMessage, setNotice, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate, safeNext } from "../app.js";
+import { navigate, safeNext } from "../router.js";
 import { problems, requiredProblem } from "../rules.js";
 import { setUser } from "../session.js";
 

@@ -4,7 +4,7 @@ import { api, describeError, userOf } from "../api.js";
 import { counter, el, field, icon, loading, notice, onSubmit, pageHeader, pageTitle, setBusy, setNotice,
          toast } from "../dom.js";
 import { formatDateTime, t } from "../i18n.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 import { LIMITS, nicknameProblem, problems, profileProblem } from "../rules.js";
 import { logOut, setUser } from "../session.js";
 

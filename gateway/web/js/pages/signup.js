@@ -4,7 +4,7 @@ import { rememberEmail } from "../account.js";
 import { api } from "../api.js";
 import { card, counter, debounce, el, field, onSubmit, pageTitle, setFieldMessage } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 import { emailProblem, LIMITS, nicknameProblem, passwordProblem, problems, profileProblem,
          usernameProblem } from "../rules.js";
 

@@ -8,9 +8,9 @@
  * reverts). A click without a drag, or Enter on a focused bar, calls onOpen(milestone).
  */
 
-import { el } from "./dom.js";
-import { t } from "./i18n.js";
-import { dayOf, formatDay, textOfDay } from "./team-format.js";
+import { el } from "../../dom.js";
+import { t } from "../../i18n.js";
+import { dayOf, formatDay, textOfDay } from "../../format.js";
 
 const CLICK_SLOP_PX = 4;
 const MARGIN_BEFORE_DAYS = 7;
