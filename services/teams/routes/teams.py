@@ -78,7 +78,7 @@ async def read_team(request: Request) -> Response:
     """Read one of my teams."""
     caller = await member(request)
     state = request.app.state
-    key = ("team", caller.team_id, caller.role)  # the answer differs by role only (my_role)
+    key = ("team", caller.team_id, caller.is_host)  # the answer differs by role only (my_role)
     cached = state.answers.get(key, caller.version)
     if cached is None:
         answer = await teams.read(db=state.db, team_id=caller.team_id, user_id=caller.user_id)
