@@ -18,7 +18,7 @@ from .routes import routes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PRUNE_EVERY_S = 60
-VIEW_CACHE_ENTRIES = 512  # team views (team, range) kept per instance
+VIEW_CACHE_ENTRIES = 256  # team views (team, range) per instance: ~50 KB each with the gzip form
 VIEW_MAX_AGE_S = NICKNAME_TTL_S  # a view shows nicknames: no staler than the nickname cache itself
 
 

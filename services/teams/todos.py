@@ -19,7 +19,6 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 
-from services.kit.db import plain
 from services.kit.errors import InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.responses import iso, page, page_total, utcnow
@@ -123,10 +122,8 @@ async def listing(*, db: Database, caller: Caller, query: TodosQuery) -> dict[st
         where.append(todos.c.assignee_id == query.assignee_id)
     if query.milestone_id is not None:
         where.append(todos.c.milestone_id == query.milestone_id)
-    rows = plain(
-        await db.fetch_all(
-            sa.select(todos).where(*where).order_by(todos.c.position, todos.c.id).limit(query.page_size).offset(query.offset)
-        )
+    rows = await db.fetch_all(
+        sa.select(todos).where(*where).order_by(todos.c.position, todos.c.id).limit(query.page_size).offset(query.offset)
     )
     total = await page_total(db, sa.select(sa.func.count()).select_from(todos).where(*where), rows=rows, query=query)
     return page([todo_out(row) for row in rows], query, total)
