@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from services.kit.health import CHECK_TIMEOUT_S, HealthMonitor
+from services.kit.health import CHECK_TIMEOUT_S, Check, HealthMonitor
 from services.kit.peers import send
 from services.kit.settings import SERVICES
 
@@ -44,7 +44,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Starlette:
         timeout = httpx.Timeout(CHECK_TIMEOUT_S, connect=1.0)
         async with httpx.AsyncClient(base_url=gateway_url, timeout=timeout) as client:
 
-            def check(part: str):
+            def check(part: str) -> Check:
                 async def ask() -> None:
                     response = await send(client, "GET", f"/health/{part}/")
                     if response.status_code != 200:

@@ -7,7 +7,7 @@ renders it in a bare Python build stage and nothing like envsubst is needed at r
 
 Template syntax (``*.template``): ``{{ name }}`` is replaced by a value (an unknown name is an
 error); lines ``#% if flag`` / ``#% else`` / ``#% endif`` keep or drop the lines between them
-(flags: ``tls``, ``real_ip``, ``internal``, ``user``; they may nest). ``*.conf`` and ``mime.types``
+(flags: ``tls``, ``real_ip``, ``internal``, ``user``, ``status``; they may nest). ``*.conf`` and ``mime.types``
 are copied as they are.
 
 Variables (defaults fit the container images; the local stack sets its own):
@@ -27,6 +27,7 @@ Variables (defaults fit the container images; the local stack sets its own):
     TEAMMOA_NGINX_MAX_CONNS           requests at once to one auth/teams/schedule instance; beyond, on
                                       every instance, a fast 503 + Retry-After (0: no limit)  (128)
     TEAMMOA_NGINX_INTERNAL            service=port,... loopback service-to-service listeners ("")
+    TEAMMOA_NGINX_STATUS_LISTEN       stub_status for the Prometheus exporter ("": none), never public
     TEAMMOA_NGINX_REAL_IP_FROM        comma-separated CIDRs of a load balancer to trust ("")
     TEAMMOA_NGINX_RUN_DIR             pid file and temp files                      (/tmp/nginx)
     TEAMMOA_NGINX_ERROR_LOG           error log                                    (/dev/stderr)
@@ -135,6 +136,7 @@ def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[d
         "user": env("USER", ""),
         "real_ip_from": _real_ip(env("REAL_IP_FROM", "")),
         "internal_servers": _internal_servers(env("INTERNAL", "")),
+        "status_listen": env("STATUS_LISTEN", ""),
         "health_servers": _servers("health", env("HEALTH_SERVERS", "health:8000")),
     }
     max_conns = env("MAX_CONNS", "128")
@@ -151,6 +153,7 @@ def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[d
         "real_ip": bool(values["real_ip_from"]),
         "internal": bool(values["internal_servers"]),
         "user": bool(values["user"]),
+        "status": bool(values["status_listen"]),
     }
     return values, flags
 
@@ -179,7 +182,7 @@ def render_text(text: str, values: Mapping[str, str], flags: Mapping[str, bool])
     if stack:
         raise RenderError("a #% if section is not closed")
 
-    def value(match: re.Match) -> str:
+    def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
             raise RenderError(f"unknown placeholder {{{{ {name} }}}}")

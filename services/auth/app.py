@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
-from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
 
@@ -54,9 +55,10 @@ async def _purge_forever(app: Starlette) -> None:
         await asyncio.sleep(PURGE_INTERVAL_S)
 
 
-def _jwks(app: Starlette):
-    async def local_keys() -> dict:
-        return app.state.keys.jwks
+def _jwks(app: Starlette) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def local_keys() -> dict[str, Any]:
+        ring: keys.KeyRing = app.state.keys
+        return ring.jwks
 
     return local_keys
 
@@ -72,4 +74,17 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
         openapi_path="/api/v1/users/openapi.json",
         passwords=True,
     )
-    return build_app(spec, settings or Settings("auth"), shared)
+    app = build_app(spec, settings or Settings("auth"), shared)
+
+    def pending() -> float | None:
+        relay = getattr(app.state, "deactivation_relay", None)
+        return None if relay is None else float(relay.pending)
+
+    scrape_metric(
+        app,
+        "teammoa_deactivation_relay_pending",
+        "Deactivations not yet delivered to the teams service after the relay's last round",
+        "gauge",
+        pending,
+    )
+    return app

@@ -156,7 +156,9 @@ async def callback(request: Request) -> Response:
             address=_address(request),
         )
         response = _to(AFTER_SIGN_IN)
-        sessions.set_cookies(response, session, secure=state.settings.cookie_secure)
+        sessions.set_cookies(
+            response, session, secure=state.settings.cookie_secure, secret=str(state.settings.service_token)
+        )
     _clear_cookie(request, response, social.FLOW_COOKIE)
     return response
 
@@ -195,7 +197,9 @@ async def provider_signup(request: Request) -> Response:
             },
             status_code=201,
         )
-        sessions.set_cookies(response, session, secure=state.settings.cookie_secure)
+        sessions.set_cookies(
+            response, session, secure=state.settings.cookie_secure, secret=str(state.settings.service_token)
+        )
     _clear_cookie(request, response, social.SIGNUP_COOKIE)
     return response
 

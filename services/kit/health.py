@@ -70,7 +70,7 @@ class HealthMonitor:
     ) -> None:
         self.checks, self.degradable, self.interval_s = dict(checks), frozenset(degradable), interval_s
         self.stale_after_s = stale_after_s if stale_after_s is not None else interval_s + CHECK_TIMEOUT_S + 2.0
-        self.latest: tuple[bool, dict[str, dict], float] | None = None  # ok, report, when (monotonic)
+        self.latest: tuple[bool, dict[str, Report], float] | None = None  # ok, report, when (monotonic)
         self.probes = 0
         self._task: asyncio.Task[None] | None = None
         self._first = asyncio.Event()
@@ -100,7 +100,7 @@ class HealthMonitor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def state(self) -> tuple[bool, dict[str, dict], float]:
+    async def state(self) -> tuple[bool, dict[str, Report], float]:
         """The last result and its age in seconds (waits for the first probe, bounded)."""
         if self.latest is None:
             with contextlib.suppress(TimeoutError):

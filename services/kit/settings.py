@@ -60,7 +60,8 @@ class Settings:
         self.hash_wait_s: float = config("TEAMMOA_HASH_WAIT_MS", cast=int, default=1500) / 1000
         self.health_interval_s: float = config("TEAMMOA_HEALTH_INTERVAL_MS", cast=int, default=1000) / 1000
         self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
-        self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default="127.0.0.1"))
+        # Addresses/networks of the proxies whose X-Forwarded-For counts (kit.clients); none by default.
+        self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default=""))
         self._config = config
 
     @property

@@ -83,6 +83,7 @@ class Stack:
                 "TEAMMOA_LOG_REQUESTS": "false",
                 "TEAMMOA_ARGON2_MEMORY_KIB": "1024",
                 "TEAMMOA_ARGON2_TIME_COST": "1",
+                "TEAMMOA_REALTIME_SOCKETS_PER_USER": "100000",  # the idle figure opens hundreds of tabs per user
             }
         )
 
