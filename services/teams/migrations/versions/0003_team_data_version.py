@@ -22,8 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("teams") as batch:
-        batch.add_column(sa.Column("data_version", sa.BigInteger, nullable=False, server_default="0"))
+    # A plain ADD COLUMN (SQLite supports it with a constant default): no table copy, on either backend.
+    op.add_column("teams", sa.Column("data_version", sa.BigInteger, nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
