@@ -170,7 +170,7 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
     expect(card(host, "Write the project brief")).to_be_visible()
     card(host, "Order pizza").locator("[data-action=more]").click()
     host.select_option("dialog select[name=milestone_id]", label="Prototype")
-    host.click("dialog [data-action=link]")
+    host.click("dialog [data-action=save]")  # one save for text, milestone and column
     expect(card(host, "Order pizza").locator(".todo-milestone")).to_have_text("Prototype")
     card(host, "Order pizza").locator("[data-action=more]").click()
     host.click("dialog [data-action=delete]")

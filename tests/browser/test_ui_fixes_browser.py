@@ -218,3 +218,44 @@ def test_5_the_first_view_shows_every_milestone_and_titles_stay_readable_at_the_
     title = bar.locator(".bar-title")
     expect(title).to_be_visible()
     assert horizontally_inside(title.bounding_box(), view), (title.bounding_box(), view)
+
+
+# 8. Todo board -----------------------------------------------------------------------------------------
+
+
+def test_8_the_board_fits_its_box_with_equal_columns_and_whole_titles(as_user, team):
+    page = as_user()
+    open_path(page, team.path("/todos"))
+    columns = page.locator(".todo-column")
+    expect(columns).to_have_count(4)
+    scroller = page.locator(".todo-scroller")
+    sizes = scroller.evaluate("s => [s.scrollWidth, s.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the board overflows its box by {sizes[0] - sizes[1]} px"
+    view = scroller.bounding_box()
+    widths = [columns.nth(i).bounding_box()["width"] for i in range(4)]
+    assert max(widths) - min(widths) <= 1, widths
+    done = columns.last.bounding_box()
+    assert done["x"] + done["width"] <= view["x"] + view["width"] + 0.5, (done, view)
+    mine = page.locator(".column-mine .todo-column-title")
+    expect(mine).to_contain_text("Alice Kim (host)")
+    expect(mine).to_contain_text("(you)")
+    cut = mine.evaluate("h => h.scrollWidth > h.clientWidth + 1 || h.scrollHeight > h.clientHeight + 1")
+    assert not cut, "the host's own column title is cut"
+
+
+def test_8_the_todo_dialog_saves_text_milestone_and_column_with_one_button(as_user, team):
+    page = as_user()
+    todo = call(page.context, "POST", f"teams/{team.demo.team_id}/todos/", {"content": "Print the posters"})
+    open_path(page, team.path("/todos"))
+    card = page.locator(".todo-card", has_text="Print the posters")
+    card.locator("[data-action=more]").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog.get_by_role("button", name=re.compile(r"^Save"))).to_have_count(1)
+    dialog.locator("textarea[name=content]").fill("Print the A2 posters")
+    dialog.locator("select[name=milestone_id]").select_option(label="Usability testing round")
+    dialog.locator("select[name=column]").select_option(label="Done")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.locator(".todo-column[data-column=done] .todo-card", has_text="Print the A2 posters")).to_be_visible()
+    stored = call(page.context, "GET", f"teams/{team.demo.team_id}/todos/{todo['id']}/")
+    assert stored["content"] == "Print the A2 posters"
+    assert stored["milestone_id"] == team.demo.milestones["Usability testing round"]
