@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.browser.demo import Demo, api_sign_up, call, paint_week, seed_demo_team
 
@@ -327,7 +328,7 @@ def seed(s: Shooter) -> Demo:
     api_sign_up(member, "minjun", "Minjun Lee")
     demo = seed_demo_team(host, member)
     team = call(host, "GET", f"teams/{demo.team_id}/")
-    today = dt.date.today()
+    today = dt.datetime.now(ZoneInfo(team["time_zone"])).date()
     monday = today - dt.timedelta(days=today.weekday())
     # A shared 4-hour window on Wednesday afternoon (14:00–18:00), and a few more hours each.
     paint_week(host, demo.team_id, monday, {2: list(range(26, 36)), 3: list(range(18, 24))})

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -39,7 +40,7 @@ def fx_team(browser, live_server) -> Iterator[Team]:
     api_sign_up(member, "uimember", "Minjun Lee")
     demo = seed_demo_team(host, member, name="UI fixes crew")
     team = call(host, "GET", f"teams/{demo.team_id}/")
-    today = dt.date.fromisoformat(team.get("today") or dt.date.today().isoformat())
+    today = dt.datetime.now(ZoneInfo(team["time_zone"])).date()  # the week the schedule page opens on
     monday = today - dt.timedelta(days=today.weekday())
     paint_week(host, demo.team_id, monday, {2: list(range(26, 36))})  # Wed 13:00–18:00
     paint_week(member, demo.team_id, monday, {2: list(range(28, 38))})  # Wed 14:00–19:00 → 4 h shared
@@ -259,3 +260,30 @@ def test_8_the_todo_dialog_saves_text_milestone_and_column_with_one_button(as_us
     stored = call(page.context, "GET", f"teams/{team.demo.team_id}/todos/{todo['id']}/")
     assert stored["content"] == "Print the A2 posters"
     assert stored["milestone_id"] == team.demo.milestones["Usability testing round"]
+
+
+# 3. Meeting suggestions --------------------------------------------------------------------------------
+
+
+def test_3_one_card_per_shared_window_everyone_by_default_and_who_is_free_stays_in_view(as_user, team):
+    page = as_user()
+    open_path(page, team.path(f"/schedule?view=team&week={team.monday.isoformat()}"))
+    expect(page.locator("select[name=min_attendance]")).to_have_value("2")  # "at least": everyone by default
+    cards = page.locator(".suggestion")
+    expect(cards.first).to_be_visible()
+    windows = cards.evaluate_all("cs => cs.map(c => [Date.parse(c.dataset.start), Date.parse(c.dataset.end), c.innerText])")
+    assert len(windows) == 1, [w[2] for w in windows]  # Wed 14:00–18:00, not four or ten hourly cards
+    expect(cards.first.locator(".when")).to_contain_text("14:00–18:00")
+    expect(cards.first).to_contain_text("4 hours")
+    # Point at 09:00 on Wednesday, high up in the tall grid: the "who is free" readout is on screen.
+    wednesday = (team.monday + dt.timedelta(days=2)).isoformat()
+    cell = page.locator(f'.heatmap .slot-cell[data-date="{wednesday}"][data-slot="28"]')
+    cell.scroll_into_view_if_needed()
+    cell.hover()
+    detail = page.locator(".heat-detail")
+    expect(detail).to_contain_text("Minjun Lee")
+    assert in_viewport(page, detail)
+    page.mouse.wheel(0, 500)
+    page.locator(f'.heatmap .slot-cell[data-date="{wednesday}"][data-slot="40"]').hover()
+    expect(detail).to_contain_text("20:00")
+    assert in_viewport(page, detail)
