@@ -62,9 +62,18 @@ def fx_as_user(new_page, team) -> Callable[..., Any]:
 
 
 def in_viewport(page: Any, locator: Any) -> bool:
+    """On screen and not covered (by the sticky header or anything else): the element under its centre is it."""
     box = locator.bounding_box()
     size = page.viewport_size
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] >= 0
+    if box is None or box["y"] < 0 or box["y"] + box["height"] > size["height"] or box["x"] < 0:
+        return False
+    return bool(
+        locator.evaluate(
+            """(e) => { const r = e.getBoundingClientRect();
+                        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + Math.min(r.height / 2, 12));
+                        return !!hit && (e === hit || e.contains(hit)); }"""
+        )
+    )
 
 
 # 2. A wrong invite code ----------------------------------------------------------------------------------
@@ -287,3 +296,50 @@ def test_3_one_card_per_shared_window_everyone_by_default_and_who_is_free_stays_
     page.locator(f'.heatmap .slot-cell[data-date="{wednesday}"][data-slot="40"]').hover()
     expect(detail).to_contain_text("20:00")
     assert in_viewport(page, detail)
+
+
+# 4. Painting a week ------------------------------------------------------------------------------------
+
+# The date part of a day heading ("12/10") is on one line: its characters share one line box.
+ONE_LINE_DATE_JS = """(head) => {
+  const date = head.querySelector('.day-head-date') || head;
+  const range = document.createRange();
+  range.selectNodeContents(date);
+  const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+  return tops.size;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_4_save_stays_in_view_while_painting_and_a_phone_shows_the_whole_week(as_user, team, viewport):
+    page = as_user("member", viewport=viewport)
+    open_path(page, team.path(f"/schedule?view=mine&week={team.monday.isoformat()}"))
+    heads = page.locator(".editor .day-head")
+    expect(heads).to_have_count(7)
+    wrap = page.locator(".editor").locator("xpath=..").bounding_box()
+    for index in range(7):
+        head = heads.nth(index)
+        box = head.bounding_box()
+        assert box["x"] >= wrap["x"] - 0.5 and box["x"] + box["width"] <= wrap["x"] + wrap["width"] + 0.5, (
+            f"{head.inner_text()!r} is outside the grid's box"
+        )
+        assert head.evaluate(ONE_LINE_DATE_JS) == 1, "a date wraps"
+    # Paint 20:00–21:00 on Friday, far down the grid: Save and "unsaved" are still on screen.
+    friday = (team.monday + dt.timedelta(days=4)).isoformat()
+    first = page.locator(f'.editor .slot-cell[data-date="{friday}"][data-slot="40"]')
+    first.scroll_into_view_if_needed()
+    start, end = (
+        first.bounding_box(),
+        page.locator(f'.editor .slot-cell[data-date="{friday}"][data-slot="41"]').bounding_box(),
+    )
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 4)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 8, steps=4)
+    page.mouse.up()
+    save = page.locator(".editor-card [data-action=save]")
+    expect(save).to_be_enabled()
+    expect(page.locator(".dirty-state")).to_have_attribute("data-dirty", "true")
+    assert in_viewport(page, save), "Save scrolled away while painting"
+    assert in_viewport(page, page.locator(".dirty-state")), "the unsaved-changes notice scrolled away"
+    time_label = page.locator(".editor .time-label").nth(40)
+    assert time_label.bounding_box()["x"] >= wrap["x"] - 0.5, "the time labels scrolled away"

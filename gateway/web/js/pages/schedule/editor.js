@@ -146,7 +146,8 @@ export function weekEditor({ teamId, week, days, onImported }) {
   const node = el("section", { class: "card editor-card", "aria-labelledby": "my-week-title" },
     el("h2", { id: "my-week-title" }, t("schedule.editor.title")),
     el("p", { class: "muted" }, t("schedule.editor.help")),
-    el("div", { class: "editor-bar" }, fills, el("span", { class: "spacer" }), state, save),
+    el("div", { class: "editor-fills" }, fills),
+    el("div", { class: "editor-bar" }, state, el("span", { class: "spacer" }), save),
     el("div", { class: "slot-grid-wrap" }, grid),
     csvTools({ teamId, isDirty, onImported }));
   paint();
