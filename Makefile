@@ -34,32 +34,32 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -x -q -m "not browser and not stack" $(PYTEST_ARGS)
 
-# The local multi-process stack: real Nginx, MariaDB, Redis (deploy/stack.py; data in var/stack by default).
+# The local multi-process stack: real Nginx, MariaDB, Redis (python -m tools.stack; data in var/stack by default).
 STACK_ENV = TEAMMOA_DATA_DIR=$(if $(filter command line environment,$(origin TEAMMOA_DATA_DIR)),$(TEAMMOA_DATA_DIR),var/stack)
 
 stack: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py up
+	$(STACK_ENV) $(PY) -m tools.stack up
 
 stack-down: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py down
+	$(STACK_ENV) $(PY) -m tools.stack down
 
 stack-status: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py status
+	$(STACK_ENV) $(PY) -m tools.stack status
 
 migrate: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/stack.py migrate
+	$(STACK_ENV) $(PY) -m tools.stack migrate
 
 seed-load: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/seed_load.py
+	$(STACK_ENV) $(PY) -m tools.seed
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) -m tools.bench
 
 reliability: $(STAMP)
-	$(PY) deploy/reliability.py
+	$(PY) -m tools.reliability
 
 stack-restart: $(STAMP)
-	$(STACK_ENV) $(PY) deploy/rolling_restart.py
+	$(STACK_ENV) $(PY) -m tools.stack.rolling_restart
 
 # Ruff, the format check, strict mypy over services/ and gateway/ (config in pyproject.toml), actionlint.
 lint: $(STAMP)

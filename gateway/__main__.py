@@ -7,6 +7,8 @@ import os
 
 import uvicorn
 
+from services.kit import serve
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run TeamMoa in one process (SQLite, in-memory broker).")
@@ -27,10 +29,12 @@ def main() -> None:
         host=args.host,
         port=args.port,
         log_level="warning",
-        timeout_graceful_shutdown=5,
-        ws_max_size=64 * 1024,
-        ws_per_message_deflate=False,
-    )  # deflate costs ~32 KiB per socket for small frames
+        # the images' settings (services/kit/serve.py)
+        timeout_graceful_shutdown=serve.GRACEFUL_SHUTDOWN_S,
+        timeout_keep_alive=serve.KEEP_ALIVE_S,
+        ws_max_size=serve.WS_MAX_SIZE,
+        ws_per_message_deflate=serve.WS_PER_MESSAGE_DEFLATE,
+    )
 
 
 if __name__ == "__main__":

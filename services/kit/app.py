@@ -8,9 +8,10 @@ transports to its peers through ``Shared``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
@@ -47,17 +48,17 @@ class Shared:
 class ServiceSpec:
     name: str
     title: str
-    routes: list[BaseRoute]
+    routes: Sequence[BaseRoute]
     migrations: Path | None = None
     extra: Extra | None = None
-    jwks: Callable[[Starlette], Callable[[], Awaitable[dict]]] | None = None
+    jwks: Callable[[Starlette], Callable[[], Awaitable[dict[str, Any]]]] | None = None
     checks: Callable[[Starlette], Mapping[str, Check]] | None = None
     openapi_path: str | None = None
     passwords: bool = False
     degradable: frozenset[str] = frozenset({"redis"})  # checks the service keeps serving without (kit.health)
 
 
-def _checks(spec: ServiceSpec):
+def _checks(spec: ServiceSpec) -> Callable[[Request], dict[str, Check]]:
     def build(request: Request) -> dict[str, Check]:
         app = request.app
         state = app.state

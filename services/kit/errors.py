@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ExceptionHandler
 
 log = logging.getLogger("teammoa.errors")
 
@@ -104,7 +106,7 @@ HTTP_CODES = {
 
 
 def envelope(
-    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    status: int, code: str, message: str, details: Any = None, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details if details is not None else []}}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -141,6 +143,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return envelope(500, "internal_error", "Something went wrong on our side.")
 
 
-def install_error_handlers() -> dict:
+def install_error_handlers() -> dict[Any, ExceptionHandler]:
     """The exception handlers every service's app is built with."""
     return {AppError: _app_error, HTTPException: _http_error, Exception: _unexpected}

@@ -21,6 +21,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from broadcaster import Broadcast, BroadcastBackend, Event
+from redis.asyncio.client import PubSub
+
+from .settings import Settings
 
 log = logging.getLogger("teammoa.events")
 HISTORY_MAX_EVENTS = 500  # per channel; older gaps get "resync"
@@ -47,8 +50,8 @@ class ResilientRedisBackend(BroadcastBackend):
         self._url, self._prefix, self._on_state = url, prefix + "ev:", on_state
         self._channels: set[str] = set()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._pubsub = None
-        self._task: asyncio.Task | None = None
+        self._pubsub: PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
         self.healthy = False
         self._stopping = False
         self._up = asyncio.Event()
@@ -97,8 +100,9 @@ class ResilientRedisBackend(BroadcastBackend):
                         continue
                     if message["type"] != "message":
                         continue
-                    channel = message["channel"].decode()[len(self._prefix) :]
-                    self._queue.put_nowait(Event(channel=channel, message=message["data"].decode()))
+                    channel, data = message["channel"], message["data"]
+                    if isinstance(channel, bytes) and isinstance(data, bytes):
+                        self._queue.put_nowait(Event(channel=channel.decode()[len(self._prefix) :], message=data.decode()))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -110,7 +114,7 @@ class ResilientRedisBackend(BroadcastBackend):
             finally:
                 self._pubsub = None
                 try:
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
                     await client.aclose()
                 except Exception:  # the connection is already gone
                     pass
@@ -145,7 +149,7 @@ class ResilientRedisBackend(BroadcastBackend):
 
     async def history(self, channel: str, since: int) -> list[str]:
         raw = await self._publisher.zrangebyscore(self._prefix + "h:" + channel, f"({since}", "+inf")
-        return [item.decode() for item in raw]
+        return [item.decode() for item in raw if isinstance(item, bytes)]  # bytes: no decode_responses
 
     async def next_published(self) -> Event:
         return await self._queue.get()
@@ -160,7 +164,7 @@ class EventBus:
         self._memory_history: dict[str, deque[tuple[int, str]]] = defaultdict(lambda: deque(maxlen=HISTORY_MAX_EVENTS))
 
     @classmethod
-    def create(cls, settings, *, on_state: Callable[[bool], None] | None = None) -> EventBus:
+    def create(cls, settings: Settings, *, on_state: Callable[[bool], None] | None = None) -> EventBus:
         if settings.redis_url:
             backend = ResilientRedisBackend(settings.redis_url, prefix=settings.redis_prefix, on_state=on_state)
             return cls(Broadcast(backend=backend), backend)
@@ -191,7 +195,7 @@ class EventBus:
             return False
         return True
 
-    async def history(self, channel: str, since: int) -> list[dict]:
+    async def history(self, channel: str, since: int) -> list[dict[str, Any]]:
         """Events of a channel with a version above ``since``, oldest first."""
         if self._redis is not None:
             raw = await self._redis.history(channel, since)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 Check = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_S = 2.0
+Report = dict[str, Any]  # {"ok": bool, "ms": float, "error"?: str}
 
 
-async def run_checks(checks: Mapping[str, Check], degradable: Collection[str] = ()) -> tuple[bool, dict[str, dict]]:
+async def run_checks(checks: Mapping[str, Check], degradable: Collection[str] = ()) -> tuple[bool, dict[str, Report]]:
     """Run every check concurrently, each bounded by a timeout; ok unless a non-degradable one failed."""
 
-    async def one(check: Check) -> dict:
+    async def one(check: Check) -> Report:
         started = time.perf_counter()
         try:
             await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
@@ -40,7 +42,9 @@ async def run_checks(checks: Mapping[str, Check], degradable: Collection[str] = 
     return all(result["ok"] for name, result in report.items() if name not in degradable), report
 
 
-def health_endpoint(service: str, checks: Callable[[Request], Mapping[str, Check]], degradable: Collection[str] = ()):
+def health_endpoint(
+    service: str, checks: Callable[[Request], Mapping[str, Check]], degradable: Collection[str] = ()
+) -> Callable[[Request], Awaitable[JSONResponse]]:
     """A ``GET /health`` handler; ``checks`` builds the named checks from the request's app."""
 
     async def health(request: Request) -> JSONResponse:

@@ -26,7 +26,9 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
+from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -43,6 +45,15 @@ POLL_S = 0.05
 MAX_KEY_CHARS = 255
 RETRYABLE = frozenset({408, 409, 425, 429})
 KEPT_HEADERS = ("location", "content-type", "retry-after")
+R = TypeVar("R")
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class Records(Protocol):
+    async def reserve(self, key: str, value: str, ttl_s: int) -> bool: ...
+    async def get(self, key: str) -> str | None: ...
+    async def put(self, key: str, value: str, ttl_s: int) -> None: ...
+    async def drop(self, key: str) -> None: ...
 
 
 class MemoryRecords:
@@ -75,7 +86,7 @@ class MemoryRecords:
 class RedisRecords:
     """Records shared by every instance."""
 
-    def __init__(self, redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis, self._prefix = redis, prefix + "idem:"
 
     async def reserve(self, key: str, value: str, ttl_s: int) -> bool:
@@ -83,7 +94,7 @@ class RedisRecords:
 
     async def get(self, key: str) -> str | None:
         raw = await self._redis.get(self._prefix + key)
-        return raw.decode() if isinstance(raw, bytes) else raw
+        return raw.decode() if isinstance(raw, bytes) else None if raw is None else str(raw)
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         await self._redis.set(self._prefix + key, value, ex=ttl_s)
@@ -95,34 +106,34 @@ class RedisRecords:
 class IdempotencyStore:
     """Redis records with a process-memory fallback while Redis cannot be reached."""
 
-    def __init__(self, redis=None, prefix: str = "") -> None:
+    def __init__(self, redis: Redis | None = None, prefix: str = "") -> None:
         self.primary = RedisRecords(redis, prefix) if redis is not None else None
         self.memory = MemoryRecords()
 
-    async def _call(self, name: str, *args):
+    async def _call(self, call: Callable[[Records], Awaitable[R]]) -> R:
         if self.primary is not None:
             try:
-                return await getattr(self.primary, name)(*args)
+                return await call(self.primary)
             except Exception as exc:  # redis-py's connection errors; counted locally meanwhile
                 if not isinstance(exc, (OSError, TimeoutError)) and type(exc).__module__.split(".")[0] != "redis":
                     raise
                 log.warning("idempotency records: Redis unreachable (%r), using this process's memory", exc)
-        return await getattr(self.memory, name)(*args)
+        return await call(self.memory)
 
     async def reserve(self, key: str, value: str, ttl_s: int) -> bool:
-        return await self._call("reserve", key, value, ttl_s)
+        return await self._call(lambda records: records.reserve(key, value, ttl_s))
 
     async def get(self, key: str) -> str | None:
-        found = await self._call("get", key)
+        found = await self._call(lambda records: records.get(key))
         if found is None and self.primary is not None:
             found = await self.memory.get(key)
         return found
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
-        await self._call("put", key, value, ttl_s)
+        await self._call(lambda records: records.put(key, value, ttl_s))
 
     async def drop(self, key: str) -> None:
-        await self._call("drop", key)
+        await self._call(lambda records: records.drop(key))
         await self.memory.drop(key)
 
 
@@ -149,7 +160,7 @@ def _record(response: Response, fingerprint: str) -> str:
     )
 
 
-def _replay(record: dict) -> Response:
+def _replay(record: dict[str, Any]) -> Response:
     headers = {**record["headers"], REPLAYED_HEADER: "true"}
     return Response(base64.b64decode(record["body"]), status_code=record["status"], headers=headers)
 
@@ -184,7 +195,7 @@ async def _answer_of(store: IdempotencyStore, key: str, fingerprint: str) -> Res
         await asyncio.sleep(POLL_S)
 
 
-def idempotent(endpoint: Callable[[Request], Awaitable[Response]]):
+def idempotent(endpoint: Endpoint) -> Endpoint:
     """Honour an ``Idempotency-Key`` header on this endpoint (the caller must be signed in)."""
 
     @functools.wraps(endpoint)

@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -21,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 access_log = logging.getLogger("teammoa.access")
@@ -60,16 +60,17 @@ class RequestContextMiddleware:
         self, app: ASGIApp, *, service: str, log_requests: bool = True, registry: CollectorRegistry | None = None
     ) -> None:
         self.app, self.service, self.log_requests = app, service, log_requests
-        self.requests = self.latency = None
+        self.metrics: tuple[Counter, Histogram] | None = None
         if registry is not None:
-            self.requests = Counter("http_requests_total", "HTTP requests", ["method", "status"], registry=registry)
-            self.latency = Histogram(
+            requests = Counter("http_requests_total", "HTTP requests", ["method", "status"], registry=registry)
+            latency = Histogram(
                 "http_request_duration_seconds",
                 "HTTP request latency",
                 ["method"],
                 registry=registry,
                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             )
+            self.metrics = (requests, latency)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -102,9 +103,10 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             if scope["type"] == "http":
-                if self.requests is not None:
-                    self.requests.labels(scope["method"], str(status)).inc()
-                    self.latency.labels(scope["method"]).observe(elapsed)
+                if self.metrics is not None:
+                    requests, latency = self.metrics
+                    requests.labels(scope["method"], str(status)).inc()
+                    latency.labels(scope["method"]).observe(elapsed)
                 if self.log_requests:
                     access_log.info(
                         "request",
@@ -140,7 +142,7 @@ class TrailingSlashMiddleware:
         await self.app(scope, receive, send)
 
 
-def metrics_endpoint(registry: CollectorRegistry):
+def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Response]]:
     tasks = Gauge("asyncio_tasks", "Tasks alive in the event loop (a leak shows as steady growth)", registry=registry)
     tasks.set_function(_task_count)
     ProcessCollector(registry=registry)  # process_resident_memory_bytes, open fds, CPU seconds

@@ -9,20 +9,34 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 _PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[object]])
+Json = dict[str, Any]
 
 
-def documented(*, body=None, query=None):
+class Models(NamedTuple):
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+
+
+_MODELS: dict[Callable[..., object], Models] = {}  # endpoint -> its request models, filled at import
+
+
+def documented(
+    *, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None
+) -> Callable[[Endpoint], Endpoint]:
     """Attach request models to an endpoint so the OpenAPI document can describe them."""
 
-    def mark(endpoint: Callable) -> Callable:
-        endpoint.__openapi__ = {"body": body, "query": query}
+    def mark(endpoint: Endpoint) -> Endpoint:
+        _MODELS[endpoint] = Models(body, query)
         return endpoint
 
     return mark
@@ -47,32 +61,32 @@ ERROR_ENVELOPE = {
 _ERROR = {"description": "The error envelope", "content": {"application/json": {"schema": ERROR_ENVELOPE}}}
 
 
-def _path_schema(name: str) -> dict:
+def _path_schema(name: str) -> Json:
     return {"type": "integer", "minimum": 1} if name.endswith("_id") else {"type": "string"}
 
 
-def _operation(endpoint: Callable, method: str, path_params: list[str]) -> dict:
+def _operation(endpoint: Callable[..., object], method: str, path_params: list[str]) -> Json:
     doc = inspect.getdoc(endpoint) or endpoint.__name__.replace("_", " ")
-    operation: dict = {
+    operation: Json = {
         "summary": doc.splitlines()[0],
         "operationId": f"{endpoint.__name__}_{method}",
         "responses": {"2XX": {"description": "The resource (204: nothing)"}, "4XX": _ERROR, "503": _ERROR},
     }
     params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(name)} for name in path_params]
-    meta = getattr(endpoint, "__openapi__", {})
-    if meta.get("query") is not None:
-        schema = meta["query"].model_json_schema()
+    meta = _MODELS.get(endpoint, Models(None, None))
+    if meta.query is not None:
+        schema = meta.query.model_json_schema()
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop})
     if params:
         operation["parameters"] = params
-    if meta.get("body") is not None and method in ("post", "put", "patch", "delete"):
-        operation["requestBody"] = {"content": {"application/json": {"schema": meta["body"].model_json_schema()}}}
+    if meta.body is not None and method in ("post", "put", "patch", "delete"):
+        operation["requestBody"] = {"content": {"application/json": {"schema": meta.body.model_json_schema()}}}
     return operation
 
 
-def build_document(title: str, routes: Sequence[BaseRoute]) -> dict:
-    paths: dict[str, dict] = {}
+def build_document(title: str, routes: Sequence[BaseRoute]) -> Json:
+    paths: dict[str, Json] = {}
     for route in routes:
         if not isinstance(route, Route) or route.path.startswith("/internal"):
             continue
@@ -85,8 +99,8 @@ def build_document(title: str, routes: Sequence[BaseRoute]) -> dict:
     return {"openapi": "3.1.0", "info": {"title": title, "version": "1"}, "paths": paths}
 
 
-def openapi_endpoint(title: str, routes: Sequence[BaseRoute]):
-    document: dict | None = None
+def openapi_endpoint(title: str, routes: Sequence[BaseRoute]) -> Callable[[Request], Awaitable[JSONResponse]]:
+    document: Json | None = None
 
     async def openapi(request: Request) -> JSONResponse:
         nonlocal document

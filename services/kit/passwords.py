@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, TypeVarTuple
 
 import anyio
 import anyio.to_thread
@@ -17,6 +19,11 @@ from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+if TYPE_CHECKING:
+    from .settings import Settings
+
+T = TypeVar("T")
+Args = TypeVarTuple("Args")
 HASHING_THREADS = max(1, os.cpu_count() or 1)
 
 
@@ -26,14 +33,14 @@ class PasswordHasher:
         self._dummy = self._argon2.hash("teammoa-dummy-password")
         self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None  # per event loop
 
-    async def _run(self, function, *args):
+    async def _run(self, function: Callable[[*Args], T], *args: *Args) -> T:
         loop = asyncio.get_running_loop()
         if self._limiter is None or self._limiter[0] is not loop:
             self._limiter = (loop, anyio.CapacityLimiter(HASHING_THREADS))
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter[1])
 
     @classmethod
-    def from_settings(cls, settings) -> PasswordHasher:
+    def from_settings(cls, settings: Settings) -> PasswordHasher:
         return cls(
             memory_kib=settings.argon2_memory_kib,
             time_cost=settings.argon2_time_cost,
@@ -56,9 +63,3 @@ class PasswordHasher:
             await self._run(self._verify, self._dummy, password + "\0")
             return False
         return await self._run(self._verify, stored, password)
-
-    def needs_rehash(self, stored: str) -> bool:
-        try:
-            return self._argon2.check_needs_rehash(stored)
-        except InvalidHashError:
-            return True

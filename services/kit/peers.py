@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from starlette.requests import HTTPConnection
 
 from .errors import NotAuthenticated, Unavailable
 from .observability import request_id_var
+from .settings import Settings
 
 SERVICE_TOKEN_HEADER = "x-teammoa-service-token"  # noqa: S105 - a header name
 TIMEOUT = httpx.Timeout(3.0, connect=1.0)
@@ -53,7 +54,7 @@ async def send(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any)
 class Peers:
     """One httpx client per peer service."""
 
-    def __init__(self, settings, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> None:
+    def __init__(self, settings: Settings, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> None:
         self._token = str(settings.service_token)
         self._clients: dict[str, httpx.AsyncClient] = {}
         for name, url in settings.peer_urls.items():
@@ -117,5 +118,5 @@ class TTLCache:
     def drop(self, key: Any) -> None:
         self._items.pop(key, None)
 
-    def drop_where(self, predicate) -> None:
+    def drop_where(self, predicate: Callable[[Any], bool]) -> None:
         self._items = {k: v for k, v in self._items.items() if not predicate(k)}

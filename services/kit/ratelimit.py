@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+from redis.asyncio import Redis
 
 from .errors import RateLimited
 
+R = TypeVar("R")
+
 log = logging.getLogger("teammoa.ratelimit")
+
+
+class Counters(Protocol):
+    async def incr(self, key: str, window_s: int) -> int: ...
+    async def get(self, key: str) -> tuple[int, float]: ...
+    async def reset(self, key: str) -> None: ...
 
 
 class MemoryCounters:
@@ -46,7 +58,7 @@ class MemoryCounters:
 class RedisCounters:
     """Windowed counters shared by every instance."""
 
-    def __init__(self, redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis, self._prefix = redis, prefix + "rl:"
 
     async def incr(self, key: str, window_s: int) -> int:
@@ -70,13 +82,13 @@ class RedisCounters:
 class FallbackCounters:
     """Counters in Redis, or in this process while Redis cannot be reached (never open the gates)."""
 
-    def __init__(self, primary, fallback: MemoryCounters | None = None) -> None:
+    def __init__(self, primary: Counters, fallback: MemoryCounters | None = None) -> None:
         self.primary, self.fallback = primary, fallback or MemoryCounters()
         self.degraded = False
 
-    async def _call(self, name: str, *args):
+    async def _call(self, call: Callable[[Counters], Awaitable[R]]) -> R:
         try:
-            result = await getattr(self.primary, name)(*args)
+            result = await call(self.primary)
         except (OSError, TimeoutError, ConnectionError) as exc:
             self._note(True, exc)
         except Exception as exc:  # redis-py's ConnectionError/TimeoutError are not OSError subclasses
@@ -85,11 +97,8 @@ class FallbackCounters:
             self._note(True, exc)
         else:
             self._note(False)
-            if name == "get":  # what was counted locally during an outage still counts
-                local = await self.fallback.get(*args)
-                return result if result[0] >= local[0] else local
             return result
-        return await getattr(self.fallback, name)(*args)
+        return await call(self.fallback)
 
     def _note(self, down: bool, exc: BaseException | None = None) -> None:
         if down != self.degraded:
@@ -100,20 +109,22 @@ class FallbackCounters:
                 log.warning("rate-limit counters: Redis is back")
 
     async def incr(self, key: str, window_s: int) -> int:
-        return await self._call("incr", key, window_s)
+        return await self._call(lambda counters: counters.incr(key, window_s))
 
     async def get(self, key: str) -> tuple[int, float]:
-        return await self._call("get", key)
+        shared = await self._call(lambda counters: counters.get(key))
+        local = await self.fallback.get(key)  # what was counted locally during an outage still counts
+        return shared if shared[0] >= local[0] else local
 
     async def reset(self, key: str) -> None:
         await self.fallback.reset(key)
-        await self._call("reset", key)
+        await self._call(lambda counters: counters.reset(key))
 
 
 class AttemptLimiter:
     """Refuse further attempts on any key that reached its limit of failures in the window."""
 
-    def __init__(self, counters, *, window_s: int) -> None:
+    def __init__(self, counters: Counters, *, window_s: int) -> None:
         self.counters, self.window_s = counters, window_s
 
     async def check(self, limits: dict[str, int], message: str | None = None) -> None:

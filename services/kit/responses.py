@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from pydantic import Field
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from .validation import Schema
 
@@ -40,17 +39,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-async def page_total(db, count_query, *, rows: Sequence[Any], query: PageQuery) -> int:
-    """The total of a paginated list: a page that is not full ends the list, so no COUNT is needed.
-
-    ``rows`` is the page as fetched with ``query``'s limit and offset; ``count_query`` counts every
-    match (run only when the page is full, or empty past the first page).
-    """
-    if len(rows) < query.page_size and (rows or query.offset == 0):
-        return query.offset + len(rows)
-    return await db.fetch_val(count_query)
-
-
 def page(items: list[Any], query: PageQuery, total: int) -> dict[str, Any]:
     return {"items": items, "page": query.page, "page_size": query.page_size, "total": total}
 
@@ -69,7 +57,5 @@ def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) ->
     return FastJSONResponse(data, status_code=status, headers=headers)
 
 
-def no_content() -> JSONResponse:
-    from starlette.responses import Response
-
-    return Response(status_code=204)  # type: ignore[return-value]
+def no_content() -> Response:
+    return Response(status_code=204)

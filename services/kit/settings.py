@@ -7,8 +7,9 @@ in-memory broker. Production mode refuses to start with a default or missing sec
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings, Secret
@@ -42,7 +43,7 @@ class Settings:
         self.auto_migrate: bool = config("TEAMMOA_AUTO_MIGRATE", cast=bool, default=self.embedded)
         self.redis_url: str = config("TEAMMOA_REDIS_URL", default="")
         self.redis_prefix: str = config("TEAMMOA_REDIS_PREFIX", default="teammoa:")
-        self.service_token: Secret = config("TEAMMOA_SERVICE_TOKEN", cast=Secret, default=DEV_SERVICE_TOKEN)
+        self.service_token: Secret = Secret(config("TEAMMOA_SERVICE_TOKEN", default=DEV_SERVICE_TOKEN))
         self.site_url: str = config("TEAMMOA_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
         self.allowed_origins = list(config("TEAMMOA_ALLOWED_ORIGINS", cast=CommaSeparatedStrings, default=self.site_url))
         self.cookie_secure: bool = config("TEAMMOA_COOKIE_SECURE", cast=bool, default=not self.embedded)
@@ -58,8 +59,10 @@ class Settings:
     def embedded(self) -> bool:
         return self.mode == EMBEDDED
 
-    def get(self, name: str, cast=None, default=None):
+    def get(self, name: str, cast: Callable[[Any], Any] | None = None, default: Any = None) -> Any:
         """Read one more service-specific variable."""
+        if cast is None:
+            return self._config(name, default=default)
         return self._config(name, cast=cast, default=default)
 
     def check(self) -> None:

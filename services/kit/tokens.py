@@ -18,8 +18,10 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from starlette.requests import HTTPConnection
 
 from .errors import NotAuthenticated, PermissionDenied
@@ -35,6 +37,7 @@ REFETCH_MIN_INTERVAL_S = 5.0
 LEEWAY_S = 5
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 VERIFIED_CACHE_MAX = 20_000  # tokens; ~10 MB at most, far more than one instance's signed-in users
+Claims = dict[str, Any]  # a JWT's payload
 
 
 def audience(service: str) -> str:
@@ -53,13 +56,13 @@ class Principal:
 class TokenVerifier:
     """Verify access tokens with public keys from a JWKS source (HTTP in production)."""
 
-    def __init__(self, fetch_jwks: Callable[[], Awaitable[dict]], *, service: str) -> None:
+    def __init__(self, fetch_jwks: Callable[[], Awaitable[dict[str, Any]]], *, service: str) -> None:
         self._fetch = fetch_jwks
         self._audience = audience(service)
-        self._keys: dict[str, object] = {}
+        self._keys: dict[str, Ed25519PublicKey] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
-        self._verified: dict[str, tuple[str, float, dict]] = {}  # token -> (kid, exp, claims)
+        self._verified: dict[str, tuple[str, float, Claims]] = {}  # token -> (kid, exp, claims)
 
     async def _refresh(self, *, force: bool) -> None:
         async with self._lock:
@@ -67,20 +70,20 @@ class TokenVerifier:
             if (not force and age < JWKS_TTL_S) or (force and age < REFETCH_MIN_INTERVAL_S):
                 return
             document = await self._fetch()
-            keys = {}
+            keys: dict[str, Ed25519PublicKey] = {}
             for jwk in document.get("keys", []):
                 if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519" and jwk.get("kid"):
                     keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
             self._keys, self._fetched_at = keys, time.monotonic()
 
-    async def _key_for(self, kid: str):
+    async def _key_for(self, kid: str) -> Ed25519PublicKey | None:
         if not self._keys or time.monotonic() - self._fetched_at > JWKS_TTL_S:
             await self._refresh(force=False)
         if kid not in self._keys:
             await self._refresh(force=True)
         return self._keys.get(kid)
 
-    def _remembered(self, token: str) -> dict | None:
+    def _remembered(self, token: str) -> Claims | None:
         """The claims of a token that verified before, while it is unexpired and its key still published."""
         hit = self._verified.get(token)
         if hit is None:
@@ -91,7 +94,7 @@ class TokenVerifier:
             return None
         return dict(claims)
 
-    def _remember(self, token: str, kid: str, claims: dict) -> None:
+    def _remember(self, token: str, kid: str, claims: Claims) -> None:
         if len(self._verified) >= VERIFIED_CACHE_MAX:
             now = time.time() - LEEWAY_S
             self._verified = {t: hit for t, hit in self._verified.items() if hit[1] > now}
@@ -99,10 +102,10 @@ class TokenVerifier:
                 self._verified.clear()
         self._verified[token] = (kid, float(claims["exp"]), dict(claims))
 
-    async def verify(self, token: str) -> dict:
+    async def verify(self, token: str) -> Claims:
         """The claims of a valid access token; NotAuthenticated for anything else."""
-        if (claims := self._remembered(token)) is not None:
-            return claims
+        if (remembered := self._remembered(token)) is not None:
+            return remembered
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -119,7 +122,7 @@ class TokenVerifier:
         if key is None:
             raise NotAuthenticated("Your session is not valid. Sign in again.")
         try:
-            claims = jwt.decode(
+            claims: Claims = jwt.decode(
                 token,
                 key,
                 algorithms=[ALGORITHM],

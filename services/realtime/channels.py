@@ -155,7 +155,6 @@ async def publish(rt: Realtime, conn: Connection, frame: ClientFrame) -> None:
     if sub is None or not sub.ready:
         raise FrameError("not_subscribed", "Subscribe to a channel before publishing on it.", frame.channel)
     if not conn.publishes.take():
-        conn.dropped += 1
         rt.stats["ephemeral_dropped"] += 1
         conn.limit_error()
         return

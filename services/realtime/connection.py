@@ -68,7 +68,6 @@ class Connection:
         self.subscriptions: dict[str, Subscription] = {}
         self.publishes = TokenBucket(publish_rate, publish_rate)
         self.frames = TokenBucket(frame_rate, frame_rate * 2)
-        self.dropped = 0
         self.bad_frames = 0
         self.close_code: int | None = None
         self.close_reason = ""
@@ -85,7 +84,6 @@ class Connection:
         if self.close_code is not None:
             return False
         if droppable and self.outbox.qsize() >= self._droppable_above:
-            self.dropped += 1
             return False
         try:
             self.outbox.put_nowait(frame)

@@ -35,10 +35,6 @@ class Caller:
     def is_host(self) -> bool:
         return self.user_id == self.host_id
 
-    @property
-    def role(self) -> str:
-        return role_of(self.user_id, self.host_id)
-
 
 def role_of(user_id: int, host_id: int) -> str:
     return "host" if user_id == host_id else "member"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import time
 import urllib.error
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,12 +62,6 @@ class BrowserUser:
     password: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -77,8 +72,8 @@ def _healthy(url: str) -> bool:
 
 @pytest.fixture(name="live_server", scope="session")
 def fx_live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """The embedded TeamMoa in a uvicorn subprocess (SQLite, in-memory broker) for the whole session."""
-    port = _free_port()
+    """The embedded TeamMoa in a subprocess, as `make run` starts it (SQLite, in-memory broker) for the whole session."""
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path_factory.mktemp("live-server")
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
@@ -98,15 +93,9 @@ def fx_live_server(tmp_path_factory) -> Iterator[LiveServer]:
             [
                 str(ROOT / ".venv" / "bin" / "python"),
                 "-m",
-                "uvicorn",
-                "gateway.embedded:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
+                "gateway",  # as `make run` starts it
                 "--port",
                 str(port),
-                "--log-level",
-                "warning",
             ],
             cwd=ROOT,
             env=env,

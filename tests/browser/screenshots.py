@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.browser.demo import Demo, api_sign_up, call, paint_week, seed_demo_team
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -39,15 +39,9 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The embedded TeamMoa (SQLite, in-memory broker) on a free port; returns the process and its URL."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
     env.update(
@@ -61,8 +55,8 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         }
     )
     log = (data_dir / "server.log").open("wb")
-    command = [sys.executable, "-m", "uvicorn", "gateway.embedded:create_app", "--factory", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    command = [sys.executable, "-m", "gateway", "--port", str(port)]  # as `make run` starts it
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 60
     while True:
         try:

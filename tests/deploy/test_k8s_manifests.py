@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from services.kit import serve
 from services.kit.settings import SERVICES, ConfigurationError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,17 +88,10 @@ def graceful_shutdown_s(image: str) -> int:
     if name == "teammoa-gateway":
         text = (ROOT / "gateway" / "nginx" / "nginx.conf.template").read_text()
         return int(re.search(r"^\s*worker_shutdown_timeout\s+(\d+)s;", text, re.M).group(1))
-    dockerfile = (
-        ROOT / "gateway" / "Dockerfile"
-        if name == "teammoa-health"
-        else ROOT / "services" / name.removeprefix("teammoa-") / "Dockerfile"
-    )
-    commands = [
-        cmd
-        for cmd in re.findall(r"^CMD \[(.*?)\]$", dockerfile.read_text().replace("\\\n", ""), re.M)
-        if "health_aggregator" in cmd or name != "teammoa-health"
-    ]
-    return int(re.search(r'"--timeout-graceful-shutdown",\s*"(\d+)"', commands[-1]).group(1))
+    dockerfile = ROOT / "gateway" / "Dockerfile" if name == "teammoa-health" else ROOT / "services" / "Dockerfile"
+    commands = re.findall(r"^CMD \[(.*?)\]$", dockerfile.read_text().replace("\\\n", ""), re.M)
+    assert any('"python", "-m", "services.kit.serve"' in cmd for cmd in commands), "the image must run kit/serve.py"
+    return serve.GRACEFUL_SHUTDOWN_S
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)

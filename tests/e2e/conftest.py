@@ -1,4 +1,4 @@
-"""The real local stack (deploy/stack.py) for end-to-end tests: every service as its own uvicorn
+"""The real local stack (tools/stack) for end-to-end tests: every service as its own uvicorn
 process behind the real Nginx, on MariaDB and Redis, with its own data directory, gateway port,
 databases (teammoa_e2e_<run>_*) and Redis key prefix, so it never touches the stack a developer runs,
 the unit tests' data or another run of these tests. Started once per module; stopped at the end.
@@ -29,8 +29,8 @@ import sqlalchemy as sa
 from services.kit import db as kit_db
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK = ROOT / "deploy" / "stack.py"
-PORTS_NEEDED = 15  # the gateway and the 14 ports after it (deploy/stack.py)
+STACK = [sys.executable, "-m", "tools.stack"]
+PORTS_NEEDED = 15  # the gateway and the 14 ports after it (tools/stack/config.py)
 MYSQL_URL = (
     os.environ.get("TEAMMOA_TEST_DATABASE_URL")
     or os.environ.get("TEAMMOA_STACK_DATABASE_URL")
@@ -77,7 +77,7 @@ class Stack:
 
     def run(self, command: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, str(STACK), command, *args],
+            [*STACK, command, *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -175,7 +175,7 @@ def fx_stack():
         started = stack.run("up")
         stack.cold_start_s = time.monotonic() - began
         if started.returncode != 0:
-            pytest.fail(f"deploy/stack.py up failed:\n{started.stdout}\n{started.stderr}")
+            pytest.fail(f"python -m tools.stack up failed:\n{started.stdout}\n{started.stderr}")
         stack.reload_state()
         yield stack
     finally:

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from services.kit import serve
 from services.kit.settings import SERVICES, SERVICES_WITH_DATABASE
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 COMPOSE_FILES = (ROOT / "compose.yml", ROOT / "deploy" / "compose.prod.yml")
-SERVICE_DOCKERFILES = {svc: ROOT / "services" / svc / "Dockerfile" for svc in SERVICES}
-DOCKERFILES = (*SERVICE_DOCKERFILES.values(), ROOT / "gateway" / "Dockerfile")
+SERVICE_DOCKERFILE = ROOT / "services" / "Dockerfile"  # one file, an image per service (--build-arg SERVICE)
+DOCKERFILES = (SERVICE_DOCKERFILE, ROOT / "gateway" / "Dockerfile")
 WORKFLOWS = ROOT / ".github" / "workflows"
 IMAGES = {*SERVICES, "gateway"}
 
@@ -113,16 +114,33 @@ def test_the_dockerfiles_pass_hadolint():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("svc", SERVICES)
-def test_a_service_image_is_multi_stage_non_root_health_checked_and_holds_only_kit_and_itself(svc):
-    text = SERVICE_DOCKERFILES[svc].read_text()
+def test_a_service_image_is_multi_stage_non_root_health_checked_and_holds_only_kit_and_itself():
+    text = SERVICE_DOCKERFILE.read_text()
     assert len(re.findall(r"^FROM python:3\.11-slim AS ", text, re.M)) == 2
     copied = {line.split()[1] for line in text.splitlines() if line.startswith("COPY ") and "--from" not in line}
-    assert copied == {"requirements/app.txt", "services/__init__.py", "services/kit", f"services/{svc}"}
+    assert copied == {"requirements/app.txt", "services/__init__.py", "services/kit", "services/${SERVICE}"}
+    assert re.search(r"^ARG SERVICE$", text, re.M) and "SERVICE=${SERVICE}" in text
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user and user[-1].split(":")[0] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n?.*urllib\.request\.urlopen\('http://127\.0\.0\.1:8000/health'", text, re.M)
-    assert f'"services.{svc}.app:create_app", "--factory"' in text and '"--proxy-headers"' in text
+    assert re.search(r'^CMD \["python", "-m", "services\.kit\.serve"\]$', text, re.M)
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_every_service_runs_with_the_one_uvicorn_command_line(svc):
+    args = serve.uvicorn_args(svc)
+    assert args[:2] == [f"services.{svc}.app:create_app", "--factory"]
+    assert "--proxy-headers" in args and args[args.index("--timeout-graceful-shutdown") + 1] == "5"
+    assert args[args.index("--ws-per-message-deflate") + 1] == "false"
+    assert serve.uvicorn_args(svc, extra=["--port", "9"])[-2:] == ["--port", "9"]  # extra options win (last)
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_compose_builds_every_service_image_from_the_one_dockerfile(path):
+    for name, service in _compose(path)["services"].items():
+        build = service.get("build")
+        if isinstance(build, dict) and build["dockerfile"] == "services/Dockerfile":
+            assert build["args"]["SERVICE"] in SERVICES, name
 
 
 def test_the_gateway_image_renders_both_variants_and_runs_unprivileged():

@@ -1,4 +1,4 @@
-"""A rolling restart of the whole local stack (deploy/rolling_restart.py) under load, through Nginx:
+"""A rolling restart of the whole local stack (tools/stack/rolling_restart.py) under load, through Nginx:
 no request fails, and the WebSocket clients connected before it reconnect, resume from their last
 version and end with the map the REST API shows.
 
@@ -248,7 +248,8 @@ async def _restart(stack) -> tuple[int, str, float]:
     began = time.monotonic()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(ROOT / "deploy" / "rolling_restart.py"),
+        "-m",
+        "tools.stack.rolling_restart",
         cwd=ROOT,
         env=stack.env,
         stdout=subprocess.PIPE,

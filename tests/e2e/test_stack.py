@@ -1,4 +1,4 @@
-"""End to end through the real Nginx in front of the multi-process stack (deploy/stack.py): health,
+"""End to end through the real Nginx in front of the multi-process stack (tools/stack): health,
 what is never routed, the UI, request ids, sign-up to sign-in, routes to each service, WebSockets
 on both realtime instances, and a clean stop.
 

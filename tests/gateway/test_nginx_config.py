@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from gateway.embedded import route as embedded_route
+from tests.servers import free_port, listening
 
 ROOT = Path(__file__).resolve().parents[2]
 # gateway/nginx is not a package: render.py runs as a script (in the image's build stage too).
@@ -44,21 +44,10 @@ def _require_nginx() -> None:
         pytest.skip("nginx is not installed (apt-get install -y nginx)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 def _local_env(tmp: Path, ports: dict[str, int], listen: int) -> dict[str, str]:
     return {
         "TEAMMOA_NGINX_LISTEN": f"127.0.0.1:{listen}",
-        "TEAMMOA_NGINX_TLS_LISTEN": f"127.0.0.1:{_free_port()}",
+        "TEAMMOA_NGINX_TLS_LISTEN": f"127.0.0.1:{free_port()}",
         "TEAMMOA_NGINX_AUTH_SERVERS": f"127.0.0.1:{ports['auth']}",
         "TEAMMOA_NGINX_TEAMS_SERVERS": f"127.0.0.1:{ports['teams-1']},127.0.0.1:{ports['teams-2']}",
         "TEAMMOA_NGINX_SCHEDULE_SERVERS": f"127.0.0.1:{ports['schedule']}",
@@ -146,14 +135,14 @@ def fx_gateway():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers[name] = server
     ports = {name: server.server_address[1] for name, server in servers.items()}
-    listen = _free_port()
+    listen = free_port()
     conf = render.render(tmp / "conf", _local_env(tmp, ports, listen), tls=False)
     process = subprocess.Popen(
         _nginx(conf, tmp / "run"), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         deadline = time.monotonic() + 10
-        while not _listening(listen):
+        while not listening(listen):
             assert process.poll() is None, process.stderr.read().decode()
             assert time.monotonic() < deadline, "nginx did not listen"
             time.sleep(0.05)
@@ -188,7 +177,7 @@ def _render_for_check(tmp: Path, tls: bool) -> Path:
     _self_signed(tmp)
     ports = {name: 9000 + n for n, name in enumerate(UPSTREAMS)}
     env = {
-        **_local_env(tmp, ports, _free_port()),
+        **_local_env(tmp, ports, free_port()),
         "TEAMMOA_NGINX_REAL_IP_FROM": "10.0.0.0/8,192.0.2.1",
         "TEAMMOA_NGINX_INTERNAL": "auth=9101,teams=9102,schedule=9103,realtime=9104",
     }

@@ -1,13 +1,11 @@
-"""kit.db.plain reads rows once with the values Records give; kit.responses.page_total skips the COUNT
-when the page itself ends the list."""
+"""kit.db.cell reads one column of a row with the value a Record gives, and refuses a value of another type."""
 
 import datetime as dt
 
 import pytest
 import sqlalchemy as sa
 
-from services.kit.db import make_database, plain
-from services.kit.responses import PageQuery, page_total
+from services.kit.db import cell, cell_or_none, make_database
 
 pytestmark = pytest.mark.anyio
 metadata = sa.MetaData()
@@ -29,35 +27,28 @@ async def fx_db(tmp_path):
         await database.execute(statement)
     at = dt.datetime(2026, 11, 27, 9, 30)
     await database.execute_many(
-        items.insert(), [{"id": n, "done": n % 2 == 0, "at": at, "name": f"item {n}"} for n in range(1, 8)]
+        items.insert(),
+        [{"id": n, "done": n % 2 == 0, "at": at if n < 7 else None, "name": f"item {n}"} for n in range(1, 8)],
     )
     yield database
     await database.disconnect()
 
 
-class CountingDatabase:
-    """The database, counting the COUNT queries page_total asks."""
-
-    def __init__(self, db):
-        self.db, self.counts = db, 0
-
-    async def fetch_val(self, query):
-        self.counts += 1
-        return await self.db.fetch_val(query)
-
-
-async def test_plain_rows_carry_the_same_values_as_records(db):
+async def test_cells_carry_the_same_values_as_record_attributes(db):
     records = await db.fetch_all(sa.select(items).order_by(items.c.id))
-    rows = plain(records)
-    assert [(r.id, r.done, r.at, r.name) for r in rows] == [(r.id, r.done, r.at, r.name) for r in records]
-    assert rows[1].done is True and isinstance(rows[0].at, dt.datetime)
-    assert plain([]) == []
+    read = [
+        (cell(r, "id", int), cell(r, "done", bool), cell_or_none(r, "at", dt.datetime), cell(r, "name", str))
+        for r in records
+    ]
+    assert read == [(r.id, r.done, r.at, r.name) for r in records]
+    assert read[1][1] is True and read[6][2] is None
 
 
-@pytest.mark.parametrize(("page", "page_size", "counts"), [(1, 20, 0), (2, 5, 0), (1, 7, 1), (1, 5, 1), (3, 5, 1)])
-async def test_the_total_is_right_and_counted_only_when_the_page_cannot_tell(db, page, page_size, counts):
-    query = PageQuery(page=page, page_size=page_size)
-    rows = await db.fetch_all(sa.select(items).order_by(items.c.id).limit(query.page_size).offset(query.offset))
-    counting = CountingDatabase(db)
-    total = await page_total(counting, sa.select(sa.func.count()).select_from(items), rows=rows, query=query)
-    assert (total, counting.counts) == (7, counts)
+async def test_a_cell_of_another_type_or_a_null_where_none_is_allowed_raises(db):
+    row = await db.fetch_one(sa.select(items).where(items.c.id == 7))
+    with pytest.raises(TypeError, match="'name' holds str, not int"):
+        cell(row, "name", int)
+    with pytest.raises(TypeError, match="'at' holds NoneType, not datetime"):
+        cell(row, "at", dt.datetime)
+    with pytest.raises(TypeError):
+        cell_or_none(row, "name", int)

@@ -3,8 +3,6 @@
 import asyncio
 import json
 import os
-import shutil
-import socket
 import subprocess
 import time
 
@@ -14,6 +12,7 @@ from broadcaster import Broadcast
 from services.kit.errors import RateLimited
 from services.kit.events import HISTORY_MAX_EVENTS, EventBus, ResilientRedisBackend
 from services.kit.ratelimit import AttemptLimiter, MemoryCounters, RedisCounters
+from tests.servers import free_port, redis_server_command
 
 pytestmark = pytest.mark.anyio
 
@@ -89,27 +88,8 @@ async def test_redis_counters_are_shared_between_instances():
         await client.aclose()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_redis(port):
-    return subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    return subprocess.Popen(redis_server_command(port), stdout=subprocess.DEVNULL)
 
 
 async def _wait_until(predicate, timeout):
@@ -124,7 +104,7 @@ async def _wait_until(predicate, timeout):
 async def test_the_redis_backend_reconnects_and_resubscribes_after_a_restart():
     """broadcaster's own backend goes silent forever after a Redis restart; ours must not."""
     _need_redis()
-    port = _free_port()
+    port = free_port()
     server = _start_redis(port)
     url = f"redis://127.0.0.1:{port}/0"
     try:

@@ -4,7 +4,7 @@ Each simulated user signs in once (its own request name, ``sign in``), then ever
 
     home page 25 · my teams 20 · one team 15 · its todo list 15 · board page 10 · team availability 10 · /health/ 5
 
-Users take the seeded accounts ``loaduser1`` … ``loaduser300`` round-robin (``deploy/seed_load.py``
+Users take the seeded accounts ``loaduser1`` … ``loaduser300`` round-robin (``tools/seed.py``
 creates them) and act in their own team: the first hundred accounts in the first team, and so on.
 The team ids come from ``TEAMMOA_LOAD_TEAM_IDS`` (``1,2,3`` or the seeder's ``{"team_ids": [...]}``
 line); without it each user looks its team up once after signing in (``sign in: find team``).
@@ -12,9 +12,9 @@ line); without it each user looks its team up once after signing in (``sign in: 
 Run it from the separate load venv (gevent must never enter the test venv; pytest never collects
 this folder):
 
-    .venv-load/bin/locust -f tests/load/locustfile.py --host http://127.0.0.1:8080 --headless -u 50 -r 10 -t 30s
+    .venv-load/bin/python -m locust -f tests/load/locustfile.py --host http://127.0.0.1:8080 --headless -u 50 -r 10 -t 30s
 
-``bench/run.py`` drives it as a library for ``make bench``.
+``tools/bench/run.py`` drives it as a library for ``make bench``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
+from tools.common import LOAD_PASSWORD  # run from the repository root (python -m adds it to the path)
+
 ACCOUNTS = 300
 PER_TEAM = 100
-PASSWORD = "LoadTest2024!"  # the seeded accounts' documented password
+PASSWORD = LOAD_PASSWORD
 SIGN_IN = "sign in"
 _numbers = itertools.count()  # one locust process: users take the accounts in turn
-signed_in = 0  # users that finished signing in (bench/run.py waits for all of them)
+signed_in = 0  # users that finished signing in (tools/bench/run.py waits for all of them)
 
 
 def team_ids_from_env() -> list[int]:

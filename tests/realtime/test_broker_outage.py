@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
+
+from tests.servers import free_port, redis_server_command
 
 from .conftest import make_crew
 from .harness import Follower, eventually, running_stack
@@ -20,17 +21,11 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 REDIS_SERVER = shutil.which("redis-server")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class OwnRedis:
     """A throwaway redis-server without persistence, which the test may kill and restart."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     @property
@@ -39,7 +34,7 @@ class OwnRedis:
 
     async def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: ASYNC220 - a short-lived child, waited for below
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            redis_server_command(self.port),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -1,5 +1,5 @@
 """The reliability suite's own world: a private MariaDB and a private Redis (never the machine's shared
-ones on 3306/6379, which other suites use), and the local stack (deploy/stack.py) pointed at them, so
+ones on 3306/6379, which other suites use), and the local stack (tools/stack) pointed at them, so
 faults can stop the database or Redis, kill instances and restart them without touching anyone else.
 
     rstack       the running stack (package scope): .url, .data_dir, .state, .mariadb, .redis,
@@ -16,9 +16,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -31,6 +29,9 @@ import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, token_from_mail
 from tests.e2e.conftest import STACK, Stack, _free_block
+from tests.servers import free_port, listening, redis_server_command
+from tools.stack.config import Config, commands, service_env
+from tools.stack.processes import is_ours, start_time
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = os.environ.get("TEAMMOA_RELIABILITY_FULL") == "1"
@@ -39,24 +40,11 @@ TEAM_PASSWORD = "team-pass-42"
 MARIADBD = "/usr/sbin/mariadbd"
 SERVER_START_TIMEOUT_S = 60
 
-sys.path.insert(0, str(ROOT / "deploy"))  # deploy/stack.py imports its neighbour `processes`
-
 
 def missing(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _wait_listening(port: int, process: subprocess.Popen, log: Path) -> None:
@@ -136,21 +124,7 @@ def start_mariadb(folder: Path) -> Server:
 
 def start_redis(folder: Path) -> Server:
     port = free_port()
-    command = [
-        shutil.which("redis-server") or "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(folder),
-        "--maxclients",
-        "4000",
-    ]
+    command = redis_server_command(port, "--dir", str(folder), "--maxclients", "4000")
     server = Server("redis", command, port, folder)
     server.start()
     return server
@@ -240,17 +214,14 @@ class ReliabilityStack(Stack):
 
     def restart_process(self, name: str) -> None:
         """Start a process of the stack again (after a fault killed it) and record it in stack.json."""
-        import stack as stack_module  # deploy/stack.py
-        from processes import is_ours, start_time
-
-        config = stack_module.Config.from_env(self.env)
-        command = stack_module.commands(config)[name]
+        config = Config.from_env(self.env)
+        command = commands(config)[name]
         log = self.data_dir / "logs" / f"{name}.log"
         with log.open("ab") as out:  # as processes.spawn does, but we keep the Popen (no ResourceWarning)
             process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=stack_module.service_env(config, self.env),
+                env=service_env(config, self.env),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -327,13 +298,11 @@ def fx_rstack():
         stack = ReliabilityStack(url=f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}", data_dir=data_dir, state={}, env=env)
         stack.mariadb, stack.redis, stack.children = mariadb, redis_server, []
         for attempt in (1, 2):  # a busy shared machine can miss the start-up deadline, or take our ports
-            started = subprocess.run(
-                [sys.executable, str(STACK), "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
-            )
+            started = subprocess.run([*STACK, "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
             if started.returncode == 0:
                 break
             if attempt == 2:
-                pytest.fail(f"deploy/stack.py up failed:\n{started.stdout[-5000:]}\n{started.stderr[-3000:]}")
+                pytest.fail(f"python -m tools.stack up failed:\n{started.stdout[-5000:]}\n{started.stderr[-3000:]}")
             env["TEAMMOA_GATEWAY_PORT"] = str(_free_block())
             stack.url = f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}"
         stack.state = json.loads((data_dir / "stack.json").read_text())

@@ -1,4 +1,4 @@
-"""Fault 4: the whole stack restarted instance by instance (deploy/rolling_restart.py) repeatedly under
+"""Fault 4: the whole stack restarted instance by instance (tools/stack/rolling_restart.py) repeatedly under
 load: 0 failed requests, no acknowledged write lost, and the mind-map clients, moved from instance to
 instance with 1012, end equal to the database."""
 
@@ -24,12 +24,12 @@ pytestmark = [
     ),
 ]
 ROUNDS = 3 if FULL else 1
-SCRIPT = ROOT / "deploy" / "rolling_restart.py"
+SCRIPT = ROOT / "tools" / "stack" / "rolling_restart.py"
 
 
 def test_rolling_restarts_under_load_fail_no_request(rstack):
     if not SCRIPT.exists():
-        pytest.fail("deploy/rolling_restart.py is missing")
+        pytest.fail("tools/stack/rolling_restart.py is missing")
     host, member = rstack.account("rollhost"), rstack.account("rollmember")
     team = rstack.team(host, member)
     with rstack.http() as http:

@@ -6,13 +6,12 @@ settings, registers and verifies one user, then times N sequential logins throug
 JWT signing). Prints the median and the 95th percentile in milliseconds, and for comparison the
 same figures for the Argon2 verification alone. The machine has 2 cores: check the load average first.
 
-    .venv/bin/python -m benchmarks.login_cost [N]
+    .venv/bin/python -m tools.bench.login_cost [N]
 """
 
 from __future__ import annotations
 
 import math
-import re
 import statistics
 import sys
 import tempfile
@@ -24,9 +23,8 @@ from starlette.testclient import TestClient
 from gateway.embedded import create_app
 from services.kit.passwords import PasswordHasher
 from services.kit.settings import Settings
+from tools.bench.embedded import API, PASSWORD, sign_up
 
-API = "/api/v1/users"
-PASSWORD = "Correct-Horse-42"
 DEFAULT_N = 20
 
 
@@ -36,17 +34,6 @@ def _percentile(samples: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def _signed_up_client(client: TestClient) -> None:
-    response = client.post(
-        f"{API}/register/",
-        json={"username": "bench", "email": "bench@example.com", "nickname": "Bench", "password": PASSWORD},
-    )
-    response.raise_for_status()
-    [mail] = client.get(f"{API}/dev/outbox/").json()["items"]
-    token = re.search(r"token=([A-Za-z0-9_\-]+)", mail["links"][0]).group(1)
-    client.post(f"{API}/verify-email/", json={"token": token}).raise_for_status()
-
-
 def measure(n: int) -> list[float]:
     """Milliseconds of each of ``n`` successful logins."""
     with tempfile.TemporaryDirectory() as data_dir:
@@ -54,7 +41,7 @@ def measure(n: int) -> list[float]:
         settings = Settings("auth", environ)
         print(f"Argon2id m={settings.argon2_memory_kib} KiB, t={settings.argon2_time_cost}, p={settings.argon2_parallelism}")
         with TestClient(create_app(environ), base_url="http://testserver") as client:
-            _signed_up_client(client)
+            sign_up(client)
             client.post(f"{API}/login/", json={"login": "bench", "password": PASSWORD}).raise_for_status()  # warm-up
             samples = []
             for _ in range(n):

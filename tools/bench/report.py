@@ -1,7 +1,6 @@
-# ruff: noqa: S603 - runs the chart script of this folder
 """The benchmark's report: ``<date>.json`` (every figure), ``<date>.md`` (the tables, beside the
 reference's figures and the targets) and ``<date>.png`` (users → req/s and p95/p99, drawn by
-``bench/chart.py`` in the load venv, where matplotlib lives)."""
+``tools/bench/chart.py`` in the load venv, where matplotlib lives)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,8 @@ import json
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.common import ROOT
+
 LOAD_PYTHON = ROOT / ".venv-load" / "bin" / "python"
 
 # The reference Django TeamMoa on this kind of machine (the issue's figures; not measured here).
@@ -297,7 +297,7 @@ def markdown(results: dict, chart: str | None) -> str:
         f"- {m['nginx']}; {m['mariadb']}; {m['wrk']}",
         f"- load average at start {tuple(round(x, 2) for x in m['load_average_at_start'])}, at end "
         f"{tuple(round(x, 2) for x in m['load_average_at_end'])}",
-        f"- the local stack (`deploy/stack.py`, production mode, MariaDB through "
+        f"- the local stack (`tools/stack`, production mode, MariaDB through "
         f"`{results['stack']['database_url'].split('://')[0]}`, Redis, Nginx): "
         + ", ".join(results["stack"]["processes"])
         + "; Locust and wrk on the same two cores",
@@ -344,7 +344,7 @@ def write(results: dict, folder: Path) -> list[Path]:
     png = folder / f"{stem}.png"
     drawn = (
         subprocess.run(
-            [str(LOAD_PYTHON), str(ROOT / "bench" / "chart.py"), str(data), str(png)], capture_output=True, text=True
+            [str(LOAD_PYTHON), "-m", "tools.bench.chart", str(data), str(png)], cwd=ROOT, capture_output=True, text=True
         ).returncode
         == 0
     )

@@ -1,17 +1,16 @@
-# ruff: noqa: S603, S607, S310 - a local tool that runs fixed commands and asks the local stack
-"""``make bench``: the load benchmark of the local stack, written to ``bench/results/<date>.{md,json,png}``.
+"""``make bench``: the load benchmark of the local stack, written to ``tools/bench/results/<date>.{md,json,png}``.
 
-    .venv/bin/python bench/run.py [--users 300,1000,2000,3000] [--seconds 90] [--wrk-seconds 20]
+    .venv/bin/python -m tools.bench [--users 300,1000,2000,3000] [--seconds 90] [--wrk-seconds 20]
 
 0. creates the load venv ``.venv-load`` from ``requirements/load.txt`` when missing or older;
-1. starts the local stack (``deploy/stack.py up``) in its own data directory, port, databases and
+1. starts the local stack (``python -m tools.stack up``) in its own data directory, port, databases and
    Redis prefix (``var/bench``, 18080, ``teammoa_bench_*``, ``teammoa-bench:``), unless it runs already;
-2. seeds the load data set (``deploy/seed_load.py``);
+2. seeds the load data set (``python -m tools.seed``);
 3. runs the Locust mix (``tests/load/locustfile.py``) at each user count: spawn 50/s, wait until
-   every user has signed in, then measure ``--seconds`` (``bench/locust_stage.py``, in ``.venv-load``);
+   every user has signed in, then measure ``--seconds`` (``tools/bench/locust_stage.py``, in ``.venv-load``);
 4. runs wrk (2 threads, 50 connections) on the authenticated todo list and on ``/health/`` through
    Nginx (``apt-get install -y wrk`` when missing);
-5. runs the realtime fan-out benchmark (``benchmarks/realtime_fanout.py``) when it exists;
+5. runs the realtime fan-out benchmark (``tools/bench/realtime_fanout.py``);
 6. writes the results beside the reference's figures, with the machine's facts and every process's
    CPU, draws the chart, prints the table, and stops the stack it started.
 
@@ -26,27 +25,22 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import report
+from tools.bench import report
+from tools.common import ROOT, apt_install, cpu_seconds, sign_in
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = ROOT / "tools" / "bench" / "results"
 LOAD_VENV = ROOT / ".venv-load"
 LOAD_PYTHON = LOAD_VENV / "bin" / "python"
 LOAD_REQUIREMENTS = ROOT / "requirements" / "load.txt"
-WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
-FANOUT = ROOT / "benchmarks" / "realtime_fanout.py"
+WRK_SCRIPT = ROOT / "tools" / "bench" / "wrk_report.lua"
 BENCH_DATA_DIR = "var/bench"  # the benchmark's own stack, never the tests' or `make stack`'s
 BENCH_GATEWAY_PORT = 18080
 BENCH_DATABASE_URL = "mysql+asyncmy://root@127.0.0.1:3306"  # the faster driver (docs/performance.md)
-PASSWORD = "LoadTest2024!"  # noqa: S105 - the seeded accounts' documented password
 STAGE_PAUSE_S = 5  # let the previous stage's connections close
 FANOUT_TIMEOUT_S = 240
 
@@ -74,16 +68,7 @@ def ensure_load_venv() -> None:
 
 def ensure_wrk() -> str:
     """The wrk binary, installed from Debian's packages when missing (root only)."""
-    if found := shutil.which("wrk"):
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        sys.exit("wrk is not installed: run `sudo apt-get install -y wrk`, then try again")
-    log("wrk is missing: apt-get install -y wrk")
-    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
-    if subprocess.call(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet) != 0:
-        subprocess.check_call(["apt-get", "update"], **quiet)
-        subprocess.check_call(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet)
-    return shutil.which("wrk") or "/usr/bin/wrk"
+    return apt_install("wrk")
 
 
 def bench_env(environ) -> dict[str, str]:
@@ -101,7 +86,7 @@ def bench_env(environ) -> dict[str, str]:
 
 
 def stack(env: dict[str, str], command: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "deploy/stack.py", command], cwd=ROOT, env=env, text=True, capture_output=True)
+    return subprocess.run([sys.executable, "-m", "tools.stack", command], cwd=ROOT, env=env, text=True, capture_output=True)
 
 
 def stack_state(env: dict[str, str]) -> dict | None:
@@ -116,7 +101,7 @@ def seed(env: dict[str, str]) -> list[int]:
     """Seed the data set (idempotent); the three team ids."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "deploy/seed_load.py", "--data-dir", env["TEAMMOA_DATA_DIR"]],
+        [sys.executable, "-m", "tools.seed", "--data-dir", env["TEAMMOA_DATA_DIR"]],
         cwd=ROOT,
         env=env,
         text=True,
@@ -176,7 +161,8 @@ def locust_stage(url: str, users: int, args: argparse.Namespace, team_ids: list[
     out = RESULTS / f"stage-{users}.json.tmp"
     command = [
         str(LOAD_PYTHON),
-        "bench/locust_stage.py",
+        "-m",
+        "tools.bench.locust_stage",
         "--host",
         url,
         "--users",
@@ -200,27 +186,6 @@ def locust_stage(url: str, users: int, args: argparse.Namespace, team_ids: list[
     figures = json.loads(out.read_text())
     out.unlink()
     return figures
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its descendants (Linux /proc)."""
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            pending += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
-def sign_in_token(url: str) -> str:
-    body = json.dumps({"login": "loaduser1", "password": PASSWORD}).encode()
-    request = urllib.request.Request(url + "/api/v1/users/login/", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["access_token"]
 
 
 def wrk(binary: str, target: str, seconds: int, state: dict, token: str = "") -> dict:
@@ -274,9 +239,7 @@ def trailing_json(text: str) -> dict | None:
 
 def fanout(env: dict[str, str]) -> dict:
     """The realtime fan-out benchmark, when it exists: it starts its own realtime instances and Redis."""
-    if not FANOUT.exists():
-        return {"available": False, "note": "not available: benchmarks/realtime_fanout.py is not in this checkout"}
-    command = [sys.executable, "-m", "benchmarks.realtime_fanout"]
+    command = [sys.executable, "-m", "tools.bench.realtime_fanout"]
     log("realtime fan-out: " + " ".join(command[1:]))
     try:
         result = subprocess.run(command, cwd=ROOT, env=env, text=True, capture_output=True, timeout=FANOUT_TIMEOUT_S)
@@ -312,7 +275,7 @@ def main(argv: list[str]) -> int:
     started_here = False
     state = stack_state(env)
     if not (state and stack(env, "status").returncode == 0):
-        log("starting the stack: deploy/stack.py up")
+        log("starting the stack: python -m tools.stack up")
         up = stack(env, "up")
         if up.returncode != 0:
             sys.exit(f"the stack did not start:\n{up.stdout}\n{up.stderr}")
@@ -328,19 +291,19 @@ def main(argv: list[str]) -> int:
         log(f"wrk: todo list and /health/ through Nginx, {args.wrk_seconds}s each")
         todo_url = f"{url}/api/v1/teams/{team_ids[0]}/todos/?page=1&page_size=100"
         wrk_runs = {
-            "todo_list": wrk(wrk_binary, todo_url, args.wrk_seconds, state, sign_in_token(url)),
+            "todo_list": wrk(wrk_binary, todo_url, args.wrk_seconds, state, sign_in(url)),
             "health": wrk(wrk_binary, f"{url}/health/", args.wrk_seconds, state),
         }
         realtime = fanout(env)
     finally:
         if started_here and not args.keep_stack:
-            log("stopping the stack: deploy/stack.py down")
+            log("stopping the stack: python -m tools.stack down")
             stack(env, "down")
     facts["load_average_at_end"] = os.getloadavg()
     results = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "revision": git_revision(),
-        "command": " ".join([".venv/bin/python bench/run.py", *argv]) if argv else "make bench",
+        "command": " ".join([".venv/bin/python -m tools.bench", *argv]) if argv else "make bench",
         "machine": facts,
         "stack": {
             "url": url,

@@ -1,6 +1,6 @@
 """Draw a benchmark's chart: users → req/s (left axis) and p95/p99 latency (right axis, log scale).
 
-.venv-load/bin/python bench/chart.py bench/results/<date>.json bench/results/<date>.png
+.venv-load/bin/python -m tools.bench.chart tools/bench/results/<date>.json tools/bench/results/<date>.png
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
-# ruff: noqa: S603, S607, S310 - a local tool that runs wrk and asks the local stack
 """What one request of each read endpoint of the mix costs the instance that serves it, in CPU.
 
-    .venv/bin/python bench/endpoint_cost.py [--seconds 8] [--connections 8]
+    .venv/bin/python -m tools.bench.endpoint_cost [--seconds 8] [--connections 8]
 
 Against the running benchmark stack (``var/bench``, seeded): signs in as ``loaduser2``, then for each
 endpoint runs wrk straight at one instance (teams-1, schedule-1, the health aggregator; no Nginx) and
@@ -20,31 +19,9 @@ import re
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "LoadTest2024!"  # noqa: S105 - the seeded accounts' documented password
-
-
-def cpu_seconds(pid: int) -> float:
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            pending += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
-def sign_in(url: str) -> str:
-    body = json.dumps({"login": "loaduser2", "password": PASSWORD}).encode()
-    request = urllib.request.Request(url + "/api/v1/users/login/", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["access_token"]
+from tools.common import ROOT, cpu_seconds, sign_in
 
 
 def measure(target: str, pid: int, seconds: int, connections: int, script: Path) -> dict:
@@ -87,7 +64,7 @@ def main(argv: list[str]) -> int:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "auth.lua"
-        script.write_text(f'wrk.headers["Authorization"] = "Bearer {sign_in(state["url"])}"\n')
+        script.write_text(f'wrk.headers["Authorization"] = "Bearer {sign_in(state["url"], "loaduser2")}"\n')
         print(
             f"{'endpoint':<34} {'instance':<11} {'CPU ms/req':>10} {'req/s':>8} {'p99':>10}  "
             f"(load average {os.getloadavg()[0]:.2f})"

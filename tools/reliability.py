@@ -1,8 +1,8 @@
 """Run the reliability and security suite (tests/reliability) and print its report as a table.
 
-    python deploy/reliability.py            full durations and case counts (TEAMMOA_RELIABILITY_FULL=1)
-    python deploy/reliability.py --ci       the bounded subset CI runs (about 4 minutes)
-    python deploy/reliability.py -- -k soak extra arguments after -- go to pytest
+    python -m tools.reliability       full durations and case counts (TEAMMOA_RELIABILITY_FULL=1)
+    python -m tools.reliability --ci    the bounded subset CI runs (about 4 minutes)
+    python -m tools.reliability -- -k soak extra arguments after -- go to pytest
 
 The suite starts its own stack on a private MariaDB and Redis (never the machine's shared ones), so
 nothing needs to run beforehand; it needs nginx, mariadbd, redis-server and Chromium installed. Each
@@ -17,9 +17,9 @@ import os
 import resource
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.common import ROOT
+
 SOCKETS_NEEDED = 8192  # the 1,000-socket storm holds two descriptors per socket, plus the stack's own
 
 

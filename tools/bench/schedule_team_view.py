@@ -1,6 +1,6 @@
 """How long the team view of a 50-member team over 62 days takes, in-process (budget: 50 ms).
 
-    .venv/bin/python -m benchmarks.schedule_team_view [--members 50] [--days 62] [--runs 30]
+    .venv/bin/python -m tools.bench.schedule_team_view [--members 50] [--days 62] [--runs 30]
 
 Prints the median and 95th percentile of three stages:
 

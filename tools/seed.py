@@ -1,6 +1,6 @@
 """Seed the load-test data set into a running TeamMoa (the local stack), through its public APIs.
 
-    python deploy/seed_load.py [--url http://127.0.0.1:8080] [--data-dir var/stack]   # or `make seed-load`
+    python -m tools.seed [--url http://127.0.0.1:8080] [--data-dir var/stack]   # or `make seed-load`
 
 The data set of the reference's load test: accounts ``loaduser1`` … ``loaduser300`` (password
 ``LoadTest2024!``, e-mail ``loaduserN@example.com``), three teams of 100 members (``loaduser1``–``100``
@@ -19,7 +19,7 @@ they run concurrently (``--concurrency``). Progress goes to stderr; the last lin
 ``{"team_ids": [..]}``.
 
 ``--url`` defaults to the URL in ``<data dir>/stack.json``; ``--data-dir`` to ``TEAMMOA_DATA_DIR``
-(``var/stack``), as for ``deploy/stack.py``.
+(``var/stack``), as for ``python -m tools.stack``.
 """
 
 from __future__ import annotations
@@ -40,12 +40,13 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.common import LOAD_PASSWORD, ROOT
+
 USERS = 300
 TEAMS = 3
 PER_TEAM = USERS // TEAMS  # 100 = the largest capacity a team may have
-PASSWORD = "LoadTest2024!"  # noqa: S105 - the load-test accounts' documented password
-JOIN_PASSWORD = "LoadTeam2024!"  # noqa: S105
+PASSWORD = LOAD_PASSWORD
+JOIN_PASSWORD = "LoadTeam2024!"
 TIME_ZONE = "Asia/Seoul"  # the reference's users are Korean
 TODOS, MILESTONES, POSTS, NODES, LINKS = 60, 8, 30, 40, 40
 BACKLOG_TODOS, ASSIGNED_TODOS = 20, 25  # the other 15 are done

@@ -1,11 +1,11 @@
 """Realtime fan-out: edit-to-peer latency with 200 subscribers on one map across two realtime instances,
 and the memory one idle socket costs with 5,000 of them — real uvicorn processes and a real Redis.
 
-    .venv/bin/python -m benchmarks.realtime_fanout [--subscribers 200] [--edits 200] [--idle 5000]
+    .venv/bin/python -m tools.bench.realtime_fanout [--subscribers 200] [--edits 200] [--idle 5000]
 
 Starts its own redis-server on a free port (never the machine's shared one) and, on fresh SQLite files,
-the auth and teams services and two realtime instances, each a uvicorn process with the flags of its
-Dockerfile. Signs users up through the API (a team holds at most 100 members, so the subscribers are 20
+the auth and teams services and two realtime instances, each a uvicorn process with the flags of the
+images (services/kit/serve.py). Signs users up through the API (a team holds at most 100 members, so the subscribers are 20
 users with several tabs each), opens the sockets half on each instance, subscribes them to one map,
 then moves a node through the teams API ``--edits`` times (20 a second) and records, for every socket,
 when the event arrived: latency = arrival − the moment the PATCH was sent (commit, publish, Redis,
@@ -24,7 +24,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -35,22 +34,15 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "deploy"))
-from processes import spawn, stop  # noqa: E402 - deploy/processes.py: start and stop exactly our processes
+from services.kit.serve import uvicorn_command
+from tools.common import ROOT, free_port
+from tools.stack.processes import spawn, stop
 
 PASSWORD = "Correct-Horse-42"
 TEAM_PASSWORD = "bench-pass-1"
 ORIGIN = "http://bench.local"
 TABS_PER_USER = 10
 EDIT_EVERY_S = 0.05
-UVICORN = ["--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "5", "--ws-max-size", "65536"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_kib(pid: int) -> int:
@@ -109,29 +101,13 @@ class Stack:
                 log=logs / "redis.log",
             )
         )
-        apps = {
-            "auth": "services.auth.app:create_app",
-            "teams": "services.teams.app:create_app",
-            "rt_a": "services.realtime.app:create_app",
-            "rt_b": "services.realtime.app:create_app",
-        }
-        for name, app in apps.items():
-            command = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                app,
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.ports[name]),
-                *UVICORN,
-                "--ws-per-message-deflate",
-                "true" if self.deflate else "false",
-            ]
+        services = {"auth": "auth", "teams": "teams", "rt_a": "realtime", "rt_b": "realtime"}
+        for name, service in services.items():
+            deflate = ["--ws-per-message-deflate", "true" if self.deflate else "false"]
+            extra = ["--log-level", "warning", *deflate]
+            command = uvicorn_command(service, host="127.0.0.1", port=self.ports[name], extra=extra)
             self.entries.append(spawn(command, cwd=ROOT, env=self.env, log=logs / f"{name}.log"))
-        for name in apps:
+        for name in services:
             wait_healthy(self.url(name) + "/health")
 
     def pid(self, name: str) -> int:
@@ -322,7 +298,7 @@ def main() -> None:
     parser.add_argument(
         "--deflate",
         action="store_true",
-        help="let uvicorn negotiate permessage-deflate (its default; off in the realtime Dockerfile)",
+        help="let uvicorn negotiate permessage-deflate (its default; off in every image: services/kit/serve.py)",
     )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -1,6 +1,6 @@
 """One stage of the Locust mix, with Locust as a library, run in the load venv (gevent stays there).
 
-    .venv-load/bin/python bench/locust_stage.py --host URL --users 300 --team-ids 1,2,3 --out stage.json
+    .venv-load/bin/python -m tools.bench.locust_stage --host URL --users 300 --team-ids 1,2,3 --out stage.json
 
 Starts ``--users`` users of ``tests/load/locustfile.py`` at ``--spawn-rate`` per second, waits until
 every one has signed in, keeps the sign-in figures of that ramp, then resets and measures the mix for
@@ -27,7 +27,8 @@ import psutil
 from locust import events
 from locust.env import Environment
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.common import ROOT
+
 LOCUSTFILE = ROOT / "tests" / "load" / "locustfile.py"
 SIGN_IN_GRACE_S = 60  # after the last user spawned: sign-ins queue behind Argon2 (keeps `make bench` < 20 min)
 STOP_TIMEOUT_S = 15

@@ -1,10 +1,10 @@
 """Restart every instance of the running local stack, one at a time behind Nginx, without a failed request.
 
-    python deploy/rolling_restart.py [GROUP ...]     GROUP: auth teams schedule realtime health
+    python -m tools.stack.rolling_restart [GROUP ...]     GROUP: auth teams schedule realtime health
                                                      (default: all of them, in that order)
 
-It works on the stack the last ``deploy/stack.py up`` recorded in the data directory (TEAMMOA_DATA_DIR,
-default var/stack) and keeps that record current, so ``stack.py status`` and ``down`` know every
+It works on the stack the last ``python -m tools.stack up`` recorded in the data directory (TEAMMOA_DATA_DIR,
+default var/stack) and keeps that record current, so ``python -m tools.stack status`` and ``down`` know every
 process it starts. How an instance leaves and comes back:
 
 - **Two instances** (teams, realtime): the instance is taken out of its upstream group — the gateway
@@ -31,26 +31,23 @@ import signal
 import sys
 import time
 
-from processes import children, is_ours, send_signal, stop  # deploy/, beside this script
-from stack import (
+from tools.common import listening
+
+from .config import (
     STARTUP_TIMEOUT_S,
     STOP_TIMEOUT_S,
     SWAPPED,
     UPSTREAMS,
     Config,
-    instance_health,
-    listening,
-    load_state,
     nginx_env,
-    print_log_tails,
     process_command,
-    render_gateway,
-    save_state,
     service_env,
-    start,
     upstream_of,
-    upstreams_of,
 )
+from .gateway import render_gateway
+from .health import instance_health, print_log_tails
+from .processes import children, is_ours, send_signal, stop
+from .state import load_state, save_state, start, upstreams_of
 
 DRAIN_S = 1.0  # after a reload, for the old workers' in-flight requests to the leaving instance
 RELOAD_TIMEOUT_S = 15
@@ -170,10 +167,10 @@ def main(argv: list[str]) -> int:
     config = Config.from_env(environ)
     state = load_state(config)
     if state is None:
-        print(f"no stack recorded in {config.data_dir}: start it with `deploy/stack.py up`")
+        print(f"no stack recorded in {config.data_dir}: start it with `python -m tools.stack up`")
         return 1
     if stopped := [e["name"] for e in state["processes"] if not is_ours(e)]:
-        print(f"not every process runs ({', '.join(stopped)}): see `deploy/stack.py status`")
+        print(f"not every process runs ({', '.join(stopped)}): see `python -m tools.stack status`")
         return 1
     with (config.data_dir / "rolling-restart.lock").open("w") as lock:
         try:

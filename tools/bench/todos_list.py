@@ -1,6 +1,6 @@
 """How long ``GET /api/v1/teams/{id}/todos/`` takes for a team with 100 todos, in-process.
 
-    .venv/bin/python -m benchmarks.todos_list [--todos 100] [--runs 200]
+    .venv/bin/python -m tools.bench.todos_list [--todos 100] [--runs 200]
 
 Runs the whole embedded TeamMoa (gateway, auth, teams...) in this process on fresh SQLite files (or on
 the MySQL database named by ``TEAMMOA_TEAMS_DATABASE_URL``/``TEAMMOA_AUTH_DATABASE_URL`` if set), signs a
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import tempfile
 import time
@@ -23,28 +22,7 @@ import httpx
 from starlette.testclient import TestClient
 
 from gateway.embedded import create_app
-
-PASSWORD = "Correct-Horse-42"
-
-
-def _verification_token(data_dir: Path, email: str) -> str:
-    for mail in sorted((data_dir / "mail").glob("*.eml"), reverse=True):
-        text = mail.read_text().replace("=\n", "")
-        if f"To: {email}" in text and (found := re.search(r"/verify-email\?token=([A-Za-z0-9_\-]+)", text)):
-            return found.group(1)
-    raise RuntimeError(f"no verification mail to {email}")
-
-
-def _sign_in(client: TestClient, data_dir: Path) -> dict[str, str]:
-    email = "bench@example.com"
-    client.post(
-        "/api/v1/users/register/", json={"username": "bench", "email": email, "nickname": "Bench", "password": PASSWORD}
-    ).raise_for_status()
-    client.post("/api/v1/users/verify-email/", json={"token": _verification_token(data_dir, email)}).raise_for_status()
-    login = client.post("/api/v1/users/login/", json={"login": "bench", "password": PASSWORD})
-    login.raise_for_status()
-    client.cookies.clear()
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+from tools.bench.embedded import sign_in_headers, sign_up
 
 
 def main() -> None:
@@ -63,7 +41,8 @@ def main() -> None:
         }
         app = create_app(environ)
         with TestClient(app, base_url="http://testserver") as client:
-            headers = _sign_in(client, data_dir)
+            sign_up(client)
+            headers = sign_in_headers(client)
             team = client.post(
                 "/api/v1/teams/", json={"name": "Bench", "capacity": 10, "join_password": "bench-pass"}, headers=headers
             ).json()
