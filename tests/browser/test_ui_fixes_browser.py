@@ -343,3 +343,31 @@ def test_4_save_stays_in_view_while_painting_and_a_phone_shows_the_whole_week(as
     assert in_viewport(page, page.locator(".dirty-state")), "the unsaved-changes notice scrolled away"
     time_label = page.locator(".editor .time-label").nth(40)
     assert time_label.bounding_box()["x"] >= wrap["x"] - 0.5, "the time labels scrolled away"
+
+
+def test_10_sign_up_tells_a_taken_username_and_a_common_password_on_the_first_submit(new_page, team):
+    page = new_page()
+    open_path(page, "/signup")
+    page.fill("input[name=username]", "uihost")  # the team's host has it
+    page.fill("input[name=email]", "someone-new@example.com")
+    page.fill("input[name=nickname]", "Someone new")
+    page.fill("input[name=password]", "qwertyuiop")
+    page.click("form button[type=submit]")
+    expect(page.locator(".field[data-field=password] .field-message")).to_have_text("This password is too common.")
+    expect(page.locator(".field[data-field=username] .field-message")).to_have_text("This username is already taken.")
+
+
+def test_10_toasts_do_not_pile_up(as_user, team):
+    page = as_user()
+    open_path(page, team.path(f"/mindmaps/{team.demo.map_id}"))
+    page.locator(f'.mm-node[data-node-id="{team.demo.nodes["Shared calendar"]}"]').click()
+    save = page.locator(".mm-node-form button[type=submit]")
+    for _ in range(3):
+        with page.expect_response(lambda r: "/nodes/" in r.url and r.request.method == "PATCH"):
+            save.click()
+        expect(save).to_be_enabled()
+    expect(page.locator(".toast")).to_have_count(1)  # "Saved." three times is one toast
+    page.evaluate("""async () => { const { toast } = await import('/js/dom.js');
+                                   for (const word of ['one', 'two', 'three', 'four']) toast(word); }""")
+    expect(page.locator(".toast")).to_have_count(2)
+    expect(page.locator(".toast").last).to_have_text(re.compile("four"))
