@@ -371,3 +371,38 @@ def test_10_toasts_do_not_pile_up(as_user, team):
                                    for (const word of ['one', 'two', 'three', 'four']) toast(word); }""")
     expect(page.locator(".toast")).to_have_count(2)
     expect(page.locator(".toast").last).to_have_text(re.compile("four"))
+
+
+# 9. Share board ----------------------------------------------------------------------------------------
+
+
+def test_9_the_post_editor_has_a_toolbar_and_a_preview(as_user, team):
+    page = as_user()
+    open_path(page, team.path("/board/new"))
+    body = page.locator("textarea[name=body]")
+    body.fill("Plan ")
+    body.press("End")
+    page.get_by_role("button", name="Bold (Ctrl+B)").click()
+    page.keyboard.type("now")
+    expect(body).to_have_value("Plan **now**")
+    body.press("End")
+    body.press("Enter")
+    page.keyboard.type("See https://example.com/plan for details")
+    page.get_by_role("tab", name="Preview").click()
+    shown = page.locator(".md-preview")
+    expect(shown.locator("strong")).to_have_text("now")
+    expect(shown.locator("a")).to_have_attribute("href", "https://example.com/plan")
+    expect(body).to_be_hidden()
+    page.get_by_role("tab", name="Write").click()
+    expect(body).to_be_focused()
+
+
+def test_9_a_post_links_bare_urls_and_previews_image_attachments(as_user, team):
+    page = as_user()
+    open_path(page, team.path(f"/board/{team.demo.post_id}"))
+    link = page.locator(".post-body a", has_text="https://example.com/notes")
+    expect(link).to_have_attribute("href", "https://example.com/notes")
+    open_path(page, team.path(f"/board/{team.demo.image_post_id}"))
+    image = page.locator(".post-attachments img[alt='whiteboard.png']")
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 160", arg=image.element_handle())  # loaded
