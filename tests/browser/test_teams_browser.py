@@ -100,6 +100,7 @@ def drag(page, source, target, *, top: bool = False) -> None:
 
 def drag_bar(page, target, dx: float) -> None:
     """Drag a timeline bar (or one of its handles) sideways and wait for the milestone to be saved."""
+    target.scroll_into_view_if_needed()  # the timeline scrolls sideways: bring the part to drag into view
     box = box_of(target)
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     with page.expect_response(lambda r: "/milestones/" in r.url and r.request.method == "PATCH") as saved:

@@ -9,56 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, open_path
 from tests.browser.contrast import contrast
-from tests.browser.demo import Demo, api_sign_up, call, paint_week, seed_demo_team
+from tests.browser.demo import call
+from tests.browser.demo_team import fx_as_user, fx_team  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-
-
-class Team:
-    def __init__(self, demo: Demo, host: list[dict[str, Any]], member: list[dict[str, Any]], monday: dt.date) -> None:
-        self.demo, self.host, self.member, self.monday = demo, host, member, monday
-
-    def path(self, rest: str = "") -> str:
-        return f"/teams/{self.demo.team_id}{rest}"
-
-
-@pytest.fixture(name="team", scope="module")
-def fx_team(browser, live_server) -> Iterator[Team]:
-    """A seeded team of two (host "uihost", member "uimember") with a shared 4-hour window this week."""
-    contexts = [browser.new_context(base_url=live_server.base_url) for _ in range(2)]
-    host, member = contexts
-    api_sign_up(host, "uihost", "Alice Kim (host)")
-    api_sign_up(member, "uimember", "Minjun Lee")
-    demo = seed_demo_team(host, member, name="UI fixes crew")
-    team = call(host, "GET", f"teams/{demo.team_id}/")
-    today = dt.datetime.now(ZoneInfo(team["time_zone"])).date()  # the week the schedule page opens on
-    monday = today - dt.timedelta(days=today.weekday())
-    paint_week(host, demo.team_id, monday, {2: list(range(26, 36))})  # Wed 13:00–18:00
-    paint_week(member, demo.team_id, monday, {2: list(range(28, 38))})  # Wed 14:00–19:00 → 4 h shared
-    yield Team(demo, host.cookies(), member.cookies(), monday)
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture(name="as_user")
-def fx_as_user(new_page, team) -> Callable[..., Any]:
-    """as_user("host"|"member", viewport=…, locale=…) → a page signed in as that person."""
-
-    def make(who: str = "host", *, viewport: dict[str, int] | None = None, locale: str = "en-US") -> Any:
-        page = new_page(viewport=viewport or DESKTOP, locale=locale)
-        page.context.add_cookies(team.host if who == "host" else team.member)
-        return page
-
-    return make
 
 
 def in_viewport(page: Any, locator: Any) -> bool:
@@ -348,7 +309,7 @@ def test_4_save_stays_in_view_while_painting_and_a_phone_shows_the_whole_week(as
 def test_10_sign_up_tells_a_taken_username_and_a_common_password_on_the_first_submit(new_page, team):
     page = new_page()
     open_path(page, "/signup")
-    page.fill("input[name=username]", "uihost")  # the team's host has it
+    page.fill("input[name=username]", team.host_name)  # the team's host has it
     page.fill("input[name=email]", "someone-new@example.com")
     page.fill("input[name=nickname]", "Someone new")
     page.fill("input[name=password]", "qwertyuiop")

@@ -110,6 +110,10 @@ export async function render(root, { teamId }) {
   }
 
   function draw() {
+    if (chart.querySelector(".timeline-bar:active, .timeline-bar.is-dragging")) {
+      setTimeout(draw, 200);  // a live update waits until the bar in hand is let go: redrawing would drop it
+      return;
+    }
     const old = chart.querySelector(".timeline-scroller");
     const scrollLeft = old ? old.scrollLeft : null;
     const sorted = [...milestones].sort(byStart);
