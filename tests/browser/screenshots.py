@@ -197,7 +197,7 @@ def _fix1(s: Shooter, demo: Demo) -> None:
     open_path(page, _team(demo, f"/mindmaps/{demo.map_id}"))
     page.locator(".mm-node").first.wait_for()
     box = page.locator(".mm-canvas").bounding_box()
-    page.mouse.dblclick(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+    page.mouse.dblclick(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.6)
     page.keyboard.type("Budget plan", delay=60)
     page.keyboard.press("Enter")
     page.wait_for_timeout(600)

@@ -127,9 +127,10 @@ SLOW_SOCKET_JS = """(() => {
 
 
 def add_idea_by_double_click(page: Any) -> None:
+    page.locator(".mm-canvas").scroll_into_view_if_needed()
     box = page.locator(".mm-canvas").bounding_box()
     with page.expect_response(lambda r: r.url.endswith("/nodes/") and r.request.method == "POST"):
-        page.mouse.dblclick(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+        page.mouse.dblclick(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.6)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
