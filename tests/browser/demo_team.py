@@ -36,8 +36,10 @@ def fx_team(request, browser, live_server) -> Iterator[Team]:
     prefix = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:12].replace("_", "-")
     contexts = [browser.new_context(base_url=live_server.base_url) for _ in range(2)]
     host, member = contexts
-    api_sign_up(host, f"{prefix}-host", "Alice Kim (host)")
-    api_sign_up(member, f"{prefix}-member", "Minjun Lee")
+    # Nicknames are unique too: a module may name its pair with DEMO_NICKNAMES = (host, member).
+    nicknames = getattr(request.module, "DEMO_NICKNAMES", (f"Host {prefix}"[:20], f"Member {prefix}"[:20]))
+    api_sign_up(host, f"{prefix}-host", nicknames[0])
+    api_sign_up(member, f"{prefix}-member", nicknames[1])
     demo = seed_demo_team(host, member, name="UI fixes crew")
     team = call(host, "GET", f"teams/{demo.team_id}/")
     today = dt.datetime.now(ZoneInfo(team["time_zone"])).date()  # the week the schedule page opens on

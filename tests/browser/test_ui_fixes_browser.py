@@ -20,6 +20,7 @@ from tests.browser.demo import call
 from tests.browser.demo_team import fx_as_user, fx_team  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
+DEMO_NICKNAMES = ("Alice Kim (host)", "Minjun Lee")
 
 
 def in_viewport(page: Any, locator: Any) -> bool:

@@ -163,7 +163,7 @@ export function weekEditor({ teamId, week, days, onImported }) {
 function csvTools({ teamId, isDirty, onImported }) {
   const base = `teams/${encodeURIComponent(teamId)}/schedules/me/`;
   const input = el("input", { type: "file", accept: ".csv,text/csv", class: "visually-hidden", id: "csv-file",
-                              dataset: { action: "import" } });
+                              "aria-label": t("schedule.csv.import"), tabindex: "-1", dataset: { action: "import" } });
   const pick = el("button", { type: "button", class: "btn btn-ghost btn-sm" }, t("schedule.csv.import"));
   pick.addEventListener("click", () => {
     if (isDirty() && !window.confirm(t("schedule.csv.importUnsaved"))) return;
