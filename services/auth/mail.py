@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import Parser
 from email.utils import formatdate, make_msgid, parsedate_to_datetime
+from typing import Any
+
+from services.kit.settings import Settings
 
 log = logging.getLogger("teammoa.mail")
 LINK_RE = re.compile(r"https?://\S+")
@@ -19,7 +22,7 @@ OUTBOX_LIST_MAX = 100
 
 
 class Mailer:
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.sender = settings.get("TEAMMOA_MAIL_FROM", default="TeamMoa <no-reply@teammoa.local>")
         self.smtp_host = settings.get("TEAMMOA_SMTP_HOST", default="")
         self.smtp_port = settings.get("TEAMMOA_SMTP_PORT", cast=int, default=587)
@@ -58,7 +61,7 @@ class Mailer:
         except (OSError, smtplib.SMTPException) as exc:
             log.error("mail to %s not delivered: %r", to, exc)
 
-    def list_outbox(self) -> list[dict]:
+    def list_outbox(self) -> list[dict[str, Any]]:
         """The newest mails in the outbox (development page)."""
         if not self.outbox.exists():
             return []

@@ -1,6 +1,6 @@
 """Database access over ``databases`` (SQLite embedded, MySQL/MariaDB in production) and Alembic.
 
-Traps handled here (DEPENDENCIES.md): SQLite needs a file and a busy timeout; MySQL pools need a
+Traps handled here (docs/dependencies.md): SQLite needs a file and a busy timeout; MySQL pools need a
 bound and ``pool_recycle``; migrations run on their own connection before the pool opens;
 ``disconnect()`` is bounded by a timeout.
 """

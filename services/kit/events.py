@@ -1,7 +1,7 @@
 """Domain events after commit: publish over broadcaster, with a bounded per-channel history.
 
 Embedded mode uses ``memory://`` (one process). Production uses ``ResilientRedisBackend``:
-broadcaster's own Redis backend neither reconnects nor works with redis-py 8 (DEPENDENCIES.md).
+broadcaster's own Redis backend neither reconnects nor works with redis-py 8 (docs/dependencies.md).
 
 An event is a JSON string ``{"channel", "type", "data", "version"?, "ts"}``. Events that carry a
 ``version`` (mind maps) are also appended to a bounded history at publish time, so a client that

@@ -1,4 +1,4 @@
-"""JSON responses and pagination in the shape SPEC.md gives."""
+"""JSON responses and pagination in the shape docs/spec.md gives."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ Error codes (the socket stays open)
 
 Close codes
     1000  normal closure
-    1008  policy violation: the client kept sending invalid frames
+    1008  policy violation: the client kept sending refused frames (50), or its user holds too many sockets
     1011  internal error
     1012  service restart: this instance is shutting down or lost its event broker — reconnect at once
           (with jitter), most likely to another instance, and resume from the last version
@@ -55,6 +55,8 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from services.kit import jsonsafe
 
 NORMAL = 1000
 POLICY_VIOLATION = 1008
@@ -80,13 +82,30 @@ class FrameError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class ClientFrame:
-    op: str
-    channel: str | None = None
+class Ping:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    channel: str
     since: int | None = None
-    type: str | None = None
-    data: Any = None
-    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    channel: str
+    type: str
+    data: dict[str, Any]
+    size: int
+
+
+ClientFrame = Ping | Subscribe | Unsubscribe | Publish  # every op names a valid channel, except ping
 
 
 def parse_channel(name: Any) -> tuple[str, int]:
@@ -103,31 +122,33 @@ def parse(text: str) -> ClientFrame:
     if size > MAX_FRAME_CHARS:
         raise FrameError("too_large", "Frames are limited to 4 KB.")
     try:
-        body = json.loads(text)
+        body = jsonsafe.loads(text)  # nesting limited: 4,000 '[' is a bad frame, not a 1011
     except ValueError:
         raise FrameError("bad_frame", "Frames are JSON objects.") from None
     if not isinstance(body, dict) or not isinstance(body.get("op"), str):
         raise FrameError("bad_frame", "Frames are JSON objects with an op.")
     op = body["op"]
     if op == "ping":
-        return ClientFrame(op)
+        return Ping()
     if op not in ("subscribe", "unsubscribe", "publish"):
         raise FrameError("unknown_op", "Unknown op.")
     channel = body.get("channel")
+    if not isinstance(channel, str):
+        raise FrameError("bad_channel", "Channels are team.<id> or mindmap.<id>.")
     parse_channel(channel)
     if op == "unsubscribe":
-        return ClientFrame(op, channel)
+        return Unsubscribe(channel)
     if op == "subscribe":
         since = body.get("since")
         if since is not None and (isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= MAX_VERSION):
             raise FrameError("bad_frame", "since is a version number.", channel)
-        return ClientFrame(op, channel, since=since)
+        return Subscribe(channel, since=since)
     if size > MAX_PUBLISH_BYTES:
         raise FrameError("too_large", "Messages are limited to 1 KB.", channel)
     type_, data = body.get("type"), body.get("data", {})
     if not isinstance(type_, str) or not MESSAGE_TYPE.match(type_) or not isinstance(data, dict):
         raise FrameError("bad_frame", "A message has a type (a short name) and an object as data.", channel)
-    return ClientFrame(op, channel, type=type_, data=data, size=size)
+    return Publish(channel, type=type_, data=data, size=size)
 
 
 def dumps(frame: dict[str, Any]) -> str:

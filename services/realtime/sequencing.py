@@ -19,6 +19,7 @@ from . import protocol
 
 if TYPE_CHECKING:
     from .connection import Connection
+    from .hubs import Hub
 
 GAP_WAIT_S = 1.0  # how long an out-of-order event may wait for the ones before it
 MAX_PENDING = 1000  # more waiting events than this and the client is better off refetching the snapshot
@@ -29,7 +30,7 @@ class Subscription:
 
     __slots__ = ("channel", "conn", "gap_since", "hubs", "pending", "ready", "team_id", "version", "versioned", "want")
 
-    def __init__(self, conn: Connection, channel: str, *, team_id: int, versioned: bool, hubs: tuple = ()) -> None:
+    def __init__(self, conn: Connection, channel: str, *, team_id: int, versioned: bool, hubs: tuple[Hub, ...] = ()) -> None:
         self.conn, self.channel, self.team_id, self.versioned = conn, channel, team_id, versioned
         self.hubs = hubs  # the hubs this subscription holds a reference to (its channel's, its team's)
         self.ready = False

@@ -1,6 +1,6 @@
 """The realtime instance: its sockets, hubs and presence, the broker watchdog and the presence heartbeat.
 
-Watchdog: broadcaster itself never reports a dead subscription (DEPENDENCIES.md); ``EventBus.healthy``
+Watchdog: broadcaster itself never reports a dead subscription (docs/dependencies.md); ``EventBus.healthy``
 does. When it turns False this instance stops accepting sockets (1013), closes the open ones with 1012 so
 clients reconnect — to another instance if there is one — and ``GET /health`` answers 503 until the
 subscription is back. Clients then resume from their last version (replay or resync), so nothing
@@ -16,26 +16,34 @@ import logging
 import time
 import uuid
 from collections import Counter
+from collections.abc import Coroutine
 from typing import Any
 
+from redis.asyncio import Redis
 from starlette.websockets import WebSocket
 
 from services.kit.errors import AppError
 from services.kit.events import EventBus
+from services.kit.peers import Peers
+from services.kit.settings import Settings
 from services.kit.tokens import ACCESS_COOKIE
 
 from . import protocol
 from .access import Access
-from .connection import CLIENT_GONE, Connection, User
-from .hubs import Hubs, control
+from .connection import CLIENT_GONE, Connection, TokenBucket, User
+from .hubs import Hub, Hubs, control
 from .presence import MemoryPresence, RedisPresence
 from .sequencing import Subscription
 
 log = logging.getLogger("teammoa.realtime")
 PRESENCE_TTL_S = 30.0  # a dead instance's connections leave the presence lists within this
 OUTBOX_MAX_FRAMES = 1024  # per connection; a client this far behind is closed as too slow
-PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (SPEC.md)
+PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (docs/spec.md)
 FRAME_RATE_PER_S = 20  # other frames per connection (subscribe, ping…), in bursts of twice that
+SOCKETS_PER_USER = 32  # per instance: a user's tabs; more are refused (TEAMMOA_REALTIME_SOCKETS_PER_USER)
+SUBSCRIBE_RATE_PER_S = 4  # per user, over all of their sockets: each subscribe may cost a lookup in teams
+SUBSCRIBE_BURST = 64  # a user's tabs reconnecting at once resubscribe within this
+BUDGETS_KEPT = 10_000  # budgets of users who left are kept a while, so reconnecting does not refill one
 WATCHDOG_INTERVAL_S = 0.25
 BROADCAST_TIMEOUT_S = 1.0
 DRAIN_TIMEOUT_S = 5.0
@@ -44,7 +52,7 @@ DRAIN_TIMEOUT_S = 5.0
 class Realtime:
     """Everything one realtime instance holds."""
 
-    def __init__(self, *, settings, bus: EventBus, peers, redis) -> None:
+    def __init__(self, *, settings: Settings, bus: EventBus, peers: Peers, redis: Redis | None) -> None:
         self.settings, self.bus = settings, bus
         self.instance = uuid.uuid4().hex[:10]
         ttl = settings.get("TEAMMOA_PRESENCE_TTL_S", cast=float, default=PRESENCE_TTL_S)
@@ -57,10 +65,12 @@ class Realtime:
         self.hubs = Hubs(self)
         self.connections: dict[str, Connection] = {}
         self.by_user: dict[int, set[Connection]] = {}
+        self.sockets_per_user = settings.get("TEAMMOA_REALTIME_SOCKETS_PER_USER", cast=int, default=SOCKETS_PER_USER)
+        self._subscribe_budgets: dict[int, TokenBucket] = {}
         self.accepting = True
         self.stats: Counter[str] = Counter()
         self._seq = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._idle = asyncio.Event()  # set while no socket is open
         self._idle.set()
@@ -83,7 +93,7 @@ class Realtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.hubs.close()
 
-    def _spawn(self, coro, name: str) -> asyncio.Task:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -139,6 +149,22 @@ class Realtime:
             await ws.close(protocol.POLICY_VIOLATION)
             return None
         return User(int(claims["sub"]), str(claims.get("name", ""))), float(claims["exp"])
+
+    def has_room_for(self, user: User) -> bool:
+        """Whether the user may open one more socket on this instance."""
+        if len(self.by_user.get(user.user_id, ())) < self.sockets_per_user:
+            return True
+        self.stats["refused_per_user"] += 1
+        return False
+
+    def subscribe_budget(self, user_id: int) -> TokenBucket:
+        """The user's subscribe budget, shared by all of their sockets on this instance."""
+        bucket = self._subscribe_budgets.get(user_id)
+        if bucket is None:
+            if len(self._subscribe_budgets) >= 4 * BUDGETS_KEPT:  # bounded: keep the users with sockets here
+                self._subscribe_budgets = {uid: b for uid, b in self._subscribe_budgets.items() if uid in self.by_user}
+            bucket = self._subscribe_budgets[user_id] = TokenBucket(SUBSCRIBE_RATE_PER_S, SUBSCRIBE_BURST)
+        return bucket
 
     def open(self, ws: WebSocket, user: User, *, expires_at: float) -> Connection:
         conn = Connection(
@@ -234,6 +260,11 @@ class Realtime:
             for conn in list(self.connections.values()):
                 self._end_team(conn, team_id)
 
+    def revoked(self, user_id: int) -> None:
+        """The account was deactivated: close its sockets (its token no longer opens new ones)."""
+        for conn in list(self.by_user.get(user_id, ())):
+            conn.close(protocol.SESSION_EXPIRED, "session revoked")
+
     def kick(self, team_id: int, user_id: int) -> None:
         """End a user's subscriptions to a team's channels (its page and its maps), on this instance."""
         for conn in list(self.by_user.get(user_id, ())):
@@ -250,7 +281,7 @@ class Realtime:
         for sub in list(hub.subs.values()) if hub else ():
             self.end(sub, "deleted")
 
-    def hub_failed(self, hub) -> None:
+    def hub_failed(self, hub: Hub) -> None:
         """A channel lost its broker subscription: its sockets reconnect and resume."""
         for sub in list(hub.subs.values()):
             sub.conn.close(protocol.SERVICE_RESTART, "channel lost")

@@ -140,7 +140,7 @@ def test_a_cookie_authenticated_write_needs_the_csrf_header(rstack):
 
 
 def test_the_login_limit_per_address_ignores_a_forged_x_forwarded_for(rstack):
-    limit = 20  # failed logins per client address in 15 minutes (SPEC.md)
+    limit = 20  # failed logins per client address in 15 minutes (docs/spec.md)
     statuses = []
     try:
         with httpx.Client(base_url=rstack.url, timeout=10) as http:

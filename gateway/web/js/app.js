@@ -1,5 +1,5 @@
 /**
- * TeamMoa browser UI: start-up, the router, the nav bar and the footer.
+ * TeamMoa browser UI: start-up, the route table, the nav bar and the footer (the router: router.js).
  *
  * HOW TO ADD A PAGE — one module, one line in ROUTES, its strings:
  *   1. Write js/pages/<name>.js exporting `render(root, params)`:
@@ -15,17 +15,19 @@
  *        - { guest: true } sends signed-in users to /teams (sign-up and log-in pages).
  *   3. Add every string the page shows to i18n/en.json AND i18n/ko.json, and show it with t("key").
  * Links: a plain <a href="/somewhere"> is handled by the router (not /api/…, files, or target=_blank);
- * from code, call navigate("/somewhere"). See docs/frontend.md.
+ * from code, call navigate("/somewhere") from router.js (a page never imports app.js). See docs/frontend.md.
  */
 
 import { describeError } from "./api.js";
-import { el, icon, loading, notice, pageTitle, setBusy, toast } from "./dom.js";
+import { el, icon, setBusy, toast } from "./dom.js";
 import { initI18n, language, LANGUAGES, onLanguageChange, setLanguage, t } from "./i18n.js";
+import { navigate, needsSignIn, show, startRouter } from "./router.js";
 import { currentUser, loadSession, logOut, onSessionChange } from "./session.js";
 
 const ROUTES = [
   ["/", () => import("./pages/landing.js")],
   ["/signup", () => import("./pages/signup.js"), { guest: true }],
+  ["/signup/provider", () => import("./pages/signup-provider.js"), { guest: true }],
   ["/check-email", () => import("./pages/check-email.js")],
   ["/verify-email", () => import("./pages/verify-email.js")],
   ["/login", () => import("./pages/login.js"), { guest: true }],
@@ -51,104 +53,9 @@ const ROUTES = [
   ["/teams/:teamId/mindmaps/:mapId", () => import("./pages/mindmap.js"), { auth: true }],
 ];
 const NOT_FOUND = () => import("./pages/not-found.js");
-const NOT_ROUTED = /^\/(api|health|ws|internal|metrics|\.well-known)(\/|$)/;
-
-const compiled = ROUTES.map(([pattern, load, options = {}]) => ({
-  pattern, load, options, parts: pattern.split("/").filter(Boolean),
-}));
-
-function match(pathname) {
-  const parts = pathname.split("/").filter(Boolean);
-  for (const route of compiled) {
-    if (route.parts.length !== parts.length) continue;
-    const params = {};
-    const ok = route.parts.every((part, i) => {
-      if (part.startsWith(":")) {
-        params[part.slice(1)] = decodeURIComponent(parts[i]);
-        return true;
-      }
-      return part === parts[i];
-    });
-    if (ok) return { route, params };
-  }
-  return { route: { pattern: "*", load: NOT_FOUND, options: {} }, params: {} };
-}
-
-let cleanup = null;
-let renderCount = 0;
 
 function main() {
   return document.getElementById("main");
-}
-
-/** A local path taken from a `next` parameter, or the fallback (never another site). */
-export function safeNext(value, fallback = "/teams") {
-  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : fallback;
-}
-
-/** Go to a path of this site without reloading the page. */
-export function navigate(path, { replace = false } = {}) {
-  if (replace) history.replaceState(null, "", path);
-  else history.pushState(null, "", path);
-  window.scrollTo(0, 0);
-  return show({ focus: true });
-}
-
-async function show({ focus = false } = {}) {
-  const count = ++renderCount;
-  if (cleanup) {
-    try {
-      cleanup();
-    } catch (err) {
-      console.error(err);
-    }
-    cleanup = null;
-  }
-  closeMenu();
-  markActive();
-  const { route, params } = match(location.pathname);
-  if (route.options.auth && !currentUser()) {
-    return navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
-  }
-  if (route.options.guest && currentUser()) return navigate("/teams", { replace: true });
-  const outlet = main();
-  outlet.dataset.state = "loading";
-  outlet.dataset.route = route.pattern;
-  const root = el("div", { class: "page" });
-  outlet.replaceChildren(loading());
-  pageTitle("");
-  try {
-    const module = await route.load();
-    if (count !== renderCount) return;
-    outlet.replaceChildren(root);
-    const result = await module.render(root, { ...params, query: new URLSearchParams(location.search) });
-    if (count !== renderCount) {
-      if (typeof result === "function") result();
-      return;
-    }
-    cleanup = typeof result === "function" ? result : null;
-  } catch (err) {
-    if (count !== renderCount) return;
-    console.error(err);
-    outlet.replaceChildren(el("div", { class: "page container narrow" },
-      notice("error", el("p", {}, t("app.pageFailed")), el("p", {}, describeError(err))),
-      el("button", { type: "button", class: "btn btn-secondary", onclick: () => show() }, t("common.retry"))));
-  }
-  outlet.dataset.state = "ready";
-  if (focus) outlet.focus({ preventScroll: true });
-}
-
-function onLinkClick(event) {
-  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey
-      || event.altKey) return;
-  const link = event.target.closest("a[href]");
-  if (!link || (link.target && link.target !== "_self") || link.hasAttribute("download")) return;
-  const url = new URL(link.href, location.href);
-  if (url.origin !== location.origin || NOT_ROUTED.test(url.pathname)) return;
-  if (/\.[a-z0-9]+$/i.test(url.pathname)) return;  // a file, not a page
-  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
-  event.preventDefault();
-  navigate(url.pathname + url.search + url.hash);
 }
 
 function closeMenu() {
@@ -251,13 +158,12 @@ async function start() {
     show();
   });
   window.addEventListener("teammoa:expired", () => {
-    if (match(location.pathname).route.options.auth) {
+    if (needsSignIn(location.pathname)) {
       toast(t("errors.session_ended"), "warning");
       navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
     }
   });
-  document.addEventListener("click", onLinkClick);
-  window.addEventListener("popstate", () => show({ focus: true }));
+  startRouter({ routes: ROUTES, notFound: NOT_FOUND, onShow: () => { closeMenu(); markActive(); } });
   await show();
 }
 

@@ -292,3 +292,14 @@ export function pageHeader(title, lead = null, ...actions) {
 export function card(...children) {
   return el("div", { class: "container narrow" }, el("section", { class: "card" }, children));
 }
+
+/** A <select> inside the usual field markup. options: [[value, label], …]. */
+export function selectField({ name, label, options, value = "", hint = null }) {
+  const id = `f-${name}-${Math.random().toString(36).slice(2, 8)}`;
+  const select = el("select", { id, name },
+    options.map(([v, text]) => el("option", { value: v, selected: String(v) === String(value) }, text)));
+  return el("div", { class: "field", dataset: { field: name } },
+    el("label", { for: id }, label), select,
+    hint ? el("p", { class: "field-hint" }, hint) : null,
+    el("p", { class: "field-message", "aria-live": "polite" }));
+}

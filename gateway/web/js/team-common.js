@@ -1,6 +1,8 @@
 /**
- * What the team pages share (dashboard, todos, milestones, share board; schedule and mind maps may use
- * it too):
+ * What the team pages share (dashboard, todos, milestones, share board, schedule, mind maps) and only
+ * they need. General helpers live elsewhere: dom.js (elements, fields), dialogs.js (modal, confirm),
+ * timing.js (coalesce), format.js (dates and sizes). See docs/frontend.md for where a helper goes.
+ *
  *
  *   loadTeam(teamId)            → {team, members, me, isHost, nameOf(userId)} (team + members, in parallel)
  *   teamHeader(team, active)    the team's title, role badge and sub-navigation ("dashboard", "todos",
@@ -8,20 +10,17 @@
  *   teamFailure(root, err)      the page shown when a team cannot be loaded (404 → "not your team")
  *   localise(err)               an ApiError whose message is said in the UI's language when the code is known
  *   teamError(err)              the sentence to show for a failure of the teams API
- *   modal({title, body, …})     a <dialog> (closes on Esc, the close button, or close())
- *   confirmAction({…})          a dialog that runs an action with progress and shows its error in place
  *   watchTeam(teamId, handler)  live updates: handler({type, data}) for the team's events (see below);
  *                               isTeamGone(event, myId) tells the events after which I am out of the team
  */
 
 import { ApiError, api, describeError } from "./api.js";
-import { el, icon, loading, notice, pageHeader, setBusy, setNotice } from "./dom.js";
+import { el, icon, loading, notice, pageHeader } from "./dom.js";
 import { has, t } from "./i18n.js";
 import { connectionState, onStateChange, subscribe } from "./realtime.js";
 import { currentUser } from "./session.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const openDialogs = new Set();
 const TEAM_ICONS = {
   home: "M4 11l8-7 8 7M6 9.5V20h12V9.5M10 20v-6h4v6",
   copy: "M9 9h10v11H9zM5 15V4h10",
@@ -141,87 +140,6 @@ export async function attempt(promise) {
 }
 
 /**
- * A modal dialog. body: nodes to show; onClose: called once when it closes. Returns {dialog, close, slot}
- * where slot is a notice area at the bottom of the dialog.
- */
-export function modal({ title, body = [], className = "", onClose = null }) {
-  const heading = el("h2", { class: "modal-title" }, title);
-  const close = el("button", { type: "button", class: "modal-close", "aria-label": t("common.close") }, "×");
-  const dialog = el("dialog", { class: ["modal", className] },
-    el("div", { class: "modal-head" }, heading, close),
-    el("div", { class: "modal-body" }, body));
-  let closed = false;
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    openDialogs.delete(dialog);
-    dialog.remove();
-    if (onClose) onClose();
-  };
-  close.addEventListener("click", () => dialog.close());
-  dialog.addEventListener("close", finish);
-  document.body.append(dialog);
-  openDialogs.add(dialog);
-  dialog.showModal();
-  const first = dialog.querySelector("input:not([type=hidden]), textarea, select");
-  if (first) first.focus();
-  return { dialog, close: () => dialog.close() };
-}
-
-/** Close every dialog a team page opened (called when leaving the page). */
-export function closeDialogs() {
-  for (const dialog of [...openDialogs]) dialog.close();
-}
-
-/**
- * Ask before doing something. `typed`: a text the person must type to enable the button (disbanding).
- * action() runs with the button busy; its error is shown inside the dialog; success closes it.
- */
-export function confirmAction({ title, message, confirmLabel, busyLabel, danger = false, typed = null, action }) {
-  const slot = el("div", { class: "form-notice" });
-  const button = el("button", { type: "submit", class: `btn ${danger ? "btn-danger" : "btn-primary"}`,
-                                disabled: Boolean(typed) }, confirmLabel);
-  const cancel = el("button", { type: "button", class: "btn btn-secondary" }, t("teams.cancel"));
-  const input = typed ? el("input", { type: "text", name: "typed", autocomplete: "off", spellcheck: "false",
-                                      "aria-label": t("teams.typeToConfirm", { text: typed }) }) : null;
-  const form = el("form", { class: "stack" },
-    (Array.isArray(message) ? message : [message]).map((line) => el("p", {}, line)),
-    typed ? el("div", { class: "field" }, el("label", {}, t("teams.typeToConfirm", { text: typed })), input) : null,
-    slot,
-    el("div", { class: "form-actions" }, cancel, button));
-  const box = modal({ title, body: form, className: "modal-confirm" });
-  cancel.addEventListener("click", box.close);
-  if (input) input.addEventListener("input", () => { button.disabled = input.value.trim() !== typed.trim(); });
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (button.disabled) return;
-    setNotice(slot, null);
-    setBusy(button, true, busyLabel);
-    cancel.disabled = true;
-    try {
-      await action();
-      box.close();
-    } catch (err) {
-      setBusy(button, false);
-      cancel.disabled = false;
-      setNotice(slot, "error", teamError(err));
-    }
-  });
-  return box;
-}
-
-/** A <select> inside the usual field markup. options: [[value, label], …]. */
-export function selectField({ name, label, options, value = "", hint = null }) {
-  const id = `f-${name}-${Math.random().toString(36).slice(2, 8)}`;
-  const select = el("select", { id, name },
-    options.map(([v, text]) => el("option", { value: v, selected: String(v) === String(value) }, text)));
-  return el("div", { class: "field", dataset: { field: name } },
-    el("label", { for: id }, label), select,
-    hint ? el("p", { class: "field-hint" }, hint) : null,
-    el("p", { class: "field-message", "aria-live": "polite" }));
-}
-
-/**
  * Live updates for a team page, from channel team.<id> (js/realtime.js). handler(event) gets
  *   {type, data}                        a team event: todo.*, milestone.*, member.*, post.*, team.*
  *   {type: "resync"}                    the socket came back after a break: events may have been missed
@@ -257,20 +175,6 @@ export function watchTeam(teamId, handler) {
 export function isTeamGone(event, myId) {
   if (event.type === "team.disbanded" || event.type === "ended") return true;
   return (event.type === "member.removed" || event.type === "member.left") && event.data.user_id === myId;
-}
-
-/** Run fn at most once per waitMs, trailing (for bursts of events). */
-export function coalesce(fn, waitMs = 250) {
-  let timer = null;
-  const run = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      fn();
-    }, waitMs);
-  };
-  run.cancel = () => clearTimeout(timer);
-  return run;
 }
 
 /** A loading block to show while a team page fetches. */

@@ -1,5 +1,5 @@
 /**
- * The team rules the teams service enforces (SPEC.md "Teams", "Milestones", "Todos", "Share board"),
+ * The team rules the teams service enforces (docs/spec.md "Teams", "Milestones", "Todos", "Share board"),
  * checked in the browser first so people get an answer in their language. The server stays the authority.
  */
 

@@ -1,4 +1,4 @@
-"""Request models of the mind-map API (limits from SPEC.md)."""
+"""Request models of the mind-map API (limits from docs/spec.md)."""
 
 from __future__ import annotations
 

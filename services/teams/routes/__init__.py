@@ -1,6 +1,6 @@
 """The teams API's URL table (handlers in the modules of this package, rules one level up).
 
-Public paths are those of SPEC.md "API at a glance"; ``{team_id}`` is checked by ``access.member``
+Public paths are those of docs/spec.md "The API at a glance"; ``{team_id}`` is checked by ``access.member``
 before anything else, so every nested id is looked up within that team only.
 """
 

@@ -4,7 +4,7 @@ import { usernameForPasswordManagers } from "../account.js";
 import { api } from "../api.js";
 import { card, el, field, onSubmit, pageTitle, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 import { problems, requiredProblem } from "../rules.js";
 import { setUser } from "../session.js";
 

@@ -6,14 +6,15 @@
 import { api } from "../api.js";
 import { el, pageTitle, setNotice, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
-import { milestoneDialog } from "../milestone-dialog.js";
-import { timeline } from "../milestone-timeline.js";
+import { navigate } from "../router.js";
+import { milestoneDialog } from "./milestones/dialog.js";
+import { timeline } from "./milestones/timeline.js";
 import {
-  closeDialogs, coalesce, isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
-  watchTeam,
+  isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
 } from "../team-common.js";
-import { dayOf, formatDay, todayIn } from "../team-format.js";
+import { dayOf, formatDay, todayIn } from "../format.js";
+import { closeDialogs } from "../dialogs.js";
+import { coalesce } from "../timing.js";
 
 const STATUSES = ["not_started", "in_progress", "overdue", "completed"];
 const ZOOMS = [14, 22, 32, 48];  // pixels per day

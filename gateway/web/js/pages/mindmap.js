@@ -11,12 +11,13 @@
 import { api } from "../api.js";
 import { el, fill, notice, pageTitle, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
-import { closeDialogs, loadTeam, teamError, teamFailure, teamHeader, teamLoading } from "../team-common.js";
+import { navigate } from "../router.js";
+import { loadTeam, teamError, teamFailure, teamHeader, teamLoading } from "../team-common.js";
 import { connectionState, onStateChange, publish, reconnect, subscribe } from "../realtime.js";
-import { mindmapCanvas } from "./mindmap-canvas.js";
-import { CANVAS_SIZE, MindMapModel } from "./mindmap-model.js";
-import { mindmapPanel } from "./mindmap-panel.js";
+import { mindmapCanvas } from "./mindmap/canvas.js";
+import { CANVAS_SIZE, MindMapModel } from "./mindmap/model.js";
+import { mindmapPanel } from "./mindmap/panel.js";
+import { closeDialogs } from "../dialogs.js";
 
 const STATES = {
   connecting: "mindmap.stateConnecting", open: "mindmap.stateOpen", reconnecting: "mindmap.stateReconnecting",

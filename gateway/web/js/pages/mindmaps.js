@@ -6,11 +6,12 @@
 import { api } from "../api.js";
 import { el, field, notice, onSubmit, pageTitle, toast } from "../dom.js";
 import { formatDateTime, t, tn } from "../i18n.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 import {
-  attempt, closeDialogs, coalesce, confirmAction, loadTeam, teamError, teamFailure, teamHeader, teamIcon,
-  teamLoading, watchTeam,
+  attempt, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
 } from "../team-common.js";
+import { closeDialogs, confirmAction } from "../dialogs.js";
+import { coalesce } from "../timing.js";
 
 const TITLE_MAX = 64;
 
@@ -67,7 +68,7 @@ export async function render(root, { teamId }) {
   }
 
   function askDelete(map) {
-    confirmAction({
+    confirmAction({ describe: teamError,
       title: t("mindmap.deleteTitle"), message: t("mindmap.deleteText", { title: map.title }),
       confirmLabel: t("mindmap.delete"), busyLabel: t("mindmap.deleting"), danger: true,
       action: async () => {

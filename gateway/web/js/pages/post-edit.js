@@ -7,13 +7,12 @@
 import { api } from "../api.js";
 import { counter, el, field, onSubmit, pageTitle, setBusy, setNotice, spinner, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
-import {
-  attempt, closeDialogs, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading,
-} from "../team-common.js";
+import { navigate } from "../router.js";
+import { attempt, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading } from "../team-common.js";
+import { formatSize } from "../format.js";
 import { markdownToolbar, preview } from "../markdown.js";
-import { formatSize } from "../team-format.js";
 import { TEAM_LIMITS } from "../team-rules.js";
+import { closeDialogs } from "../dialogs.js";
 
 /** A toolbar over the body and "Write" / "Preview" tabs: the preview shows the Markdown as it will read. */
 function addWriteAndPreview(textarea) {

@@ -3,12 +3,13 @@
 import { api } from "../api.js";
 import { el, pageTitle, toast } from "../dom.js";
 import { formatDateTime, t } from "../i18n.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 import {
-  closeDialogs, confirmAction, isTeamGone, loadTeam, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
+  isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
 } from "../team-common.js";
+import { formatSize } from "../format.js";
 import { linkify } from "../markdown.js";
-import { formatSize } from "../team-format.js";
+import { closeDialogs, confirmAction } from "../dialogs.js";
 
 /**
  * The post's body as HTML. body_html is produced by the teams service from the Markdown source and passed
@@ -69,7 +70,7 @@ export async function render(root, { teamId, postId }) {
   const remove = author || ctx.isHost ? el("button", { type: "button", class: "btn btn-danger btn-sm",
                                                        dataset: { action: "delete" } }, t("board.delete")) : null;
   if (remove) {
-    remove.addEventListener("click", () => confirmAction({
+    remove.addEventListener("click", () => confirmAction({ describe: teamError,
       title: t("board.delete"),
       message: author ? t("board.deleteConfirm", { title: post.title }) : t("board.moderateConfirm", { title: post.title }),
       confirmLabel: t("board.delete"), busyLabel: t("common.working"), danger: true,

@@ -10,7 +10,8 @@ import { el, pageTitle } from "../dom.js";
 import { t } from "../i18n.js";
 import { teamFailure, teamHeader, teamLoading } from "../team-common.js";
 import { weekEditor } from "./schedule/editor.js";
-import { formatDay, mondayOf, shiftDays, todayIn, weekDays } from "./schedule/grid.js";
+import { formatDay, todayIn } from "../format.js";
+import { mondayOf, shiftDays, weekDays } from "./schedule/grid.js";
 import { heatMap } from "./schedule/heatmap.js";
 import { suggestionsPanel } from "./schedule/suggestions.js";
 

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { counter, el, field, onSubmit, pageTitle, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 import { attempt } from "../team-common.js";
 import { TEAM_LIMITS, browserTimeZone, teamProblems, timeZoneField } from "../team-rules.js";
 

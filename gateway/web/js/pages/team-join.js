@@ -7,7 +7,7 @@
 import { ApiError, api } from "../api.js";
 import { el, field, notice, onSubmit, pageTitle, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 import { attempt, localise, teamIcon } from "../team-common.js";
 import { problems, requiredProblem } from "../rules.js";
 

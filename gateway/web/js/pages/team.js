@@ -7,13 +7,14 @@
 import { api } from "../api.js";
 import { counter, el, field, onSubmit, pageTitle, setNotice, toast } from "../dom.js";
 import { t } from "../i18n.js";
-import { navigate } from "../app.js";
-import { aboutCard, inviteCard, membersCard, summary } from "../team-cards.js";
+import { navigate } from "../router.js";
+import { aboutCard, inviteCard, membersCard, summary } from "./team/cards.js";
 import {
-  attempt, closeDialogs, coalesce, confirmAction, isTeamGone, loadTeam, modal, teamError, teamFailure,
-  teamHeader, teamLoading, watchTeam,
+  attempt, isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamLoading, watchTeam,
 } from "../team-common.js";
 import { TEAM_LIMITS, joinPasswordProblem, teamProblems, timeZoneField } from "../team-rules.js";
+import { closeDialogs, confirmAction, modal } from "../dialogs.js";
+import { coalesce } from "../timing.js";
 
 function editTeamDialog(team, onSaved) {
   const form = el("form", { class: "stack" },
@@ -93,7 +94,7 @@ export async function render(root, { teamId }) {
       draw();
     }),
     password: () => passwordDialog(ctx.team),
-    rotate: (code, line) => confirmAction({
+    rotate: (code, line) => confirmAction({ describe: teamError,
       title: t("teams.invite.rotate"), message: t("teams.invite.rotateConfirm"), confirmLabel: t("teams.invite.rotate"),
       busyLabel: t("common.working"),
       action: async () => {
@@ -105,7 +106,7 @@ export async function render(root, { teamId }) {
         line.className = "copy-status ok";
       },
     }),
-    transfer: (member) => confirmAction({
+    transfer: (member) => confirmAction({ describe: teamError,
       title: t("teams.host.makeHost"), message: t("teams.host.transferConfirm", { name: member.nickname }),
       confirmLabel: t("teams.host.transferSubmit"), busyLabel: t("common.working"),
       action: async () => {
@@ -114,7 +115,7 @@ export async function render(root, { teamId }) {
         await refresh();
       },
     }),
-    remove: (member) => confirmAction({
+    remove: (member) => confirmAction({ describe: teamError,
       title: t("teams.host.remove"), message: t("teams.host.removeConfirm", { name: member.nickname }),
       confirmLabel: t("teams.host.remove"), busyLabel: t("common.working"), danger: true,
       action: async () => {
@@ -123,7 +124,7 @@ export async function render(root, { teamId }) {
         await refresh();
       },
     }),
-    disband: () => confirmAction({
+    disband: () => confirmAction({ describe: teamError,
       title: t("teams.host.disband"),
       message: [t("teams.host.disbandWarning"), t("teams.host.disbandType")],
       confirmLabel: t("teams.host.disbandSubmit"), busyLabel: t("teams.host.disbanding"), danger: true,
@@ -135,7 +136,7 @@ export async function render(root, { teamId }) {
         navigate("/teams");
       },
     }),
-    leave: () => confirmAction({
+    leave: () => confirmAction({ describe: teamError,
       title: t("teams.leave.title"), message: t("teams.leave.confirm", { name: ctx.team.name }),
       confirmLabel: t("teams.leave.button"), busyLabel: t("common.working"), danger: true,
       action: async () => {

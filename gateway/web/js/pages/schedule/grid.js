@@ -3,7 +3,6 @@
  * zone (dates and slots are local to the team, so a daylight-saving night still has 48 rows).
  *
  *   weekDays(startText)        the seven "YYYY-MM-DD" dates from a week start
- *   dayOf / textOfDay / todayIn / formatDay   date-only helpers (no time zone can shift a date)
  *   mondayOf(text)             the Monday of the week holding a date
  *   clock(boundary)            "HH:MM" for a slot boundary 0–48
  *   slotGrid({days, className, label, role, cell})  the grid; cell(day, slot, node) decorates each cell
@@ -11,37 +10,10 @@
  */
 
 import { el } from "../../dom.js";
-import { language } from "../../i18n.js";
+import { DAY_MS, dayOf, formatDay, textOfDay } from "../../format.js";
 
 export const SLOTS = 48;
 export const DAYS = 7;
-const DAY_MS = 86400000;
-
-/* Dates are "YYYY-MM-DD" counted as whole days since 1970-01-01 and formatted in UTC, so the browser's
-   own time zone never shifts a team's date. */
-export function dayOf(text) {
-  const [y, m, d] = String(text).split("-").map(Number);
-  return Math.round(Date.UTC(y, m - 1, d) / DAY_MS);
-}
-
-export function textOfDay(day) {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** Today in a time zone, as "YYYY-MM-DD". */
-export function todayIn(timeZone) {
-  try {
-    return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })
-      .format(new Date());
-  } catch {
-    return new Date().toISOString().slice(0, 10);
-  }
-}
-
-export function formatDay(text, options = { dateStyle: "medium" }) {
-  const locale = language() === "ko" ? "ko-KR" : "en";
-  return new Intl.DateTimeFormat(locale, { ...options, timeZone: "UTC" }).format(new Date(dayOf(text) * DAY_MS));
-}
 
 export function weekDays(startText) {
   const first = dayOf(startText);

@@ -8,7 +8,8 @@
 
 import { el } from "../../dom.js";
 import { t, tn } from "../../i18n.js";
-import { DAYS, clock, formatDay, rovingFocus, slotGrid } from "./grid.js";
+import { formatDay } from "../../format.js";
+import { DAYS, clock, rovingFocus, slotGrid } from "./grid.js";
 
 export function nameBook(members) {
   const names = new Map(members.map((m) => [m.user_id, m.nickname || t("schedule.someone")]));

@@ -13,9 +13,9 @@
  *   canvas.peerCursor(frame) / peerDrag(frame) / forgetPeers(connections)
  */
 
-import { el } from "../dom.js";
-import { t, tn } from "../i18n.js";
-import { CANVAS_SIZE } from "./mindmap-model.js";
+import { el } from "../../dom.js";
+import { t, tn } from "../../i18n.js";
+import { CANVAS_SIZE } from "./model.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const NODE_W = 168;

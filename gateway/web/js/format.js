@@ -1,11 +1,12 @@
 /**
- * Dates without times and sizes, for the team pages: milestone dates are "YYYY-MM-DD" and are counted here
- * as whole days since 1970-01-01 (dayOf / textOfDay), formatted in UTC so no time zone can shift them.
+ * Dates without times, and sizes, for every page (the one copy): a date is "YYYY-MM-DD" (milestones,
+ * a team's schedule days), counted here as whole days since 1970-01-01 (dayOf / textOfDay) and formatted
+ * in UTC, so the browser's own time zone never shifts a team's date. Times of day: i18n.js formatDateTime.
  */
 
 import { language } from "./i18n.js";
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function dayOf(text) {
   const [y, m, d] = String(text).split("-").map(Number);

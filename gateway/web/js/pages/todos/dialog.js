@@ -4,11 +4,12 @@
  * progress in its button and its error inside the dialog; success closes the dialog and reports.
  */
 
-import { api } from "./api.js";
-import { el, setBusy, setNotice, toast } from "./dom.js";
-import { t } from "./i18n.js";
-import { confirmAction, modal, selectField, teamError } from "./team-common.js";
-import { TEAM_LIMITS, dropProblem } from "./team-rules.js";
+import { api } from "../../api.js";
+import { el, selectField, setBusy, setNotice, toast } from "../../dom.js";
+import { t } from "../../i18n.js";
+import { teamError } from "../../team-common.js";
+import { TEAM_LIMITS, dropProblem } from "../../team-rules.js";
+import { confirmAction, modal } from "../../dialogs.js";
 
 /**
  * board: {teamId, me, isHost, milestones, columns: [{key, kind, userId, title}], keyOf(todo),
@@ -88,7 +89,7 @@ export function todoDialog(todo, board) {
 
   const remove = el("button", { type: "button", class: "btn btn-danger btn-sm", dataset: { action: "delete" } },
     t("todos.delete"));
-  remove.addEventListener("click", () => confirmAction({
+  remove.addEventListener("click", () => confirmAction({ describe: teamError,
     title: t("todos.delete"), message: t("todos.deleteConfirm", { content: todo.content }),
     confirmLabel: t("todos.delete"), busyLabel: t("common.working"), danger: true,
     action: async () => {

@@ -5,10 +5,10 @@
  * password, disband, leave.
  */
 
-import { el } from "./dom.js";
-import { formatDateTime, t } from "./i18n.js";
-import { teamIcon } from "./team-common.js";
-import { formatDay } from "./team-format.js";
+import { el } from "../../dom.js";
+import { formatDateTime, t } from "../../i18n.js";
+import { teamIcon } from "../../team-common.js";
+import { formatDay } from "../../format.js";
 
 const STATUSES = ["not_started", "in_progress", "overdue", "completed"];
 

@@ -3,12 +3,13 @@
  * mode a progress slider, in auto mode the progress the linked todos give. Editing also deletes.
  */
 
-import { api } from "./api.js";
-import { counter, el, field, onSubmit, setNotice, toast } from "./dom.js";
-import { t } from "./i18n.js";
-import { attempt, confirmAction, modal, selectField } from "./team-common.js";
-import { dayOf, textOfDay } from "./team-format.js";
-import { TEAM_LIMITS } from "./team-rules.js";
+import { api } from "../../api.js";
+import { counter, el, field, onSubmit, selectField, setNotice, toast } from "../../dom.js";
+import { t } from "../../i18n.js";
+import { attempt, teamError } from "../../team-common.js";
+import { dayOf, textOfDay } from "../../format.js";
+import { TEAM_LIMITS } from "../../team-rules.js";
+import { confirmAction, modal } from "../../dialogs.js";
 
 export const PRIORITIES = ["critical", "high", "medium", "low", "minimal"];
 const NEW_SPAN_DAYS = 6;  // a new milestone proposes one week, today included
@@ -95,7 +96,7 @@ export function milestoneDialog({ teamId, milestone = null, today, onSaved, onDe
   }, { busyLabel: t("common.saving"), validate: problemsOf });
 
   if (remove) {
-    remove.addEventListener("click", () => confirmAction({
+    remove.addEventListener("click", () => confirmAction({ describe: teamError,
       title: t("milestones.delete"), message: t("milestones.deleteConfirm", { title: m.title }),
       confirmLabel: t("milestones.delete"), busyLabel: t("common.working"), danger: true,
       action: async () => {

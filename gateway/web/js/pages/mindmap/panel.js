@@ -7,10 +7,11 @@
  *   panel.element / panel.show(selection) / panel.changed(change)   (change: what MindMapModel.apply returned)
  */
 
-import { api } from "../api.js";
-import { el, field, fill, onSubmit, setNotice, toast } from "../dom.js";
-import { formatDateTime, t, tn } from "../i18n.js";
-import { attempt, confirmAction, teamError } from "../team-common.js";
+import { api } from "../../api.js";
+import { el, field, fill, onSubmit, setNotice, toast } from "../../dom.js";
+import { formatDateTime, t, tn } from "../../i18n.js";
+import { attempt, teamError } from "../../team-common.js";
+import { confirmAction } from "../../dialogs.js";
 
 const TITLE_MAX = 64;
 const CONTENT_MAX = 2000;
@@ -97,7 +98,7 @@ export function mindmapPanel({ model, ctx, base, onLink, onSaved, onClose }) {
   function nodeActions(node) {
     const remove = el("button", { type: "button", class: "btn btn-ghost btn-sm danger-link", dataset: { action: "delete-node" } },
       t("mindmap.deleteNode"));
-    remove.addEventListener("click", () => confirmAction({
+    remove.addEventListener("click", () => confirmAction({ describe: teamError,
       title: t("mindmap.deleteNode"), message: t("mindmap.deleteNodeText", { title: node.title }),
       confirmLabel: t("mindmap.deleteNode"), busyLabel: t("mindmap.deleting"), danger: true,
       action: () => attempt(api.delete(`${base}nodes/${node.id}/`)),
