@@ -3,8 +3,8 @@ Debian's Chromium into docs/screenshots/*.png (the README shows them).
 
     python -m tests.browser.screenshots [--out docs/screenshots] [--suffix -before] [--only fix1 fix2 …]
 
-The `fix…` views show the states issue 15's fixes are about (the same steps as their browser tests), so
-running this on an older commit with `--suffix -before` gives the "before" pictures.
+The `fix…` views show the states issue 15's fixes are about (the same steps as their browser tests) and are
+written as `fix…-after.png`; running this on an older commit with `--suffix=-before` gave the "before" ones.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ class Shooter:
         return self.context(who, **kwargs).new_page()
 
     def shot(self, page: Any, name: str, *, full: bool = False) -> None:
-        path = self.out / f"{name}{self.suffix}.png"
+        suffix = self.suffix or ("-after" if name.startswith("fix") else "")  # fixN-…-before/-after pairs
+        path = self.out / f"{name}{suffix}.png"
         page.screenshot(path=str(path), full_page=full)
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         page.close()
