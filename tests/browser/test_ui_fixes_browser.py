@@ -369,3 +369,55 @@ def test_9_a_post_links_bare_urls_and_previews_image_attachments(as_user, team):
     image = page.locator(".post-attachments img[alt='whiteboard.png']")
     expect(image).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth === 160", arg=image.element_handle())  # loaded
+
+
+# Match what the reference UI had ---------------------------------------------------------------------
+
+
+def test_milestone_filters_and_paging_into_the_past_and_future(as_user, team):
+    page = as_user()
+    open_path(page, team.path("/milestones"))
+    bars = page.locator(".timeline-bar")
+    expect(bars).to_have_count(4)
+    page.locator("[data-filter=open]").click()  # not completed: the finished research drops out
+    expect(bars).to_have_count(3)
+    expect(page.locator(".timeline-bar", has_text="Research and interviews")).to_have_count(0)
+    page.locator("[data-filter=in_progress]").click()
+    expect(bars).to_have_count(2)
+    expect(page.locator(".milestone-list li")).to_have_count(2)
+    page.locator("[data-filter=overdue]").click()
+    expect(page.locator("main")).to_contain_text("No milestone matches this filter.")
+    page.locator("[data-filter=all]").click()
+    expect(bars).to_have_count(4)
+    scroller = page.locator(".timeline-scroller")
+    page.locator("[data-zoom=in], button[aria-label='Zoom in']").first.click()
+    page.locator("[data-zoom=in], button[aria-label='Zoom in']").first.click()
+    start = scroller.evaluate("s => s.scrollLeft")
+    page.locator("[data-nav=later]").click()
+    page.wait_for_function("([s, x]) => s.scrollLeft > x + 100", arg=[scroller.element_handle(), start])
+    later = scroller.evaluate("s => s.scrollLeft")
+    page.locator("[data-nav=earlier]").click()
+    page.wait_for_function("([s, x]) => s.scrollLeft < x - 100", arg=[scroller.element_handle(), later])
+
+
+def test_availability_quick_fills_select_all_weekends_and_copy_last_week(as_user, team):
+    page = as_user("member")
+    next_monday = team.monday + dt.timedelta(days=7)
+    open_path(page, team.path(f"/schedule?view=mine&week={next_monday.isoformat()}"))
+    cells = page.locator(".editor .slot-cell")
+    checked = page.locator('.editor .slot-cell[aria-checked="true"]')
+    page.locator("[data-fill=all]").click()
+    expect(checked).to_have_count(7 * 48)
+    page.locator("[data-fill=weekends]").click()
+    expect(checked).to_have_count(2 * 18)
+    saturday = (next_monday + dt.timedelta(days=5)).isoformat()
+    expect(page.locator(f'.editor .slot-cell[data-date="{saturday}"][data-slot="18"]')).to_have_attribute(
+        "aria-checked", "true"
+    )
+    page.locator("[data-fill=lastWeek]").click()  # this week: Wednesday 14:00–19:00 (slots 28–37)
+    expect(checked).to_have_count(10)
+    wednesday = (next_monday + dt.timedelta(days=2)).isoformat()
+    expect(page.locator(f'.editor .slot-cell[data-date="{wednesday}"][data-slot="28"]')).to_have_attribute(
+        "aria-checked", "true"
+    )
+    assert cells.count() == 7 * 48
