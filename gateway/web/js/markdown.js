@@ -134,7 +134,7 @@ function apply(textarea, action) {
 
 /** Formatting buttons for a Markdown textarea. labels: {bold, italic, heading, list, link, code, toolbar}. */
 export function markdownToolbar(textarea, labels) {
-  const glyphs = { bold: "B", italic: "I", heading: "H", list: "•", link: "🔗", code: "</>" };
+  const glyphs = { bold: "B", italic: "I", heading: "H", list: "•", link: "↗", code: "</>" };
   const toolbar = el("div", { class: "md-toolbar", role: "toolbar", "aria-label": labels.toolbar },
     Object.entries(ACTIONS).map(([name, action]) => el("button", {
       type: "button", class: `btn btn-ghost btn-sm md-${name}`, dataset: { format: name }, title: labels[name],
