@@ -20,6 +20,7 @@ import aiosqlite
 import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
+from sqlalchemy.sql import ClauseElement
 
 log = logging.getLogger("teammoa.db")
 DISCONNECT_TIMEOUT_S = 5  # disconnect() can hang on MySQL after implicit DDL commits
@@ -205,6 +206,14 @@ def cell(row: Record, column: str, kind: type[T]) -> T:
     if not isinstance(value, kind):
         raise TypeError(f"column {column!r} holds {type(value).__name__}, not {kind.__name__}")
     return value
+
+
+async def one_row(database: Database, query: ClauseElement) -> Record:
+    """The row of a query that always yields one (an aggregate without GROUP BY, a row just written)."""
+    row = await database.fetch_one(query)
+    if row is None:
+        raise LookupError("the query yielded no row")
+    return row
 
 
 def cell_or_none(row: Record, column: str, kind: type[T]) -> T | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio.to_thread
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.health import Check
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
@@ -22,7 +23,7 @@ from .users import Directory
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _resources(settings: Settings):
+def _resources(settings: Settings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
 
     @contextlib.asynccontextmanager
@@ -36,7 +37,7 @@ def _resources(settings: Settings):
     return resources
 
 
-def _checks(app: Starlette):
+def _checks(app: Starlette) -> dict[str, Check]:
     def probe() -> None:
         root = app.state.storage.root
         root.mkdir(parents=True, exist_ok=True)
@@ -49,7 +50,7 @@ def _checks(app: Starlette):
     return {"files": files}
 
 
-def create_app(settings: Settings | None = None, shared: Shared | None = None):
+def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
     settings = settings or Settings("teams")
     spec = ServiceSpec(
         name="teams",
