@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -110,6 +111,9 @@ class _SQLiteWorkers:
         await asyncio.to_thread(wait)
 
 
+_SQLITE_WORKERS: weakref.WeakKeyDictionary[Database, _SQLiteWorkers] = weakref.WeakKeyDictionary()
+
+
 def _track_sqlite_workers(database: Database) -> None:
     """Route the SQLite pool's acquire/release through ``_SQLiteWorkers`` (databases 0.9's SQLitePool)."""
     pool = database._backend._pool  # databases builds its backend dynamically: Any
@@ -126,7 +130,7 @@ def _track_sqlite_workers(database: Database) -> None:
         workers.open.discard(connection)
 
     pool.acquire, pool.release = acquire, release
-    database._teammoa_sqlite_workers = workers  # type: ignore[attr-defined]
+    _SQLITE_WORKERS[database] = workers
 
 
 def ensure_database(url: str) -> None:
@@ -187,7 +191,7 @@ async def disconnect(database: Database) -> None:
         await asyncio.wait_for(database.disconnect(), DISCONNECT_TIMEOUT_S)
     except (TimeoutError, Exception) as exc:  # shutting down: log, never hang
         log.warning("database disconnect did not finish cleanly: %r", exc)
-    workers: _SQLiteWorkers | None = getattr(database, "_teammoa_sqlite_workers", None)
+    workers = _SQLITE_WORKERS.get(database)
     if workers is not None:
         await workers.join()
 
