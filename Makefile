@@ -6,13 +6,17 @@ STAMP := $(VENV)/.installed
 export TEAMMOA_PORT ?= 8000
 export TEAMMOA_DATA_DIR ?= var
 
+.PHONY: monitoring monitoring-down monitoring-status backup restore
 .PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate reliability seed-load bench
 
 help:
 	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
 	@echo "make test   - run the test suite (SQLite; MariaDB/Redis/Chromium parts when configured)"
 	@echo "make lint   - ruff check, ruff format --check, mypy --strict and actionlint"
+	@echo "make lock   - upgrade every pin to the newest release (requirements/*.in), install them, run the tests"
 	@echo "make stack  - the local multi-process stack behind real Nginx (stack-down, stack-status, stack-restart)"
+	@echo "make monitoring - Prometheus and exporters beside the stack (monitoring-down, monitoring-status)"
+	@echo "make backup - dump the stack's databases and files; make restore BACKUP=<dir> loads one"
 	@echo "make seed-load - the load-test data set in the running stack; make bench - the whole benchmark (~20 min)"
 	@echo "make reliability - faults, fuzzing and attacks against a private stack, full durations (~17 min)"
 
@@ -63,6 +67,25 @@ bench: $(STAMP)
 reliability: $(STAMP)
 	$(PY) -m tools.reliability
 
+# Prometheus and the exporters beside a running stack (tools/monitor.py; Debian's prometheus package).
+monitoring: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor up
+
+monitoring-down: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor down
+
+monitoring-status: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor status
+
+# The stack's databases and uploaded files (tools/backup.py): make backup; make restore BACKUP=<dir>
+# (into the stack's own databases, which must be empty unless RESTORE_ARGS=--replace; stop the stack first).
+backup: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.backup backup
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=var/stack/backups/<time> [RESTORE_ARGS=--replace]"; exit 2)
+	$(STACK_ENV) $(PY) -m tools.backup restore $(BACKUP) $(RESTORE_ARGS)
+
 stack-restart: $(STAMP)
 	$(STACK_ENV) $(PY) -m tools.stack.rolling_restart
 
@@ -77,8 +100,14 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-lock: $(STAMP)
-	@echo "Edit requirements/*.in, install, check with 'pip check', then pin with pip freeze into requirements/*.txt"
+# Upgrade every pin to the newest release the index offers (requirements/app.in, dev.in; tools/lock.py),
+# install the new set and run the tests. Review `git diff requirements/`, then commit.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) tools/lock.py
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $(STAMP)
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage

@@ -7,7 +7,7 @@ renders it in a bare Python build stage and nothing like envsubst is needed at r
 
 Template syntax (``*.template``): ``{{ name }}`` is replaced by a value (an unknown name is an
 error); lines ``#% if flag`` / ``#% else`` / ``#% endif`` keep or drop the lines between them
-(flags: ``tls``, ``real_ip``, ``internal``, ``user``; they may nest). ``*.conf`` and ``mime.types``
+(flags: ``tls``, ``real_ip``, ``internal``, ``user``, ``status``; they may nest). ``*.conf`` and ``mime.types``
 are copied as they are.
 
 Variables (defaults fit the container images; the local stack sets its own):
@@ -27,6 +27,7 @@ Variables (defaults fit the container images; the local stack sets its own):
     TEAMMOA_NGINX_MAX_CONNS           requests at once to one auth/teams/schedule instance; beyond, on
                                       every instance, a fast 503 + Retry-After (0: no limit)  (128)
     TEAMMOA_NGINX_INTERNAL            service=port,... loopback service-to-service listeners ("")
+    TEAMMOA_NGINX_STATUS_LISTEN       stub_status for the Prometheus exporter ("": none), never public
     TEAMMOA_NGINX_REAL_IP_FROM        comma-separated CIDRs of a load balancer to trust ("")
     TEAMMOA_NGINX_RUN_DIR             pid file and temp files                      (/tmp/nginx)
     TEAMMOA_NGINX_ERROR_LOG           error log                                    (/dev/stderr)
@@ -89,6 +90,7 @@ def _internal_servers(value: str) -> str:
             "        proxy_set_header Host $host;\n"
             '        proxy_set_header Connection "";\n'
             "        proxy_set_header X-Request-ID $teammoa_request_id;\n"
+            '        proxy_set_header X-Request-Start "t=${msec}";\n'
             "        proxy_hide_header X-Request-ID;\n"
             "        proxy_connect_timeout 1s;\n"
             "        proxy_read_timeout 30s;\n"
@@ -135,6 +137,7 @@ def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[d
         "user": env("USER", ""),
         "real_ip_from": _real_ip(env("REAL_IP_FROM", "")),
         "internal_servers": _internal_servers(env("INTERNAL", "")),
+        "status_listen": env("STATUS_LISTEN", ""),
         "health_servers": _servers("health", env("HEALTH_SERVERS", "health:8000")),
     }
     max_conns = env("MAX_CONNS", "128")
@@ -151,6 +154,7 @@ def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[d
         "real_ip": bool(values["real_ip_from"]),
         "internal": bool(values["internal_servers"]),
         "user": bool(values["user"]),
+        "status": bool(values["status_listen"]),
     }
     return values, flags
 

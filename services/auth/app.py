@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
 
@@ -74,4 +74,17 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
         openapi_path="/api/v1/users/openapi.json",
         passwords=True,
     )
-    return build_app(spec, settings or Settings("auth"), shared)
+    app = build_app(spec, settings or Settings("auth"), shared)
+
+    def pending() -> float | None:
+        relay = getattr(app.state, "deactivation_relay", None)
+        return None if relay is None else float(relay.pending)
+
+    scrape_metric(
+        app,
+        "teammoa_deactivation_relay_pending",
+        "Deactivations not yet delivered to the teams service after the relay's last round",
+        "gauge",
+        pending,
+    )
+    return app

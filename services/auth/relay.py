@@ -24,6 +24,7 @@ class DeactivationRelay:
     def __init__(self, app: Starlette) -> None:
         self.app = app
         self._wake = asyncio.Event()
+        self.pending = 0  # after the last round (the backlog metric; an alert when it stays above 0)
 
     def wake(self) -> None:
         self._wake.set()
@@ -51,6 +52,7 @@ class DeactivationRelay:
                     .where(pending_deactivations.c.user_id == row["user_id"])
                     .values(attempts=pending_deactivations.c.attempts + 1)
                 )
+        self.pending = remaining
         return remaining
 
     async def run(self) -> None:

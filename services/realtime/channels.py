@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("teammoa.realtime")
 MAX_SUBSCRIPTIONS = 32  # a tab shows one team page and one map; this leaves room and bounds the work
-MAX_BAD_FRAMES = 50  # then the client is broken or hostile: close with 1008
+COUNTED_ERRORS = frozenset(
+    {"bad_frame", "unknown_op", "bad_channel", "too_large", "forbidden", "not_subscribed", "too_many_channels"}
+)  # every refusal counts toward the bad-frame close (Connection.count_bad_frame)
 FORBIDDEN = "You are not a member of this team, or it does not exist."
 
 
@@ -35,15 +37,17 @@ async def handle(rt: Realtime, conn: Connection, text: str) -> None:
         elif isinstance(frame, Ping):
             conn.send(protocol.PONG)
         elif isinstance(frame, Subscribe):
+            if not rt.subscribe_budget(conn.user.user_id).take():  # shared by all of the user's sockets
+                rt.stats["subscribes_limited"] += 1
+                conn.limit_error()
+                return
             await subscribe(rt, conn, frame.channel, since=frame.since)
         else:
             unsubscribe(rt, conn, frame.channel, reason="requested")
     except FrameError as exc:
         conn.send(protocol.error(exc.code, exc.message, exc.channel))
-        if exc.code in ("bad_frame", "unknown_op", "bad_channel", "too_large"):
-            conn.bad_frames += 1
-            if conn.bad_frames > MAX_BAD_FRAMES:
-                conn.close(protocol.POLICY_VIOLATION, "too many invalid frames")
+        if exc.code in COUNTED_ERRORS:
+            conn.count_bad_frame()
     except Unavailable as exc:
         channel = None if frame is None or isinstance(frame, Ping) else frame.channel
         conn.send(protocol.error("unavailable", exc.message, channel))

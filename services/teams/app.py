@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio.to_thread
 from starlette.applications import Starlette
 
-from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.health import Check
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
 
-from .files import Storage
+from .files import DEFAULT_TEAM_QUOTA_BYTES, Storage
 from .routes import routes
 from .teams import JOIN_WINDOW_S
 from .users import Directory
@@ -25,11 +26,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def _resources(settings: Settings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
+    quota_mb = settings.get("TEAMMOA_TEAM_STORAGE_QUOTA_MB", cast=int, default=DEFAULT_TEAM_QUOTA_BYTES // (1024 * 1024))
 
     @contextlib.asynccontextmanager
     async def resources(app: Starlette) -> AsyncIterator[None]:
         state = app.state
-        state.storage = Storage(files_dir)
+        state.storage = Storage(files_dir, quota_mb * 1024 * 1024)
         state.users = Directory(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
         yield
@@ -62,4 +64,18 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
         passwords=True,
         openapi_path="/api/v1/teams/openapi.json",
     )
-    return build_app(spec, settings, shared)
+    app = build_app(spec, settings, shared)
+    files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
+
+    def disk(field: str) -> Callable[[], float | None]:
+        def read() -> float | None:
+            try:
+                return float(getattr(shutil.disk_usage(files_dir), field))
+            except OSError:  # not created yet
+                return None
+
+        return read
+
+    scrape_metric(app, "teammoa_files_disk_free_bytes", "Free bytes on the uploads' filesystem", "gauge", disk("free"))
+    scrape_metric(app, "teammoa_files_disk_size_bytes", "Size of the uploads' filesystem", "gauge", disk("total"))
+    return app

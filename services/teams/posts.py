@@ -27,7 +27,7 @@ from .files import MAX_FILES_PER_POST, Storage
 from .purge import delete_rows
 from .schemas import PostCreate, PostsQuery
 from .tables import post_files, posts
-from .uploads import receive
+from .uploads import QuotaExceeded, receive
 from .users import Directory
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -139,7 +139,7 @@ async def _out(db: Database, nickname: str | None, row: Any) -> dict[str, Any]:
     return post_out(row, nickname, files[row.id])
 
 
-async def listing(*, db: Database, users: Directory, caller: Caller, query: PostsQuery) -> dict[str, Any]:
+async def listing(*, db: Database, users: Directory, caller: Caller, query: PostsQuery, quota_bytes: int) -> dict[str, Any]:
     """The team's posts, newest first, optionally matching ``q`` in title, body or author nickname."""
     where = [posts.c.team_id == caller.team_id]
     if query.q:
@@ -164,9 +164,19 @@ async def listing(*, db: Database, users: Directory, caller: Caller, query: Post
     )
     files = await _files_of(db, [cell(row, "id", int) for row in rows])
     names = await users.nicknames(cell(row, "author_id", int) for row in rows)
-    return page(
+    out = page(
         [post_out(row, names[cell(row, "author_id", int)], files[cell(row, "id", int)]) for row in rows], query, total
     )
+    out["storage"] = {"used_bytes": await storage_used(db, caller.team_id), "quota_bytes": quota_bytes}
+    return out
+
+
+async def storage_used(db: Database, team_id: int) -> int:
+    """Bytes the team's attachments take (counted against its quota)."""
+    used = await db.fetch_val(
+        sa.select(sa.func.coalesce(sa.func.sum(post_files.c.size), 0)).where(post_files.c.team_id == team_id)
+    )
+    return int(used or 0)
 
 
 async def read(*, db: Database, users: Directory, caller: Caller, post_id: int) -> dict[str, Any]:
@@ -238,7 +248,10 @@ async def attach(
     count = await db.fetch_val(sa.select(sa.func.count()).where(post_files.c.post_id == post_id))
     if count >= MAX_FILES_PER_POST:
         raise Conflict(f"A post holds at most {MAX_FILES_PER_POST} files.", code="too_many_files")
-    uploads = await receive(request, storage=storage, max_files=MAX_FILES_PER_POST - count)
+    room = storage.quota_bytes - await storage_used(db, caller.team_id)
+    if room <= 0:
+        raise QuotaExceeded()
+    uploads = await receive(request, storage=storage, max_files=MAX_FILES_PER_POST - count, max_total=room)
     nickname = await users.nickname(caller.user_id)
     kept = []
     try:
@@ -247,6 +260,8 @@ async def attach(
             count = await db.fetch_val(sa.select(sa.func.count()).where(post_files.c.post_id == post_id))
             if count + len(uploads) > MAX_FILES_PER_POST:
                 raise Conflict(f"A post holds at most {MAX_FILES_PER_POST} files.", code="too_many_files")
+            if await storage_used(db, caller.team_id) + sum(u.size for u in uploads) > storage.quota_bytes:
+                raise QuotaExceeded()
             for upload in uploads:
                 key = await storage.keep(upload.temp, caller.team_id)
                 kept.append(storage.path(caller.team_id, key))
