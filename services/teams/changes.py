@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
 from services.kit.errors import NotFound
 from services.kit.events import EventBus
@@ -38,7 +39,7 @@ def channel(team_id: int) -> str:
     return f"team.{team_id}"
 
 
-async def lock_team(db: Database, team_id: int):
+async def lock_team(db: Database, team_id: int) -> Record | None:
     """Lock one team row for the rest of the transaction; None when the team is gone."""
     query = sa.select(teams).where(teams.c.id == team_id)
     if db.url.dialect == "mysql":
@@ -51,7 +52,7 @@ async def lock_team(db: Database, team_id: int):
 class Change:
     """The locked team and the events to publish once the transaction commits."""
 
-    team: Any
+    team: Record  # the locked ``teams`` row
     events: list[tuple[str, Any]] = field(default_factory=list)
 
     def publish(self, type_: str, data: Any) -> None:
@@ -61,7 +62,7 @@ class Change:
 _sqlite_writers: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def _writer_lock(db: Database) -> contextlib.AbstractAsyncContextManager:
+def _writer_lock(db: Database) -> contextlib.AbstractAsyncContextManager[object]:
     if db.url.dialect != "sqlite":
         return contextlib.nullcontext()
     return _sqlite_writers.setdefault(db, asyncio.Lock())
