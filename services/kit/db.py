@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ import aiosqlite
 import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
+from sqlalchemy.sql import ClauseElement
 
 log = logging.getLogger("teammoa.db")
 DISCONNECT_TIMEOUT_S = 5  # disconnect() can hang on MySQL after implicit DDL commits
@@ -109,6 +111,9 @@ class _SQLiteWorkers:
         await asyncio.to_thread(wait)
 
 
+_SQLITE_WORKERS: weakref.WeakKeyDictionary[Database, _SQLiteWorkers] = weakref.WeakKeyDictionary()
+
+
 def _track_sqlite_workers(database: Database) -> None:
     """Route the SQLite pool's acquire/release through ``_SQLiteWorkers`` (databases 0.9's SQLitePool)."""
     pool = database._backend._pool  # databases builds its backend dynamically: Any
@@ -125,7 +130,7 @@ def _track_sqlite_workers(database: Database) -> None:
         workers.open.discard(connection)
 
     pool.acquire, pool.release = acquire, release
-    database._teammoa_sqlite_workers = workers  # type: ignore[attr-defined]
+    _SQLITE_WORKERS[database] = workers
 
 
 def ensure_database(url: str) -> None:
@@ -186,7 +191,7 @@ async def disconnect(database: Database) -> None:
         await asyncio.wait_for(database.disconnect(), DISCONNECT_TIMEOUT_S)
     except (TimeoutError, Exception) as exc:  # shutting down: log, never hang
         log.warning("database disconnect did not finish cleanly: %r", exc)
-    workers: _SQLiteWorkers | None = getattr(database, "_teammoa_sqlite_workers", None)
+    workers = _SQLITE_WORKERS.get(database)
     if workers is not None:
         await workers.join()
 
@@ -205,6 +210,14 @@ def cell(row: Record, column: str, kind: type[T]) -> T:
     if not isinstance(value, kind):
         raise TypeError(f"column {column!r} holds {type(value).__name__}, not {kind.__name__}")
     return value
+
+
+async def one_row(database: Database, query: ClauseElement) -> Record:
+    """The row of a query that always yields one (an aggregate without GROUP BY, a row just written)."""
+    row = await database.fetch_one(query)
+    if row is None:
+        raise LookupError("the query yielded no row")
+    return row
 
 
 def cell_or_none(row: Record, column: str, kind: type[T]) -> T | None:

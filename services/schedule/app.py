@@ -42,7 +42,7 @@ async def follow_teams(app: Starlette) -> AsyncIterator[None]:
         await directory.aclose()
 
 
-def create_app(settings: Settings | None = None, shared: Shared | None = None):
+def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
     spec = ServiceSpec(
         name="schedule",
         title="TeamMoa schedule API",

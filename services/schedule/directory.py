@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 from services.kit.errors import AppError, NotFound, Unavailable
 from services.kit.events import EventBus
@@ -47,10 +48,10 @@ class TeamDirectory:
 
     def __init__(self, *, peers: Peers, events: EventBus) -> None:
         self._peers, self._events = peers, events
-        self._teams = TTLCache(TEAM_TTL_S)
-        self._nicknames = TTLCache(NICKNAME_TTL_S)
+        self._teams: TTLCache[int, Team] = TTLCache(TEAM_TTL_S)
+        self._nicknames: TTLCache[int, str] = TTLCache(NICKNAME_TTL_S)
         self._generation: dict[int, int] = {}
-        self._follows: dict[int, tuple[asyncio.Task, asyncio.Event]] = {}
+        self._follows: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
         self._last_used: dict[int, float] = {}
 
     async def team(self, team_id: int, version: int | None) -> Team:
@@ -108,11 +109,14 @@ class TeamDirectory:
                 names[int(user["id"])] = nickname or FORMER_MEMBER
         return {uid: name for uid, name in names.items() if name is not None}
 
-    async def _batch(self, user_ids: list[int]) -> dict:
+    async def _batch(self, user_ids: list[int]) -> dict[str, Any]:
         response = await self._peers.request("auth", "POST", "/internal/users/batch", json={"ids": user_ids})
         if response.status_code != 200:
             raise Unavailable("The auth service failed.")
-        return response.json()
+        body = response.json()
+        if not isinstance(body, dict):
+            raise Unavailable("The auth service answered something other than a JSON object.")
+        return body
 
     # Following team channels -------------------------------------------------------------------
 

@@ -125,12 +125,12 @@ async def _upload(request: Request) -> bytes:
                 raise InvalidInput.field("file", "Attach the CSV file as the form field 'file'.")
             raw = await upload.read(MAX_CSV_BYTES + 1)
     else:
-        raw = bytearray()
+        buffer = bytearray()
         async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > MAX_CSV_BYTES:
+            buffer += chunk
+            if len(buffer) > MAX_CSV_BYTES:
                 break
-        raw = bytes(raw)
+        raw = bytes(buffer)
     if len(raw) > MAX_CSV_BYTES:
         raise PayloadTooLarge("The CSV file is too large.")
     return raw

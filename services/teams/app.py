@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.cache import ResponseCache
+from services.kit.health import Check
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
@@ -28,7 +29,7 @@ ANSWER_CACHE_ENTRIES = 4096
 ANSWER_MAX_AGE_S = 300.0
 
 
-def _resources(settings: Settings):
+def _resources(settings: Settings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
     quota_mb = settings.get("TEAMMOA_TEAM_STORAGE_QUOTA_MB", cast=int, default=DEFAULT_TEAM_QUOTA_BYTES // (1024 * 1024))
 
@@ -44,7 +45,7 @@ def _resources(settings: Settings):
     return resources
 
 
-def _checks(app: Starlette):
+def _checks(app: Starlette) -> dict[str, Check]:
     def probe() -> None:
         root = app.state.storage.root
         root.mkdir(parents=True, exist_ok=True)
@@ -57,7 +58,7 @@ def _checks(app: Starlette):
     return {"files": files}
 
 
-def create_app(settings: Settings | None = None, shared: Shared | None = None):
+def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
     settings = settings or Settings("teams")
     spec = ServiceSpec(
         name="teams",

@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
 from services.kit.errors import NotFound
 from services.kit.events import EventBus, members_key
@@ -40,7 +41,7 @@ def channel(team_id: int) -> str:
     return f"team.{team_id}"
 
 
-async def lock_team(db: Database, team_id: int):
+async def lock_team(db: Database, team_id: int) -> Record | None:
     """Lock one team row for the rest of the transaction and count its data version up; None when gone.
 
     The UPDATE takes the row's write lock (MySQL) or the database's write lock (SQLite) as the first
@@ -54,7 +55,7 @@ async def lock_team(db: Database, team_id: int):
 class Change:
     """The locked team and the events to publish once the transaction commits."""
 
-    team: Any
+    team: Record  # the locked ``teams`` row
     events: list[tuple[str, Any]] = field(default_factory=list)
 
     def publish(self, type_: str, data: Any) -> None:
@@ -64,7 +65,7 @@ class Change:
 _sqlite_writers: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def _writer_lock(db: Database) -> contextlib.AbstractAsyncContextManager:
+def _writer_lock(db: Database) -> contextlib.AbstractAsyncContextManager[object]:
     if db.url.dialect != "sqlite":
         return contextlib.nullcontext()
     return _sqlite_writers.setdefault(db, asyncio.Lock())
