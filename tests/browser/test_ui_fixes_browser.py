@@ -421,3 +421,14 @@ def test_availability_quick_fills_select_all_weekends_and_copy_last_week(as_user
         "aria-checked", "true"
     )
     assert cells.count() == 7 * 48
+
+
+def test_images_show_inline_in_a_post(as_user, team):
+    page = as_user("member")
+    files = call(page.context, "GET", f"teams/{team.demo.team_id}/posts/{team.demo.image_post_id}/")["files"]
+    body = f"Today's board:\n\n![The whiteboard]({files[0]['url']})\n"
+    post = call(page.context, "POST", f"teams/{team.demo.team_id}/posts/", {"title": "Inline picture", "body": body})
+    open_path(page, team.path(f"/board/{post['id']}"))
+    image = page.locator(".post-body img[alt='The whiteboard']")
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 160", arg=image.element_handle())
