@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.background import BackgroundTask
@@ -210,7 +211,7 @@ async def _actor(request: Request) -> meetings.Actor:
     )
 
 
-def _respond(actor: meetings.Actor, body: dict, status_code: int = 200) -> JSONResponse:
+def _respond(actor: meetings.Actor, body: dict[str, Any], status_code: int = 200) -> JSONResponse:
     """The JSON answer; invitations the call queued are mailed after it is sent."""
     background = BackgroundTask(meetings.deliver, actor) if actor.outgoing else None
     return JSONResponse(body, status_code=status_code, background=background)
