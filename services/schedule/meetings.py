@@ -9,6 +9,7 @@ team's ``team.<id>`` channel after the write, so members see bookings and answer
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -329,6 +330,8 @@ async def deliver(actor: Actor) -> None:
         row: Any = await actor.db.fetch_one(sa.select(meetings).where(meetings.c.id == meeting_id))
         if row is None:
             continue
+        invited = sorted(actor.team.members)
+        await actor.db.execute(meetings.update().where(meetings.c.id == row.id).values(invited=json.dumps(invited)))
         await invitations.send(
             mailer=actor.mailer,
             peers=actor.peers,
@@ -336,6 +339,6 @@ async def deliver(actor: Actor) -> None:
             method=method,
             meeting=row,
             organizer_id=int(row.organizer_id),
-            attendee_ids=sorted(actor.team.members),
+            attendee_ids=invited,
         )
     actor.outgoing.clear()
