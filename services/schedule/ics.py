@@ -25,9 +25,15 @@ def _unsafe(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs")
 
 
+def plain(text: str) -> str:
+    """Text without the characters ``escape`` removes (for mail subjects and quoted parameters)."""
+    return "".join(ch for ch in text if not _unsafe(ch))
+
+
 def fold(line: str) -> str:
     """Fold a content line into chunks of at most 75 octets, never splitting a character."""
-    chunks, current, size = [], "", 0
+    chunks: list[str] = []
+    current, size = "", 0
     for char in line:
         width = len(char.encode())
         limit = FOLD_OCTETS if not chunks else FOLD_OCTETS - 1  # continuation lines start with a space

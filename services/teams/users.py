@@ -25,7 +25,7 @@ class Directory:
 
     def __init__(self, peers: Peers) -> None:
         self._peers = peers
-        self._cache = TTLCache(NICKNAME_TTL_S)
+        self._cache: TTLCache[int, str] = TTLCache(NICKNAME_TTL_S)
 
     async def nicknames(self, user_ids: Iterable[int]) -> dict[int, str | None]:
         """Map each id to its nickname, fetching every uncached one in a single call."""

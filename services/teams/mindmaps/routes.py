@@ -16,6 +16,7 @@ from services.kit.peers import require_service
 from services.kit.responses import PageQuery
 from services.kit.validation import parse_body, parse_query, path_int
 from services.teams.access import member
+from services.teams.users import Directory
 
 from . import comments, links, maps, nodes, votes
 from .schemas import CommentIn, LinkIn, MindMapIn, NodeIn, NodeUpdate
@@ -25,8 +26,9 @@ MAP = MAPS + "{map_id}/"
 NODE = MAP + "nodes/{node_id}/"
 
 
-def _directory(request: Request):
-    return request.app.state.users
+def _directory(request: Request) -> Directory:
+    users: Directory = request.app.state.users
+    return users
 
 
 def _ids(request: Request, *names: str) -> list[int]:
