@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.kit.bodies import allow_body
+from services.kit.cache import respond
 from services.kit.errors import InvalidInput, PayloadTooLarge
+from services.kit.events import availability_key, members_key
 from services.kit.openapi import documented
 from services.kit.tokens import authenticate
 from services.kit.validation import parse_body, parse_query, path_int
 
-from . import mine, planning
+from . import meetings, mine, planning
 from .directory import Team
-from .schemas import IcsQuery, RangeQuery, SuggestionQuery, WeekBody, WeekQuery
+from .schemas import (
+    AnswerBody,
+    ConflictQuery,
+    IcsQuery,
+    MeetingBody,
+    MeetingChange,
+    RangeQuery,
+    SuggestionQuery,
+    WeekBody,
+    WeekQuery,
+)
 from .timeline import RangeError, date_range, parse_instant, parse_week, zone_of
 
 PREFIX = "/api/v1/teams/{team_id}/schedules"
@@ -26,9 +40,25 @@ MAX_CSV_BYTES = 512 * 1024  # a personal calendar; years of rows fit well below 
 
 async def _caller(request: Request) -> tuple[int, Team]:
     """The signed-in caller and the team in the path, which they must belong to (404 otherwise)."""
+    user_id, team, _ = await _caller_and_versions(request)
+    return user_id, team
+
+
+async def _caller_and_versions(request: Request) -> tuple[int, Team, tuple[int, int] | None]:
+    """The caller, their team, and the team's (members, availability) versions (None: unreadable)."""
     principal = await authenticate(request)
-    team = await request.app.state.directory.member_team(path_int(request, "team_id"), principal.user_id)
-    return principal.user_id, team
+    team_id = path_int(request, "team_id")
+    state = request.app.state
+    versions = await state.events.versions(members_key(team_id), availability_key(team_id))
+    team = await state.directory.member_team(team_id, principal.user_id, versions[0] if versions else None)
+    return principal.user_id, team, (versions[0], versions[1]) if versions else None
+
+
+async def _availability_changed(request: Request, team: Team) -> None:
+    """After the commit, before the answer: every instance's cached views of the team are stale now."""
+    state = request.app.state
+    if await state.events.bump(availability_key(team.id)) is None:
+        state.views.clear()  # the broker is down: at least this instance forgets (the others cannot read versions)
 
 
 def _range_error(exc: RangeError) -> InvalidInput:
@@ -50,6 +80,7 @@ async def my_week(request: Request) -> JSONResponse:
     if request.method == "PUT":
         body = await parse_body(request, WeekBody)
         week = await mine.save_week(db=db, team=team, user_id=user_id, start=body.week_start, slots=body.days())
+        await _availability_changed(request, team)
         return JSONResponse(week)
     query = parse_query(request, WeekQuery)
     try:
@@ -60,12 +91,18 @@ async def my_week(request: Request) -> JSONResponse:
 
 
 @documented(query=RangeQuery)
-async def team_view(request: Request) -> JSONResponse:
+async def team_view(request: Request) -> Response:
     """Show, per slot of a date range (≤ 62 days), how many members are free and who."""
-    _, team = await _caller(request)
+    _, team, versions = await _caller_and_versions(request)
     dates = _dates(parse_query(request, RangeQuery), team)
     state = request.app.state
-    return JSONResponse(await planning.team_view(db=state.db, directory=state.directory, team=team, dates=dates))
+    key = (team.id, dates[0], dates[-1])
+    tag = (versions, team) if versions else None  # the team facts too: an event may have refreshed them
+    cached = state.views.get(key, tag) if tag else None
+    if cached is None:
+        view = await planning.team_view(db=state.db, directory=state.directory, team=team, dates=dates)
+        cached = state.views.put(key, tag, view)
+    return respond(request, cached)
 
 
 @documented(query=SuggestionQuery)
@@ -115,7 +152,9 @@ async def import_csv(request: Request) -> JSONResponse:
     """Import my availability from CSV rows date,start,end (text/csv body or multipart field 'file')."""
     user_id, team = await _caller(request)
     raw = await _upload(request)
-    return JSONResponse(await mine.import_csv(db=request.app.state.db, team=team, user_id=user_id, raw=raw))
+    imported = await mine.import_csv(db=request.app.state.db, team=team, user_id=user_id, raw=raw)
+    await _availability_changed(request, team)
+    return JSONResponse(imported)
 
 
 @documented(query=RangeQuery)
@@ -155,6 +194,80 @@ async def ics_export(request: Request) -> Response:
     )
 
 
+async def _actor(request: Request) -> meetings.Actor:
+    user_id, team = await _caller(request)
+    state = request.app.state
+    host = urlsplit(state.settings.site_url).hostname or "teammoa"
+    return meetings.Actor(
+        db=state.db,
+        events=state.events,
+        directory=state.directory,
+        team=team,
+        user_id=user_id,
+        host=host,
+        mailer=state.mailer,
+        peers=state.peers,
+        site=state.settings.site_url.rstrip("/"),
+    )
+
+
+def _respond(actor: meetings.Actor, body: dict[str, Any], status_code: int = 200) -> JSONResponse:
+    """The JSON answer; invitations the call queued are mailed after it is sent."""
+    background = BackgroundTask(meetings.deliver, actor) if actor.outgoing else None
+    return JSONResponse(body, status_code=status_code, background=background)
+
+
+@documented(body=MeetingBody)
+async def meeting_list(request: Request) -> JSONResponse:
+    """List the team's upcoming meetings (GET), or book one (POST: the host books, a member proposes)."""
+    actor = await _actor(request)
+    if request.method == "POST":
+        body = await parse_body(request, MeetingBody)
+        return _respond(actor, await meetings.create(actor, body), 201)
+    return JSONResponse(await meetings.upcoming(actor))
+
+
+@documented(body=MeetingChange)
+async def meeting_detail(request: Request) -> JSONResponse:
+    """Read (GET) or change (PATCH: the host, or the proposer of their own proposal) one meeting."""
+    actor = await _actor(request)
+    meeting_id = path_int(request, "meeting_id")
+    if request.method == "PATCH":
+        body = await parse_body(request, MeetingChange)
+        return _respond(actor, await meetings.change(actor, meeting_id, body))
+    return JSONResponse(await meetings.read(actor, meeting_id))
+
+
+async def meeting_confirm(request: Request) -> JSONResponse:
+    """The host confirms a member's proposal."""
+    actor = await _actor(request)
+    return _respond(actor, await meetings.confirm(actor, path_int(request, "meeting_id")))
+
+
+async def meeting_cancel(request: Request) -> JSONResponse:
+    """Cancel a meeting (the host, or the proposer of their own proposal)."""
+    actor = await _actor(request)
+    return _respond(actor, await meetings.cancel(actor, path_int(request, "meeting_id")))
+
+
+@documented(body=AnswerBody)
+async def meeting_answer(request: Request) -> JSONResponse:
+    """Answer a meeting: going, maybe or not_going."""
+    actor = await _actor(request)
+    body = await parse_body(request, AnswerBody)
+    return JSONResponse(await meetings.answer(actor, path_int(request, "meeting_id"), body.answer))
+
+
+@documented(query=ConflictQuery)
+async def meeting_conflicts(request: Request) -> JSONResponse:
+    """Name the members whose saved availability does not cover a window being considered."""
+    actor = await _actor(request)
+    query = parse_query(request, ConflictQuery)
+    return JSONResponse(await meetings.conflicts(actor, start=query.start, duration_minutes=query.duration_minutes))
+
+
+MEETING = f"{PREFIX}/meetings/{{meeting_id}}"
+
 routes = [
     Route(f"{PREFIX}/", team_view, methods=["GET"]),
     Route(f"{PREFIX}/me/", my_week, methods=["GET", "PUT"]),
@@ -162,4 +275,10 @@ routes = [
     Route(f"{PREFIX}/me/export/", export_csv, methods=["GET"]),
     Route(f"{PREFIX}/suggestions/", suggestions, methods=["GET"]),
     Route(f"{PREFIX}/ics/", ics_export, methods=["GET"]),
+    Route(f"{PREFIX}/meetings/", meeting_list, methods=["GET", "POST"]),
+    Route(f"{PREFIX}/meetings/conflicts/", meeting_conflicts, methods=["GET"]),
+    Route(f"{MEETING}/", meeting_detail, methods=["GET", "PATCH"]),
+    Route(f"{MEETING}/confirm/", meeting_confirm, methods=["POST"]),
+    Route(f"{MEETING}/cancel/", meeting_cancel, methods=["POST"]),
+    Route(f"{MEETING}/answer/", meeting_answer, methods=["PUT"]),
 ]

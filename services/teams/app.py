@@ -11,6 +11,7 @@ import anyio.to_thread
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
+from services.kit.cache import ResponseCache
 from services.kit.health import Check
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings
@@ -22,6 +23,10 @@ from .teams import JOIN_WINDOW_S
 from .users import Directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Answers cached per team data version (teams.data_version, read by every membership check): todo
+# lists, the team as a member sees it, my teams. The age bound only keeps memory fresh.
+ANSWER_CACHE_ENTRIES = 4096
+ANSWER_MAX_AGE_S = 300.0
 
 
 def _resources(settings: Settings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
@@ -34,6 +39,7 @@ def _resources(settings: Settings) -> Callable[[Starlette], contextlib.AbstractA
         state.storage = Storage(files_dir, quota_mb * 1024 * 1024)
         state.users = Directory(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
+        state.answers = ResponseCache(max_entries=ANSWER_CACHE_ENTRIES, max_age_s=ANSWER_MAX_AGE_S)
         yield
 
     return resources

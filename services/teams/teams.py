@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
-from services.kit.db import cell
+from services.kit.db import Prepared, cell
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.passwords import PasswordHasher
 from services.kit.ratelimit import AttemptLimiter
-from services.kit.responses import PageQuery, iso, page, utcnow
+from services.kit.responses import PageQuery, iso, page, page_total, utcnow
 
 from . import members
 from .access import Caller, role_of
@@ -120,7 +120,6 @@ async def read(*, db: Database, team_id: int, user_id: int) -> dict[str, Any]:
 async def mine(*, db: Database, user_id: int, query: PageQuery) -> dict[str, Any]:
     """The teams the caller belongs to, oldest membership first."""
     mine_filter = teams.c.id.in_(sa.select(memberships.c.team_id).where(memberships.c.user_id == user_id))
-    total = await db.fetch_val(sa.select(sa.func.count()).select_from(teams).where(mine_filter))
     rows = await db.fetch_all(
         sa.select(teams, member_count)
         .join(memberships, sa.and_(memberships.c.team_id == teams.c.id, memberships.c.user_id == user_id))
@@ -128,7 +127,25 @@ async def mine(*, db: Database, user_id: int, query: PageQuery) -> dict[str, Any
         .limit(query.page_size)
         .offset(query.offset)
     )
+    total = await page_total(db, sa.select(sa.func.count()).select_from(teams).where(mine_filter), rows=rows, query=query)
     return page([team_out(row, count=cell(row, "member_count", int), user_id=user_id) for row in rows], query, total)
+
+
+async def mine_versions(*, db: Database, user_id: int) -> tuple[tuple[int, int], ...]:
+    """(team id, data version) of every team of the caller: what their list of teams is built from.
+
+    A join, a departure, a new team and every change to one of the teams (member counts included:
+    they go through ``team_change``) changes this, so an answer cached under it is current.
+    """
+    return tuple(await _MINE_VERSIONS.fetch_all(db, user_id=user_id))
+
+
+_MINE_VERSIONS = Prepared(
+    sa.select(memberships.c.team_id, teams.c.data_version)
+    .join(teams, teams.c.id == memberships.c.team_id)
+    .where(memberships.c.user_id == sa.bindparam("user_id"))
+    .order_by(memberships.c.team_id)
+)
 
 
 async def update(*, db: Database, bus: EventBus, caller: Caller, changes: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from databases.interfaces import Record
 from services.kit.db import cell, cell_or_none, one_row
 from services.kit.errors import InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
-from services.kit.responses import iso, page, utcnow
+from services.kit.responses import iso, page, page_total, utcnow
 
 from .access import Caller
 from .changes import Change, team_change
@@ -126,10 +126,10 @@ async def listing(*, db: Database, caller: Caller, query: TodosQuery) -> dict[st
         where.append(todos.c.assignee_id == query.assignee_id)
     if query.milestone_id is not None:
         where.append(todos.c.milestone_id == query.milestone_id)
-    total = await db.fetch_val(sa.select(sa.func.count()).select_from(todos).where(*where))
     rows = await db.fetch_all(
         sa.select(todos).where(*where).order_by(todos.c.position, todos.c.id).limit(query.page_size).offset(query.offset)
     )
+    total = await page_total(db, sa.select(sa.func.count()).select_from(todos).where(*where), rows=rows, query=query)
     return page([todo_out(row) for row in rows], query, total)
 
 

@@ -388,3 +388,25 @@ def test_taken_names_at_provider_sign_up_spend_the_availability_budget(op, socia
         )
         answers.append(response.status_code)
     assert answers[0] == 409 and answers[-1] == 429, answers
+
+
+def test_a_refused_connect_goes_back_to_the_profile(op, social_client, social_environ, auth_db):
+    owner = _password_user(social_client, social_environ, "tamp" + uuid.uuid4().hex[:6])
+    sub = _sub()
+    op.add_account(sub, email=f"{sub}@example.org")
+    op.tamper_next_token("aud")
+    started = social_client.post(f"{API}/oauth/local/connect/", headers=owner["csrf"])
+    back = op.sign_in(started.json()["authorize_url"], sub, until="http://testserver")
+    _refused(
+        social_client.get(back.removeprefix("http://testserver"), follow_redirects=False), "provider_rejected", "/profile"
+    )
+    assert auth_db.count(identities) == 0
+
+
+def test_an_address_begins_a_bounded_number_of_flows(op, social_client, auth_db):
+    from services.auth.social_routes import STARTS_PER_MINUTE
+
+    for _ in range(STARTS_PER_MINUTE):
+        assert social_client.get(f"{API}/oauth/local/start/", follow_redirects=False).status_code == 302
+    _refused(social_client.get(f"{API}/oauth/local/start/", follow_redirects=False), "too_many_attempts")
+    assert auth_db.count(sign_in_flows) == STARTS_PER_MINUTE

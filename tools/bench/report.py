@@ -8,6 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from tools.bench import stack_cpu
 from tools.common import ROOT
 
 LOAD_PYTHON = ROOT / ".venv-load" / "bin" / "python"
@@ -174,10 +175,15 @@ def fanout_text(fanout: dict) -> str:
         f"({spread.get('deliveries', '?')} deliveries to {spread.get('subscribers', '?')} sockets, "
         f"{spread.get('missing', '?')} missing)"
     )
-    if idle:
+    if idle.get("kib_per_subscribed_socket") is not None:
         text += (
             f"; {idle.get('sockets')} idle sockets: {idle.get('kib_per_subscribed_socket')} KiB each, "
             f"RSS {idle.get('rss_subscribed_mib')} MiB"
+        )
+    elif idle.get("kib_per_connected_socket") is not None:
+        text += (
+            f"; {idle.get('sockets')} idle sockets connected: {idle.get('kib_per_connected_socket')} KiB each "
+            f"(subscribing failed: {idle.get('subscribe_error', '?')[:80]})"
         )
     return text
 
@@ -272,6 +278,37 @@ def overload_text(results: dict) -> list[str]:
         "Latencies are measured by Locust, on the same two cores: a starved client adds its own delay.",
         "",
         "p99 of each second after the drop: " + ", ".join(_ms(p) for p in rec["window_p99_ms"]),
+        *nginx_text(stage.get("nginx")),
+    ]
+
+
+def nginx_text(seen: dict | None) -> list[str]:
+    """The same stage as Nginx saw it (request time from its first byte read to its last byte sent)."""
+    if not seen or "all" not in seen:
+        return []
+    rows = [("requests", "count", "p50", "p99", "max", "over 2 s")]
+    for label, key in (("all", "all"), ("refused 503", "refused_503"), ("answered 2xx", "answered_2xx")):
+        part = seen[key]
+        rows.append(
+            (
+                label,
+                str(part.get("requests", 0)),
+                _ms(part.get("p50_ms")),
+                _ms(part.get("p99_ms")),
+                _ms(part.get("max_ms")),
+                str(part.get("over_2s", "–")),
+            )
+        )
+    return [
+        "",
+        "As Nginx saw the whole stage (ramp, overload and recovery; its request time, without the load "
+        "generator's own delays): "
+        + ", ".join(f"{k}: {v}" for k, v in seen["statuses"].items())
+        + "; `/health/` "
+        + ", ".join(f"{k}: {v}" for k, v in seen["health_statuses"].items())
+        + ".",
+        "",
+        _table(rows),
     ]
 
 
@@ -367,6 +404,18 @@ def markdown(results: dict, chart: str | None) -> str:
         parts += ["", f"### By request at {top['users']} users", "", by_name_table(top)]
         if top.get("errors"):
             parts += ["", "Errors:", ""] + [f"- {count} × {text}" for text, count in top["errors"].items()]
+    if results.get("cpu_per_request"):
+        parts += [
+            "",
+            "## CPU per request (tools/bench/stack_cpu.py)",
+            "",
+            "Each read endpoint of the mix alone under wrk through Nginx, before the Locust stages. CPU is the "
+            "utime + stime of the stack's own processes over the requests served (MariaDB and Redis apart: "
+            "other users of the machine share them); the floor is a trivial Starlette endpoint behind the same "
+            "Nginx and uvicorn settings, measured in the same run.",
+            "",
+            stack_cpu.table(results["cpu_per_request"]),
+        ]
     parts += [
         "",
         "## CPU by process",
