@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,10 +17,11 @@ from services.kit.cache import respond
 from services.kit.errors import InvalidInput, PayloadTooLarge
 from services.kit.events import availability_key, members_key
 from services.kit.openapi import documented
+from services.kit.responses import iso
 from services.kit.tokens import authenticate
 from services.kit.validation import parse_body, parse_query, path_int
 
-from . import meetings, mine, planning
+from . import feed, meetings, mine, planning
 from .directory import Team
 from .schemas import (
     AnswerBody,
@@ -266,6 +268,55 @@ async def meeting_conflicts(request: Request) -> JSONResponse:
     return JSONResponse(await meetings.conflicts(actor, start=query.start, duration_minutes=query.duration_minutes))
 
 
+async def my_feed(request: Request) -> Response:
+    """My private calendar feed: status (GET), a new secret URL replacing the old (POST), revoke (DELETE)."""
+    principal = await authenticate(request)
+    db = request.app.state.db
+    if request.method == "POST":
+        token, made = await feed.issue(db, principal.user_id)
+        url = f"{request.app.state.settings.site_url.rstrip('/')}/api/v1/schedules/feed/{token}.ics"
+        webcal = "webcal://" + url.split("://", 1)[1]
+        return JSONResponse({"active": True, "created_at": iso(made), "url": url, "webcal_url": webcal}, status_code=201)
+    if request.method == "DELETE":
+        await feed.revoke(db, principal.user_id)
+        return Response(status_code=204)
+    return JSONResponse(await feed.status(db, principal.user_id))
+
+
+def _not_modified(request: Request, etag: str, last_modified: dt.datetime) -> bool:
+    tags = request.headers.get("if-none-match")
+    if tags is not None:
+        given = {tag.strip().removeprefix("W/").strip('"') for tag in tags.split(",")}
+        return etag in given or "*" in given
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            stamp = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        return last_modified.replace(tzinfo=dt.UTC) <= stamp
+    return False
+
+
+async def feed_calendar(request: Request) -> Response:
+    """The private calendar feed of the token's owner (no sign-in: the URL is the secret)."""
+    state = request.app.state
+    row = await feed.owner(state.db, str(request.path_params["token"]))
+    host = urlsplit(state.settings.site_url).hostname or "teammoa"
+    built = await feed.build(db=state.db, peers=state.peers, row=row, host=host)
+    headers = {
+        "ETag": f'"{built.etag}"',
+        "Last-Modified": formatdate(built.last_modified.replace(tzinfo=dt.UTC).timestamp(), usegmt=True),
+        "Cache-Control": "private, no-cache",
+        "Referrer-Policy": "no-referrer",
+    }
+    if _not_modified(request, built.etag, built.last_modified):
+        return Response(status_code=304, headers=headers)
+    return Response(built.body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
 MEETING = f"{PREFIX}/meetings/{{meeting_id}}"
 
 routes = [
@@ -281,4 +332,6 @@ routes = [
     Route(f"{MEETING}/confirm/", meeting_confirm, methods=["POST"]),
     Route(f"{MEETING}/cancel/", meeting_cancel, methods=["POST"]),
     Route(f"{MEETING}/answer/", meeting_answer, methods=["PUT"]),
+    Route("/api/v1/schedules/feed/", my_feed, methods=["GET", "POST", "DELETE"]),
+    Route("/api/v1/schedules/feed/{token}.ics", feed_calendar, methods=["GET"]),
 ]

@@ -68,3 +68,17 @@ meeting_claims = sa.Table(
     sa.Column("claimed_at", sa.DateTime, nullable=False),
     mysql_charset="utf8mb4",
 )
+
+# A user's private calendar feed: only the SHA-256 of the secret token is kept. ``etag`` and
+# ``changed_at`` remember the last body served, so Last-Modified moves when anything in it changed,
+# removals included.
+calendar_feeds = sa.Table(
+    "calendar_feeds",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("etag", sa.String(64), nullable=True),
+    sa.Column("changed_at", sa.DateTime, nullable=True),
+    mysql_charset="utf8mb4",
+)

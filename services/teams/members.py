@@ -21,7 +21,7 @@ from services.kit.responses import PageQuery, iso, page, utcnow
 from .access import Caller, role_of
 from .changes import Change, is_duplicate, team_change
 from .purge import delete_rows
-from .tables import memberships, teams, todos
+from .tables import memberships, milestones, teams, todos
 from .users import Directory
 
 log = logging.getLogger("teammoa.teams")
@@ -211,4 +211,40 @@ async def membership(*, db: Database, team_id: int, user_id: int) -> dict[str, A
         "user_id": user_id,
         "role": role_of(user_id, cell(row, "host_id", int)),
         "time_zone": cell(row, "time_zone", str),
+    }
+
+
+async def calendar_of(*, db: Database, user_id: int) -> dict[str, Any]:
+    """A user's teams and their milestone deadlines (internal, for the schedule service's calendar feed)."""
+    rows = await db.fetch_all(
+        sa.select(teams.c.id, teams.c.name, teams.c.time_zone)
+        .join(memberships, memberships.c.team_id == teams.c.id)
+        .where(memberships.c.user_id == user_id)
+        .order_by(teams.c.id)
+    )
+    team_ids = [row.id for row in rows]
+    due = (
+        await db.fetch_all(
+            sa.select(
+                milestones.c.id, milestones.c.team_id, milestones.c.title, milestones.c.end_date, milestones.c.updated_at
+            )
+            .where(milestones.c.team_id.in_(team_ids))
+            .order_by(milestones.c.end_date, milestones.c.id)
+        )
+        if team_ids
+        else []
+    )
+    return {
+        "user_id": user_id,
+        "teams": [{"id": row.id, "name": row.name, "time_zone": row.time_zone} for row in rows],
+        "milestones": [
+            {
+                "id": row.id,
+                "team_id": row.team_id,
+                "title": row.title,
+                "end_date": row.end_date.isoformat(),
+                "updated_at": iso(row.updated_at),
+            }
+            for row in due
+        ],
     }

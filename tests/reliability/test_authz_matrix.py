@@ -109,6 +109,12 @@ SCHEDULE = [
     ("POST", S + "meetings/{meeting_id}/confirm/", None, 401, 404, 403, 200, 404),
     ("POST", S + "meetings/{meeting_id}/cancel/", None, 401, 404, 403, 200, 404),
     ("PUT", S + "meetings/{meeting_id}/answer/", {"answer": "going"}, 401, 404, 200, 200, 404),
+    # The private calendar feed: managed by its signed-in owner; the .ics URL is its own secret ({token}: a
+    # well-formed token nobody was given, which must reveal nothing to anyone).
+    ("GET", "/api/v1/schedules/feed/", None, 401, 200, 200, 200, None),
+    ("POST", "/api/v1/schedules/feed/", None, 401, 201, 201, 201, None),
+    ("DELETE", "/api/v1/schedules/feed/", None, 401, 204, 204, 204, None),
+    ("GET", "/api/v1/schedules/feed/{token}.ics", None, 404, 404, 404, 404, None),
 ]
 # Accounts are not team-scoped: outsider, member and host are all just signed-in users.
 AUTH = [
@@ -256,6 +262,8 @@ def _fill(template, own: World, objects: World, me, serial: list[int]):
             return own.team["invite_code"]
         if name == "provider":
             return "github"
+        if name == "token":
+            return "A" * 43
         if name == "identity_id":
             return str(OTHERS_IDENTITY[0])
         if name == "unique":

@@ -94,6 +94,8 @@ def _world(client, data_dir: str) -> tuple[str, dict[str, int]]:
     ids["comment_id"] = client.post(f"{nodes}{ids['node_id']}/comments/", json={"body": "c"}, headers=member).json()["id"]
     meeting = {"title": "Sync", "start": "2030-01-07T10:00:00", "duration_minutes": 30}
     ids["meeting_id"] = client.post(base + "schedules/meetings/", json=meeting, headers=member).json()["id"]
+    feed_url = client.post("/api/v1/schedules/feed/", headers=member).json()["url"]
+    ids["token"] = feed_url.rsplit("/", 1)[1].removesuffix(".ics")  # the feed route's secret, reached too
     return member_token, ids
 
 

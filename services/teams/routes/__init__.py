@@ -63,5 +63,6 @@ routes = [
     Route(f"{T}/files/{{file_id}}/", posts.download_file, methods=["GET"]),
     *_internal("/internal/users/{user_id}/deactivated", internal.user_deactivated, ["POST"]),
     *_internal("/internal/teams/{team_id}/members/", internal.team_members, ["GET"]),
+    *_internal("/internal/users/{user_id}/calendar/", internal.user_calendar, ["GET"]),
     *_internal("/internal/teams/{team_id}/members/{user_id}/", internal.team_membership, ["GET"]),
 ]

@@ -38,3 +38,9 @@ async def team_membership(request: Request) -> JSONResponse:
             db=request.app.state.db, team_id=path_int(request, "team_id"), user_id=path_int(request, "user_id")
         )
     )
+
+
+async def user_calendar(request: Request) -> JSONResponse:
+    """A user's teams and milestone deadlines (schedule service: the private calendar feed)."""
+    require_service(request)
+    return json(await members.calendar_of(db=request.app.state.db, user_id=path_int(request, "user_id")))
