@@ -216,14 +216,14 @@ async def membership(*, db: Database, team_id: int, user_id: int) -> dict[str, A
 
 async def calendar_of(*, db: Database, user_id: int) -> dict[str, Any]:
     """A user's teams and their milestone deadlines (internal, for the schedule service's calendar feed)."""
-    rows = await db.fetch_all(
+    rows: list[Any] = await db.fetch_all(
         sa.select(teams.c.id, teams.c.name, teams.c.time_zone)
         .join(memberships, memberships.c.team_id == teams.c.id)
         .where(memberships.c.user_id == user_id)
         .order_by(teams.c.id)
     )
     team_ids = [row.id for row in rows]
-    due = (
+    due: list[Any] = (
         await db.fetch_all(
             sa.select(
                 milestones.c.id, milestones.c.team_id, milestones.c.title, milestones.c.end_date, milestones.c.updated_at
