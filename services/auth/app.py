@@ -11,13 +11,14 @@ from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
 from services.kit.ratelimit import AttemptLimiter
-from services.kit.settings import Settings
+from services.kit.settings import Settings, service_settings
 
 from . import accounts, keys
 from .mail import Mailer
 from .relay import DeactivationRelay
 from .routes import routes
 from .sessions import LOGIN_WINDOW_S
+from .settings import AuthSettings
 
 PURGE_INTERVAL_S = 3600  # embedded mode only; production runs `python -m services.auth purge-unverified`
 
@@ -28,7 +29,7 @@ async def _auth_resources(app: Starlette) -> AsyncIterator[None]:
     settings = state.settings
     state.keys = await keys.load(state.db)
     state.mailer = Mailer(settings)
-    state.outbox_visible = settings.embedded or settings.get("TEAMMOA_DEV_OUTBOX", cast=bool, default=False)
+    state.outbox_visible = settings.dev_outbox
     state.login_limiter = AttemptLimiter(state.counters, window_s=LOGIN_WINDOW_S)
     state.availability_limiter = AttemptLimiter(state.counters, window_s=60)
     state.deactivation_relay = DeactivationRelay(app)
@@ -69,4 +70,4 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
         openapi_path="/api/v1/users/openapi.json",
         passwords=True,
     )
-    return build_app(spec, settings or Settings("auth"), shared)
+    return build_app(spec, service_settings(AuthSettings, settings), shared)

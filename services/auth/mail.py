@@ -13,18 +13,20 @@ from email.message import EmailMessage
 from email.parser import Parser
 from email.utils import formatdate, make_msgid, parsedate_to_datetime
 
+from .settings import AuthSettings
+
 log = logging.getLogger("teammoa.mail")
 LINK_RE = re.compile(r"https?://\S+")
 OUTBOX_LIST_MAX = 100
 
 
 class Mailer:
-    def __init__(self, settings) -> None:
-        self.sender = settings.get("TEAMMOA_MAIL_FROM", default="TeamMoa <no-reply@teammoa.local>")
-        self.smtp_host = settings.get("TEAMMOA_SMTP_HOST", default="")
-        self.smtp_port = settings.get("TEAMMOA_SMTP_PORT", cast=int, default=587)
-        self.smtp_user = settings.get("TEAMMOA_SMTP_USER", default="")
-        self.smtp_password = str(settings.get("TEAMMOA_SMTP_PASSWORD", default=""))
+    def __init__(self, settings: AuthSettings) -> None:
+        self.sender = settings.mail_from
+        self.smtp_host = settings.smtp_host
+        self.smtp_port = settings.smtp_port
+        self.smtp_user = settings.smtp_user
+        self.smtp_password = settings.smtp_password  # a Secret: str() only where it is sent
         self.outbox = settings.data_dir / "mail"
 
     def _message(self, to: str, subject: str, text: str) -> EmailMessage:
@@ -39,7 +41,7 @@ class Mailer:
             with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=10) as smtp:
                 smtp.starttls()
                 if self.smtp_user:
-                    smtp.login(self.smtp_user, self.smtp_password)
+                    smtp.login(self.smtp_user, str(self.smtp_password))
                 smtp.send_message(message)
             return
         self.outbox.mkdir(parents=True, exist_ok=True)

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
-from services.kit.settings import Settings
+from services.kit.settings import Settings, service_settings
 
 from .routes import routes
 from .service import Realtime
+from .settings import RealtimeSettings
 
 
 @contextlib.asynccontextmanager
@@ -41,4 +42,4 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
     spec = ServiceSpec(
         name="realtime", title="TeamMoa realtime", routes=routes, extra=_realtime, checks=_checks, degradable=frozenset()
     )  # without Redis there is no fan-out: clients must go elsewhere
-    return build_app(spec, settings or Settings("realtime"), shared)
+    return build_app(spec, service_settings(RealtimeSettings, settings), shared)

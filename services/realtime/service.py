@@ -32,8 +32,6 @@ from .presence import MemoryPresence, RedisPresence
 from .sequencing import Subscription
 
 log = logging.getLogger("teammoa.realtime")
-PRESENCE_TTL_S = 30.0  # a dead instance's connections leave the presence lists within this
-OUTBOX_MAX_FRAMES = 1024  # per connection; a client this far behind is closed as too slow
 PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (docs/spec.md)
 FRAME_RATE_PER_S = 20  # other frames per connection (subscribe, ping…), in bursts of twice that
 WATCHDOG_INTERVAL_S = 0.25
@@ -47,12 +45,12 @@ class Realtime:
     def __init__(self, *, settings, bus: EventBus, peers, redis) -> None:
         self.settings, self.bus = settings, bus
         self.instance = uuid.uuid4().hex[:10]
-        ttl = settings.get("TEAMMOA_PRESENCE_TTL_S", cast=float, default=PRESENCE_TTL_S)
+        ttl = settings.presence_ttl_s
         self.presence = (
             RedisPresence(redis, prefix=settings.redis_prefix, ttl_s=ttl) if redis is not None else MemoryPresence(ttl)
         )
         self.heartbeat_s = ttl / 3
-        self.outbox_max = settings.get("TEAMMOA_REALTIME_OUTBOX_MAX", cast=int, default=OUTBOX_MAX_FRAMES)
+        self.outbox_max = settings.outbox_max
         self.access = Access(peers)
         self.hubs = Hubs(self)
         self.connections: dict[str, Connection] = {}

@@ -10,10 +10,11 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
-from services.kit.settings import Settings
+from services.kit.settings import Settings, service_settings
 
 from .directory import TeamDirectory
 from .routes import routes
+from .settings import ScheduleSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PRUNE_EVERY_S = 60
@@ -47,4 +48,4 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None):
         extra=follow_teams,
         openapi_path="/api/v1/schedules/openapi.json",
     )
-    return build_app(spec, settings or Settings("schedule"), shared)
+    return build_app(spec, service_settings(ScheduleSettings, settings), shared)

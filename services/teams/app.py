@@ -11,19 +11,20 @@ from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
 from services.kit.ratelimit import AttemptLimiter
-from services.kit.settings import Settings
+from services.kit.settings import Settings, service_settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
 
 from .files import Storage
 from .routes import routes
+from .settings import TeamsSettings
 from .teams import JOIN_WINDOW_S
 from .users import Directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _resources(settings: Settings):
-    files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
+def _resources(settings: TeamsSettings):
+    files_dir = settings.files_dir
 
     @contextlib.asynccontextmanager
     async def resources(app: Starlette) -> AsyncIterator[None]:
@@ -50,7 +51,7 @@ def _checks(app: Starlette):
 
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None):
-    settings = settings or Settings("teams")
+    settings = service_settings(TeamsSettings, settings)
     spec = ServiceSpec(
         name="teams",
         title="TeamMoa teams API",
