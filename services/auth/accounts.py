@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from databases import Database
 
 from services.kit.errors import AppError, Conflict, InvalidInput, NotAuthenticated
+from services.kit.nicknames import FORMER_MEMBER
 from services.kit.responses import iso, utcnow
 
 from .mail import Mailer, reset_mail, verification_mail
@@ -24,7 +25,6 @@ RESET_TTL = timedelta(hours=1)
 RESEND_INTERVAL = timedelta(minutes=5)  # server-side: one verification mail per 5 minutes per account
 RESET_INTERVAL = timedelta(minutes=1)
 UNVERIFIED_PURGE_AFTER = timedelta(days=3)
-FORMER_MEMBER = "Former member"
 
 
 class InvalidToken(AppError):

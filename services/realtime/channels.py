@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from services.kit.channels import team_channel
 from services.kit.errors import Unavailable
 
 from . import protocol
@@ -86,7 +87,7 @@ async def subscribe(rt: Realtime, conn: Connection, channel: str, *, since: int 
 async def _attach(rt: Realtime, conn: Connection, channel: str, *, kind: str, team_id: int) -> Subscription | None:
     """Check membership while hearing the team's events, then attach a (not yet ready) subscription."""
     user_id = conn.user.user_id
-    held: list[Hub] = [await rt.hubs.acquire(f"team.{team_id}")]  # membership events from now on are heard
+    held: list[Hub] = [await rt.hubs.acquire(team_channel(team_id))]  # membership events from now on are heard
     try:
         epoch = rt.access.epochs[team_id]
         if not await rt.access.is_member(team_id, user_id):

@@ -21,6 +21,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from services.kit.channels import MINDMAP_DELETED
 from services.kit.errors import Unavailable
 
 from . import protocol
@@ -142,7 +143,7 @@ class Hub:
             for sub in list(self.subs.values()):
                 sub.offer(version, frame)
             self.watch_gaps()
-            if type_ == "mindmap.deleted":
+            if type_ == MINDMAP_DELETED:
                 self.rt.channel_gone(self.channel)
             return
         frame = protocol.event(self.channel, type_, data, None)

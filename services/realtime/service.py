@@ -20,6 +20,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from services.kit.channels import MEMBER_PREFIX, MEMBERSHIP_ENDED, TEAM_DISBANDED
 from services.kit.errors import AppError
 from services.kit.events import EventBus
 from services.kit.tokens import ACCESS_COOKIE
@@ -223,11 +224,11 @@ class Realtime:
         """React to a team's membership events: forget cached answers, end removed members' subscriptions."""
         user_id = data.get("user_id")
         user_id = user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
-        if type_.startswith("member."):
+        if type_.startswith(MEMBER_PREFIX):
             self.access.membership_changed(team_id, user_id)
-            if type_ in ("member.removed", "member.left") and user_id is not None:
+            if type_ in MEMBERSHIP_ENDED and user_id is not None:
                 self.kick(team_id, user_id)
-        elif type_ == "team.disbanded":
+        elif type_ == TEAM_DISBANDED:
             self.access.membership_changed(team_id)
             for conn in list(self.connections.values()):
                 self._end_team(conn, team_id)

@@ -10,6 +10,7 @@ import anyio.to_thread
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.nicknames import Nicknames
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings, service_settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
@@ -18,7 +19,6 @@ from .files import Storage
 from .routes import routes
 from .settings import TeamsSettings
 from .teams import JOIN_WINDOW_S
-from .users import Directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,7 +30,7 @@ def _resources(settings: TeamsSettings):
     async def resources(app: Starlette) -> AsyncIterator[None]:
         state = app.state
         state.storage = Storage(files_dir)
-        state.users = Directory(state.peers)
+        state.users = Nicknames(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
         yield
 

@@ -26,16 +26,13 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 
+from services.kit.channels import team_channel
 from services.kit.errors import NotFound
 from services.kit.events import EventBus
 
 from .tables import teams
 
 log = logging.getLogger("teammoa.teams")
-
-
-def channel(team_id: int) -> str:
-    return f"team.{team_id}"
 
 
 async def lock_team(db: Database, team_id: int):
@@ -77,7 +74,7 @@ async def team_change(db: Database, bus: EventBus, team_id: int) -> AsyncIterato
         change = Change(team=team)
         yield change
     for type_, data in change.events:
-        await bus.publish(channel(team_id), type_, data)
+        await bus.publish(team_channel(team_id), type_, data)
 
 
 def is_duplicate(exc: BaseException) -> bool:
