@@ -9,6 +9,7 @@ from starlette.routing import Route
 from services.kit.errors import NotAuthenticated, NotFound, envelope
 from services.kit.openapi import documented
 from services.kit.peers import require_service
+from services.kit.responses import json
 from services.kit.tokens import REFRESH_COOKIE, authenticate, check_csrf
 from services.kit.validation import parse_body, parse_query
 
@@ -37,7 +38,7 @@ def _address(request: Request) -> str:
 
 
 def _session_response(request: Request, session: sessions.Session) -> JSONResponse:
-    response = JSONResponse(
+    response = json(
         {
             "user": accounts.public(session.user),
             "access_token": session.access_token,
@@ -57,7 +58,7 @@ async def register(request: Request) -> JSONResponse:
     user = await accounts.register(
         db=state.db, passwords=state.passwords, mailer=state.mailer, site=state.settings.site_url, data=data
     )
-    return JSONResponse({"user": user}, status_code=201)
+    return json({"user": user}, status=201)
 
 
 @documented(query=AvailabilityQuery)
@@ -68,7 +69,7 @@ async def check_availability(request: Request) -> JSONResponse:
     key = f"avail:{_address(request)}"
     await state.availability_limiter.check({key: AVAILABILITY_CHECKS_PER_MINUTE})
     await state.availability_limiter.fail(key)
-    return JSONResponse(await accounts.availability(db=state.db, query=query))
+    return json(await accounts.availability(db=state.db, query=query))
 
 
 @documented(body=TokenIn)
@@ -76,7 +77,7 @@ async def verify_email(request: Request) -> JSONResponse:
     """Confirm an e-mail address with the token from the mail (does not sign in)."""
     data = await parse_body(request, TokenIn)
     await accounts.verify_email(db=request.app.state.db, token=data.token)
-    return JSONResponse({"verified": True})
+    return json({"verified": True})
 
 
 @documented(body=EmailIn)
@@ -85,12 +86,12 @@ async def resend_verification(request: Request) -> JSONResponse:
     data = await parse_body(request, EmailIn)
     state = request.app.state
     await accounts.resend_verification(db=state.db, mailer=state.mailer, site=state.settings.site_url, email=data.email)
-    return JSONResponse(
+    return json(
         {
             "message": "If the account exists and is not verified, a new link is on its way. "
             "You can ask again after 5 minutes."
         },
-        status_code=202,
+        status=202,
     )
 
 
@@ -157,10 +158,10 @@ async def me(request: Request) -> Response:
     principal = await authenticate(request)
     state = request.app.state
     if request.method == "GET":
-        return JSONResponse(accounts.public(await accounts.get_active(state.db, principal.user_id)))
+        return json(accounts.public(await accounts.get_active(state.db, principal.user_id)))
     if request.method == "PATCH":
         data = await parse_body(request, ProfileUpdate)
-        return JSONResponse(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=data))
+        return json(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=data))
     data = await parse_body(request, DeactivateIn)
     await accounts.deactivate(db=state.db, passwords=state.passwords, user_id=principal.user_id, password=data.password)
     state.deactivation_relay.wake()
@@ -184,7 +185,7 @@ async def change_password(request: Request) -> JSONResponse:
         new=data.new_password,
         keep_family=family,
     )
-    return JSONResponse({"changed": True})
+    return json({"changed": True})
 
 
 @documented(body=EmailIn)
@@ -193,7 +194,7 @@ async def password_reset(request: Request) -> JSONResponse:
     data = await parse_body(request, EmailIn)
     state = request.app.state
     await accounts.request_reset(db=state.db, mailer=state.mailer, site=state.settings.site_url, email=data.email)
-    return JSONResponse({"message": "If an account uses this address, a reset link is on its way."}, status_code=202)
+    return json({"message": "If an account uses this address, a reset link is on its way."}, status=202)
 
 
 @documented(body=ResetConfirmIn)
@@ -202,12 +203,12 @@ async def password_reset_confirm(request: Request) -> JSONResponse:
     data = await parse_body(request, ResetConfirmIn)
     state = request.app.state
     await accounts.confirm_reset(db=state.db, passwords=state.passwords, token=data.token, new=data.new_password)
-    return JSONResponse({"changed": True})
+    return json({"changed": True})
 
 
 async def jwks(request: Request) -> JSONResponse:
     """The public keys that verify access tokens."""
-    return JSONResponse(request.app.state.keys.jwks, headers={"Cache-Control": "public, max-age=300"})
+    return json(request.app.state.keys.jwks, headers={"Cache-Control": "public, max-age=300"})
 
 
 async def dev_outbox(request: Request) -> JSONResponse:
@@ -215,14 +216,14 @@ async def dev_outbox(request: Request) -> JSONResponse:
     state = request.app.state
     if not state.outbox_visible:
         raise NotFound()
-    return JSONResponse({"items": state.mailer.list_outbox()})
+    return json({"items": state.mailer.list_outbox()})
 
 
 async def internal_users_batch(request: Request) -> JSONResponse:
     """Names of many users at once (for teams' member lists)."""
     require_service(request)
     data = await parse_body(request, BatchIn)
-    return JSONResponse({"users": await accounts.profiles(db=request.app.state.db, ids=data.ids)})
+    return json({"users": await accounts.profiles(db=request.app.state.db, ids=data.ids)})
 
 
 routes = [

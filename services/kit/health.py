@@ -16,6 +16,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from .responses import json
+
 Check = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_S = 2.0
 Report = dict[str, Any]  # {"ok": bool, "ms": float, "error"?: str}
@@ -50,9 +52,9 @@ def health_endpoint(
     async def health(request: Request) -> JSONResponse:
         ok, report = await run_checks(checks(request), degradable)
         status = "unavailable" if not ok else "ok" if all(r["ok"] for r in report.values()) else "degraded"
-        return JSONResponse(
+        return json(
             {"service": service, "status": status, "checks": report},
-            status_code=200 if ok else 503,
+            status=200 if ok else 503,
             headers={"Cache-Control": "no-store"},
         )
 
@@ -61,4 +63,4 @@ def health_endpoint(
 
 async def livez(request: Request) -> JSONResponse:
     """Answer that the process serves requests; checks no dependency (what a liveness probe asks)."""
-    return JSONResponse({"status": "alive"}, headers={"Cache-Control": "no-store"})
+    return json({"status": "alive"}, headers={"Cache-Control": "no-store"})

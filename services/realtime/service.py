@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -28,7 +29,7 @@ from services.kit.tokens import ACCESS_COOKIE
 from . import protocol
 from .access import Access
 from .connection import CLIENT_GONE, Connection, User
-from .hubs import Hubs, control
+from .hubs import Hub, Hubs, control
 from .presence import MemoryPresence, RedisPresence
 from .sequencing import Subscription
 
@@ -179,7 +180,7 @@ class Realtime:
 
     # subscriptions
 
-    async def joined(self, sub: Subscription) -> None:
+    async def joined(self, sub: Subscription[Connection]) -> None:
         """Show a new subscriber in the channel's presence, on every instance."""
         try:
             await self.presence.refresh([(sub.channel, sub.conn.id, sub.conn.user)])
@@ -187,14 +188,14 @@ class Realtime:
             log.warning("presence join on %s failed: %r", sub.channel, exc)
         await self.broadcast(sub.channel, control("presence"))
 
-    async def _leave(self, sub: Subscription) -> None:
+    async def _leave(self, sub: Subscription[Connection]) -> None:
         try:
             await self.presence.remove(sub.channel, sub.conn.id)
         except Exception as exc:
             log.warning("presence leave on %s failed: %r", sub.channel, exc)
         await self.broadcast(sub.channel, control("presence"))
 
-    def end(self, sub: Subscription, reason: str | None, *, leave: bool = True) -> None:
+    def end(self, sub: Subscription[Connection], reason: str | None, *, leave: bool = True) -> None:
         """End one subscription now; tell the client why when ``reason`` is given."""
         conn = sub.conn
         if conn.subscriptions.get(sub.channel) is not sub:
@@ -254,6 +255,32 @@ class Realtime:
         for sub in list(hub.subs.values()):
             sub.conn.close(protocol.SERVICE_RESTART, "channel lost")
         self.hubs.discard(hub)
+
+    # what hubs and frame handling ask of the instance (hubs.HubHost, channels.ChannelHost)
+
+    def count(self, stat: str, n: int = 1) -> None:
+        self.stats[stat] += n
+
+    async def hold(self, channel: str) -> Hub:
+        return await self.hubs.acquire(channel)
+
+    def release(self, hub: Hub) -> None:
+        self.hubs.release(hub)
+
+    def hub(self, channel: str) -> Hub | None:
+        return self.hubs.get(channel)
+
+    async def history(self, channel: str, since: int) -> list[dict[str, Any]]:
+        return await self.bus.history(channel, since)
+
+    async def lookup_map(self, map_id: int, *, fresh: bool = False) -> dict[str, Any] | None:
+        return await self.access.mindmap(map_id, fresh=fresh)
+
+    async def member_throughout(self, team_id: int, user_id: int, meanwhile: Callable[[], Awaitable[None]]) -> bool:
+        return await self.access.member_throughout(team_id, user_id, meanwhile)
+
+    def team_unwatched(self, team_id: int) -> None:
+        self.access.forget_team(team_id)
 
     def snapshot_stats(self) -> dict[str, Any]:
         return {

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from services.kit.errors import InvalidInput, PayloadTooLarge
 from services.kit.openapi import documented
+from services.kit.responses import json
 from services.kit.tokens import authenticate
 from services.kit.validation import parse_body, parse_query, path_int
 
@@ -49,13 +50,13 @@ async def my_week(request: Request) -> JSONResponse:
     if request.method == "PUT":
         body = await parse_body(request, WeekBody)
         week = await mine.save_week(db=db, team=team, user_id=user_id, start=body.week_start, slots=body.days())
-        return JSONResponse(week)
+        return json(week)
     query = parse_query(request, WeekQuery)
     try:
         start = parse_week(query.week) if query.week else mine.default_week(team)
     except RangeError as exc:
         raise _range_error(exc) from None
-    return JSONResponse(await mine.read_week(db=db, team=team, user_id=user_id, start=start))
+    return json(await mine.read_week(db=db, team=team, user_id=user_id, start=start))
 
 
 @documented(query=RangeQuery)
@@ -64,7 +65,7 @@ async def team_view(request: Request) -> JSONResponse:
     _, team = await _caller(request)
     dates = _dates(parse_query(request, RangeQuery), team)
     state = request.app.state
-    return JSONResponse(await planning.team_view(db=state.db, directory=state.directory, team=team, dates=dates))
+    return json(await planning.team_view(db=state.db, directory=state.directory, team=team, dates=dates))
 
 
 @documented(query=SuggestionQuery)
@@ -74,7 +75,7 @@ async def suggestions(request: Request) -> JSONResponse:
     query = parse_query(request, SuggestionQuery)
     dates = _dates(query, team)
     state = request.app.state
-    return JSONResponse(
+    return json(
         await planning.suggestions(
             db=state.db,
             directory=state.directory,
@@ -113,7 +114,7 @@ async def import_csv(request: Request) -> JSONResponse:
     """Import my availability from CSV rows date,start,end (text/csv body or multipart field 'file')."""
     user_id, team = await _caller(request)
     raw = await _upload(request)
-    return JSONResponse(await mine.import_csv(db=request.app.state.db, team=team, user_id=user_id, raw=raw))
+    return json(await mine.import_csv(db=request.app.state.db, team=team, user_id=user_id, raw=raw))
 
 
 @documented(query=RangeQuery)

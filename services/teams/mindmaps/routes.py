@@ -13,7 +13,7 @@ from starlette.routing import Route
 from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.peers import require_service
-from services.kit.responses import PageQuery
+from services.kit.responses import PageQuery, json
 from services.kit.validation import parse_body, parse_query, path_int
 from services.teams.access import member
 
@@ -38,7 +38,7 @@ async def list_maps(request: Request) -> JSONResponse:
     """List the team's mind maps."""
     caller = await member(request)
     query = parse_query(request, PageQuery)
-    return JSONResponse(await maps.list_maps(db=request.app.state.db, caller=caller, query=query))
+    return json(await maps.list_maps(db=request.app.state.db, caller=caller, query=query))
 
 
 @documented(body=MindMapIn)
@@ -48,16 +48,14 @@ async def create_map(request: Request) -> JSONResponse:
     caller = await member(request)
     data = await parse_body(request, MindMapIn)
     state = request.app.state
-    return JSONResponse(
-        await maps.create_map(db=state.db, bus=state.events, caller=caller, title=data.title), status_code=201
-    )
+    return json(await maps.create_map(db=state.db, bus=state.events, caller=caller, title=data.title), status=201)
 
 
 async def get_map(request: Request) -> JSONResponse:
     """The whole map: nodes, links, counts and its version."""
     caller = await member(request)
     [map_id] = _ids(request, "map_id")
-    return JSONResponse(
+    return json(
         await maps.snapshot(db=request.app.state.db, caller=caller, map_id=map_id), headers={"Cache-Control": "no-store"}
     )
 
@@ -80,7 +78,7 @@ async def create_node(request: Request) -> JSONResponse:
     data = await parse_body(request, NodeIn)
     state = request.app.state
     node = await nodes.create_node(db=state.db, bus=state.events, caller=caller, map_id=map_id, data=data)
-    return JSONResponse(node, status_code=201)
+    return json(node, status=201)
 
 
 async def get_node(request: Request) -> JSONResponse:
@@ -90,7 +88,7 @@ async def get_node(request: Request) -> JSONResponse:
     db = request.app.state.db
     await maps.require_map(db, caller=caller, map_id=map_id)
     row = await nodes.load_node(db, map_id=map_id, node_id=node_id)
-    return JSONResponse(await nodes.node_view(db, row, user_id=caller.user_id))
+    return json(await nodes.node_view(db, row, user_id=caller.user_id))
 
 
 @documented(body=NodeUpdate)
@@ -100,7 +98,7 @@ async def update_node(request: Request) -> JSONResponse:
     map_id, node_id = _ids(request, "map_id", "node_id")
     data = await parse_body(request, NodeUpdate)
     state = request.app.state
-    return JSONResponse(
+    return json(
         await nodes.update_node(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, data=data)
     )
 
@@ -123,7 +121,7 @@ async def create_link(request: Request) -> JSONResponse:
     data = await parse_body(request, LinkIn)
     state = request.app.state
     link = await links.create_link(db=state.db, bus=state.events, caller=caller, map_id=map_id, data=data)
-    return JSONResponse(link, status_code=201)
+    return json(link, status=201)
 
 
 async def delete_link(request: Request) -> Response:
@@ -142,7 +140,7 @@ async def list_comments(request: Request) -> JSONResponse:
     map_id, node_id = _ids(request, "map_id", "node_id")
     query = parse_query(request, PageQuery)
     state = request.app.state
-    return JSONResponse(
+    return json(
         await comments.list_comments(
             db=state.db, directory=_directory(request), caller=caller, map_id=map_id, node_id=node_id, query=query
         )
@@ -166,7 +164,7 @@ async def create_comment(request: Request) -> JSONResponse:
         node_id=node_id,
         body=data.body,
     )
-    return JSONResponse(comment, status_code=201)
+    return json(comment, status=201)
 
 
 @documented(body=CommentIn)
@@ -176,7 +174,7 @@ async def update_comment(request: Request) -> JSONResponse:
     map_id, node_id, comment_id = _ids(request, "map_id", "node_id", "comment_id")
     data = await parse_body(request, CommentIn)
     state = request.app.state
-    return JSONResponse(
+    return json(
         await comments.update_comment(
             db=state.db,
             bus=state.events,
@@ -215,16 +213,14 @@ async def _vote(request: Request, *, voted: bool) -> JSONResponse:
     caller = await member(request)
     map_id, node_id = _ids(request, "map_id", "node_id")
     state = request.app.state
-    return JSONResponse(
-        await votes.vote(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, voted=voted)
-    )
+    return json(await votes.vote(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, voted=voted))
 
 
 async def internal_map(request: Request) -> JSONResponse:
     """A map's team and version, for the realtime service (service credential required)."""
     require_service(request)
     [map_id] = _ids(request, "map_id")
-    return JSONResponse(await maps.lookup(db=request.app.state.db, map_id=map_id))
+    return json(await maps.lookup(db=request.app.state.db, map_id=map_id))
 
 
 routes = [
