@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 export TEAMMOA_PORT ?= 8000
 export TEAMMOA_DATA_DIR ?= var
 
+.PHONY: monitoring monitoring-down monitoring-status backup restore
 .PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate reliability seed-load bench
 
 help:
@@ -13,6 +14,8 @@ help:
 	@echo "make test   - run the test suite (SQLite; MariaDB/Redis/Chromium parts when configured)"
 	@echo "make lint   - ruff check, ruff format --check, mypy --strict and actionlint"
 	@echo "make stack  - the local multi-process stack behind real Nginx (stack-down, stack-status, stack-restart)"
+	@echo "make monitoring - Prometheus and exporters beside the stack (monitoring-down, monitoring-status)"
+	@echo "make backup - dump the stack's databases and files; make restore BACKUP=<dir> loads one"
 	@echo "make seed-load - the load-test data set in the running stack; make bench - the whole benchmark (~20 min)"
 	@echo "make reliability - faults, fuzzing and attacks against a private stack, full durations (~17 min)"
 
@@ -21,17 +24,22 @@ $(STAMP): requirements/app.txt requirements/dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@touch $(STAMP)
 
+# The real OpenID provider the sign-in tests run (tests/oidc_provider, Node's oidc-provider), pinned by its lock file.
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
+	npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error
+
 run: $(STAMP)
 	$(PY) -m gateway --port $(TEAMMOA_PORT)
 
 # Ruff first, so style slips show before a long run; coverage of services/ and gateway/ is printed at the end.
-test: $(STAMP)
+test: $(STAMP) $(OIDC_PROVIDER)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
 	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines in services/ and gateway/ (in-process)"
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(OIDC_PROVIDER)
 	$(PY) -m pytest -x -q -m "not browser and not stack" $(PYTEST_ARGS)
 
 # The local multi-process stack: real Nginx, MariaDB, Redis (python -m tools.stack; data in var/stack by default).
@@ -57,6 +65,25 @@ bench: $(STAMP)
 
 reliability: $(STAMP)
 	$(PY) -m tools.reliability
+
+# Prometheus and the exporters beside a running stack (tools/monitor.py; Debian's prometheus package).
+monitoring: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor up
+
+monitoring-down: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor down
+
+monitoring-status: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.monitor status
+
+# The stack's databases and uploaded files (tools/backup.py): make backup; make restore BACKUP=<dir>
+# (into the stack's own databases, which must be empty unless RESTORE_ARGS=--replace; stop the stack first).
+backup: $(STAMP)
+	$(STACK_ENV) $(PY) -m tools.backup backup
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=var/stack/backups/<time> [RESTORE_ARGS=--replace]"; exit 2)
+	$(STACK_ENV) $(PY) -m tools.backup restore $(BACKUP) $(RESTORE_ARGS)
 
 stack-restart: $(STAMP)
 	$(STACK_ENV) $(PY) -m tools.stack.rolling_restart

@@ -8,16 +8,19 @@ health endpoints, never exposes ``/internal/`` or ``/metrics``, and serves the b
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 from broadcaster import Broadcast
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from services.auth.app import create_app as create_auth
 from services.kit.app import Shared
@@ -58,7 +61,7 @@ def route(path: str) -> str | None:
 
 
 class EmbeddedGateway:
-    def __init__(self, apps: Mapping[str, ASGIApp], bus: EventBus) -> None:
+    def __init__(self, apps: Mapping[str, Starlette], bus: EventBus) -> None:
         self.apps, self.bus = dict(apps), bus
 
     @contextlib.asynccontextmanager
@@ -88,7 +91,7 @@ class EmbeddedGateway:
 
     @staticmethod
     def _with_headers(send: Send) -> Send:
-        async def wrapped(message) -> None:
+        async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
             await send(message)
@@ -109,7 +112,7 @@ class EmbeddedGateway:
         await stack.aclose()
         await send({"type": "lifespan.shutdown.complete"})
 
-    async def _health_of(self, name: str) -> tuple[int, dict]:
+    async def _health_of(self, name: str) -> tuple[int, dict[str, Any]]:
         transport = httpx.ASGITransport(app=self.apps[name])
         async with httpx.AsyncClient(transport=transport, base_url="http://embedded") as client:
             response = await client.get("/health")
@@ -125,12 +128,12 @@ class EmbeddedGateway:
             return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
         if path in ("/health/", "/health"):
 
-            async def check(name: str):
+            async def check(name: str) -> None:
                 status, body = await self._health_of(name)
                 if status != 200:
                     raise RuntimeError(json.dumps(body.get("checks", {})))
 
-            ok, report = await run_checks({name: (lambda n=name: check(n)) for name in SERVICES})
+            ok, report = await run_checks({name: functools.partial(check, name) for name in SERVICES})
             return JSONResponse(
                 {"status": "ok" if ok else "unavailable", "services": report},
                 status_code=200 if ok else 503,

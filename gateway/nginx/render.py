@@ -7,7 +7,7 @@ renders it in a bare Python build stage and nothing like envsubst is needed at r
 
 Template syntax (``*.template``): ``{{ name }}`` is replaced by a value (an unknown name is an
 error); lines ``#% if flag`` / ``#% else`` / ``#% endif`` keep or drop the lines between them
-(flags: ``tls``, ``real_ip``, ``internal``, ``user``; they may nest). ``*.conf`` and ``mime.types``
+(flags: ``tls``, ``real_ip``, ``internal``, ``user``, ``status``; they may nest). ``*.conf`` and ``mime.types``
 are copied as they are.
 
 Variables (defaults fit the container images; the local stack sets its own):
@@ -24,7 +24,10 @@ Variables (defaults fit the container images; the local stack sets its own):
     TEAMMOA_NGINX_SCHEDULE_SERVERS                                                 (schedule:8000)
     TEAMMOA_NGINX_REALTIME_SERVERS                                                 (realtime:8000)
     TEAMMOA_NGINX_HEALTH_SERVERS      the health aggregator                        (health:8000)
+    TEAMMOA_NGINX_MAX_CONNS           requests at once to one auth/teams/schedule instance; beyond, on
+                                      every instance, a fast 503 + Retry-After (0: no limit)  (128)
     TEAMMOA_NGINX_INTERNAL            service=port,... loopback service-to-service listeners ("")
+    TEAMMOA_NGINX_STATUS_LISTEN       stub_status for the Prometheus exporter ("": none), never public
     TEAMMOA_NGINX_REAL_IP_FROM        comma-separated CIDRs of a load balancer to trust ("")
     TEAMMOA_NGINX_RUN_DIR             pid file and temp files                      (/tmp/nginx)
     TEAMMOA_NGINX_ERROR_LOG           error log                                    (/dev/stderr)
@@ -46,6 +49,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SERVICES = ("auth", "teams", "schedule", "realtime")
+LIMITED = ("auth", "teams", "schedule")  # request/response services: their upstreams carry max_conns
 UPSTREAM_FAILOVER = "max_fails=1 fail_timeout=2s"  # skip a dead instance for 2 s, then try it again
 _PLACEHOLDER = re.compile(r"{{\s*([a-z_]+)\s*}}")
 _DIRECTIVE = re.compile(r"^\s*#%\s*(if|else|endif)\b\s*(\w*)\s*$")
@@ -60,7 +64,7 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _servers(name: str, value: str) -> str:
+def _servers(name: str, value: str, max_conns: int = 0) -> str:
     """``server`` lines of an upstream block from a comma-separated list of host:port."""
     items = [item.strip() for item in value.split(",") if item.strip()]
     if not items:
@@ -68,7 +72,8 @@ def _servers(name: str, value: str) -> str:
     for item in items:
         if not _SERVER.match(item):
             raise RenderError(f"{name}: {item!r} is not host:port")
-    return "\n".join(f"        server {item} {UPSTREAM_FAILOVER};" for item in items)
+    limit = f" max_conns={max_conns}" if max_conns > 0 else ""
+    return "\n".join(f"        server {item} {UPSTREAM_FAILOVER}{limit};" for item in items)
 
 
 def _internal_servers(value: str) -> str:
@@ -131,15 +136,24 @@ def variables(environ: Mapping[str, str], *, tls: bool | None = None) -> tuple[d
         "user": env("USER", ""),
         "real_ip_from": _real_ip(env("REAL_IP_FROM", "")),
         "internal_servers": _internal_servers(env("INTERNAL", "")),
+        "status_listen": env("STATUS_LISTEN", ""),
         "health_servers": _servers("health", env("HEALTH_SERVERS", "health:8000")),
     }
+    max_conns = env("MAX_CONNS", "128")
+    if not max_conns.isdigit():
+        raise RenderError(f"TEAMMOA_NGINX_MAX_CONNS: {max_conns!r} is not a number")
     for service in SERVICES:
-        values[f"{service}_servers"] = _servers(service, env(f"{service.upper()}_SERVERS", f"{service}:8000"))
+        servers = env(f"{service.upper()}_SERVERS", f"{service}:8000")
+        # Admission at the edge: at most max_conns requests at once per API instance; realtime's are sockets.
+        limit = int(max_conns) if service in LIMITED else 0
+        values[f"{service}_servers"] = _servers(service, servers, limit)
+        values[f"{service}_health_servers"] = _servers(service, servers)  # health is never refused for load
     flags = {
         "tls": tls,
         "real_ip": bool(values["real_ip_from"]),
         "internal": bool(values["internal_servers"]),
         "user": bool(values["user"]),
+        "status": bool(values["status_listen"]),
     }
     return values, flags
 
@@ -168,7 +182,7 @@ def render_text(text: str, values: Mapping[str, str], flags: Mapping[str, bool])
     if stack:
         raise RenderError("a #% if section is not closed")
 
-    def value(match: re.Match) -> str:
+    def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
             raise RenderError(f"unknown placeholder {{{{ {name} }}}}")

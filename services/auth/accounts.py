@@ -6,19 +6,32 @@ E-mail tokens are single-use and stored hashed; verifying never signs anyone in.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
 from services.kit.errors import AppError, Conflict, InvalidInput, NotAuthenticated
 from services.kit.nicknames import FORMER_MEMBER
+from services.kit.passwords import PasswordHasher
 from services.kit.responses import iso, utcnow
 
 from .mail import Mailer, reset_mail, verification_mail
-from .schemas import check_email, check_nickname, check_password, check_username, email_key
+from .schemas import (
+    AvailabilityQuery,
+    ProfileUpdate,
+    RegisterIn,
+    check_email,
+    check_nickname,
+    check_password,
+    check_username,
+    email_key,
+)
 from .sessions import digest, revoke_all
-from .tables import email_tokens, pending_deactivations, users
+from .tables import email_tokens, identities, pending_deactivations, users
 
 VERIFY_TTL = timedelta(hours=24)
 RESET_TTL = timedelta(hours=1)
@@ -31,7 +44,7 @@ class InvalidToken(AppError):
     status, code, message = 400, "invalid_token", "This link is not valid. Ask for a new one."
 
 
-def public(user) -> dict:
+def public(user: Record | Mapping[str, Any]) -> dict[str, Any]:
     """The profile as the API shows it to its owner."""
     return {
         "id": user["id"],
@@ -45,8 +58,8 @@ def public(user) -> dict:
     }
 
 
-async def _taken(db: Database, column, value: str) -> bool:
-    return await db.fetch_val(sa.select(sa.func.count()).select_from(users).where(column == value)) > 0
+async def _taken(db: Database, column: sa.Column[str], value: str) -> bool:
+    return int(await db.fetch_val(sa.select(sa.func.count()).select_from(users).where(column == value))) > 0
 
 
 async def _new_token(db: Database, *, user_id: int, purpose: str, ttl: timedelta) -> str:
@@ -60,7 +73,9 @@ async def _new_token(db: Database, *, user_id: int, purpose: str, ttl: timedelta
     return token
 
 
-async def register(*, db: Database, passwords, mailer: Mailer, site: str, data) -> dict:
+async def register(
+    *, db: Database, passwords: PasswordHasher, mailer: Mailer, site: str, data: RegisterIn
+) -> dict[str, Any]:
     """Create an unverified account and mail its verification link."""
     taken = []
     for field, column, key in (
@@ -96,17 +111,17 @@ async def register(*, db: Database, passwords, mailer: Mailer, site: str, data) 
     token = await _new_token(db, user_id=user_id, purpose="verify", ttl=VERIFY_TTL)
     subject, text = verification_mail(site, data.nickname, token)
     await mailer.send(to=data.email, subject=subject, text=text)
-    return public(await db.fetch_one(users.select().where(users.c.id == user_id)))
+    return public(await get_active(db, user_id))
 
 
-async def availability(*, db: Database, query) -> dict:
+async def availability(*, db: Database, query: AvailabilityQuery) -> dict[str, Any]:
     """Tell whether a username, e-mail or nickname is valid and free."""
     checks = (
         ("username", check_username, users.c.username_key),
         ("email", check_email, users.c.email_key),
         ("nickname", check_nickname, users.c.nickname_key),
     )
-    answer = {}
+    answer: dict[str, Any] = {}
     for field, check, column in checks:
         value = getattr(query, field)
         if value is None:
@@ -123,7 +138,7 @@ async def availability(*, db: Database, query) -> dict:
     return answer
 
 
-async def _consume(db: Database, token: str, purpose: str):
+async def _consume(db: Database, token: str, purpose: str) -> Record:
     """Spend a single-use token: the hash is swapped for a claim marker, so only one caller wins."""
     hashed = digest(token)
     row = await db.fetch_one(
@@ -164,16 +179,16 @@ async def resend_verification(*, db: Database, mailer: Mailer, site: str, email:
     await mailer.send(to=user["email"], subject=subject, text=text)
 
 
-async def get_active(db: Database, user_id: int):
+async def get_active(db: Database, user_id: int) -> Record:
     user = await db.fetch_one(users.select().where(users.c.id == user_id, users.c.is_active.is_(True)))
     if user is None:
         raise NotAuthenticated("Your account is no longer active.")
     return user
 
 
-async def update_profile(*, db: Database, user_id: int, data) -> dict:
+async def update_profile(*, db: Database, user_id: int, data: ProfileUpdate) -> dict[str, Any]:
     """Change the nickname and/or profile text."""
-    values = {}
+    values: dict[str, str] = {}
     if data.nickname is not None:
         clash = await db.fetch_val(
             sa.select(users.c.id).where(users.c.nickname_key == data.nickname.lower(), users.c.id != user_id)
@@ -192,7 +207,7 @@ async def update_profile(*, db: Database, user_id: int, data) -> dict:
     return public(await get_active(db, user_id))
 
 
-async def _check_password(passwords, user, password: str, field: str) -> None:
+async def _check_password(passwords: PasswordHasher, user: Record, password: str, field: str) -> None:
     if not await passwords.verify(user["password_hash"], password):
         raise InvalidInput(
             "The password is not correct.",
@@ -207,7 +222,9 @@ def _validated_new_password(password: str, username: str) -> str:
         raise InvalidInput.field("new_password", str(exc)) from None
 
 
-async def change_password(*, db: Database, passwords, user_id: int, current: str, new: str, keep_family: str | None) -> None:
+async def change_password(
+    *, db: Database, passwords: PasswordHasher, user_id: int, current: str, new: str, keep_family: str | None
+) -> None:
     """Replace the password; this session stays, every other one ends."""
     user = await get_active(db, user_id)
     await _check_password(passwords, user, current, "current_password")
@@ -233,7 +250,7 @@ async def request_reset(*, db: Database, mailer: Mailer, site: str, email: str) 
     await mailer.send(to=user["email"], subject=subject, text=text)
 
 
-async def confirm_reset(*, db: Database, passwords, token: str, new: str) -> None:
+async def confirm_reset(*, db: Database, passwords: PasswordHasher, token: str, new: str) -> None:
     """Set a new password with a single-use token; every session ends."""
     row = await db.fetch_one(
         email_tokens.select().where(email_tokens.c.token_hash == digest(token), email_tokens.c.purpose == "reset")
@@ -263,7 +280,7 @@ def _anonymous_names(user_id: int) -> dict[str, str]:
     }
 
 
-async def deactivate(*, db: Database, passwords, user_id: int, password: str) -> None:
+async def deactivate(*, db: Database, passwords: PasswordHasher, user_id: int, password: str) -> None:
     """Anonymise the account, end its sessions and queue the news for the teams service."""
     user = await get_active(db, user_id)
     await _check_password(passwords, user, password, "password")
@@ -282,6 +299,7 @@ async def deactivate(*, db: Database, passwords, user_id: int, password: str) ->
             )
         )
         await db.execute(pending_deactivations.insert().values(user_id=user_id, created_at=now))
+        await db.execute(identities.delete().where(identities.c.user_id == user_id))  # the provider may sign up anew
     await revoke_all(db, user_id)
 
 
@@ -298,11 +316,12 @@ async def purge_unverified(*, db: Database) -> int:
     ]
     if stale:
         await db.execute(email_tokens.delete().where(email_tokens.c.user_id.in_(stale)))
+        await db.execute(identities.delete().where(identities.c.user_id.in_(stale)))
         await db.execute(users.delete().where(users.c.id.in_(stale)))
     return len(stale)
 
 
-async def profiles(*, db: Database, ids: list[int]) -> list[dict]:
+async def profiles(*, db: Database, ids: list[int]) -> list[dict[str, Any]]:
     """Public names of many users in one query (for the other services)."""
     if not ids:
         return []

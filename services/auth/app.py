@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
-from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings, service_settings
 
-from . import accounts, keys
+from . import accounts, keys, providers, social_routes
 from .mail import Mailer
+from .provider_clients import client_for
 from .relay import DeactivationRelay
 from .routes import routes
 from .sessions import LOGIN_WINDOW_S
@@ -27,6 +29,8 @@ PURGE_INTERVAL_S = 3600  # embedded mode only; production runs `python -m servic
 async def _auth_resources(app: Starlette) -> AsyncIterator[None]:
     state = app.state
     settings = state.settings
+    state.providers = providers.configured(settings)  # refuses a half-configured provider in production
+    state.provider_clients = {name: client_for(config) for name, config in state.providers.items()}
     state.keys = await keys.load(state.db)
     state.mailer = Mailer(settings)
     state.outbox_visible = settings.dev_outbox
@@ -52,9 +56,10 @@ async def _purge_forever(app: Starlette) -> None:
         await asyncio.sleep(PURGE_INTERVAL_S)
 
 
-def _jwks(app: Starlette):
-    async def local_keys() -> dict:
-        return app.state.keys.jwks
+def _jwks(app: Starlette) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def local_keys() -> dict[str, Any]:
+        ring: keys.KeyRing = app.state.keys
+        return ring.jwks
 
     return local_keys
 
@@ -63,11 +68,24 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
     spec = ServiceSpec(
         name="auth",
         title="TeamMoa accounts API",
-        routes=routes,
+        routes=[*routes, *social_routes.routes],
         migrations=Path(__file__).parent / "migrations",
         extra=_auth_resources,
         jwks=_jwks,
         openapi_path="/api/v1/users/openapi.json",
         passwords=True,
     )
-    return build_app(spec, service_settings(AuthSettings, settings), shared)
+    app = build_app(spec, service_settings(AuthSettings, settings), shared)
+
+    def pending() -> float | None:
+        relay = getattr(app.state, "deactivation_relay", None)
+        return None if relay is None else float(relay.pending)
+
+    scrape_metric(
+        app,
+        "teammoa_deactivation_relay_pending",
+        "Deactivations not yet delivered to the teams service after the relay's last round",
+        "gauge",
+        pending,
+    )
+    return app

@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ class KeyRing:
 
     kid: str
     private_key: Ed25519PrivateKey
-    jwks: dict
+    jwks: dict[str, Any]
 
     def mint_access(self, *, user_id: int, nickname: str) -> str:
         now = int(time.time())
@@ -49,6 +50,31 @@ class KeyRing:
             "jti": secrets.token_hex(8),
         }
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+    def sign(self, claims: dict[str, Any], *, purpose: str, ttl_s: int) -> str:
+        """A short-lived signed value for this service alone (e.g. a cookie), not usable as an access token."""
+        now = int(time.time())
+        body = {**claims, "aud": f"teammoa-auth:{purpose}", "iss": ISSUER, "iat": now, "exp": now + ttl_s}
+        return jwt.encode(body, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+    def read(self, value: str, *, purpose: str) -> dict[str, Any] | None:
+        """The claims of a value ``sign`` made for this purpose, unexpired and signed by a published key."""
+        try:
+            kid = jwt.get_unverified_header(value).get("kid")
+            jwk = next((k for k in self.jwks["keys"] if k.get("kid") == kid), None)
+            if jwk is None:
+                return None
+            claims: dict[str, Any] = jwt.decode(
+                value,
+                jwt.PyJWK(jwk, algorithm=ALGORITHM).key,
+                algorithms=[ALGORITHM],
+                audience=f"teammoa-auth:{purpose}",
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "aud", "iss"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims
 
 
 def _new_key() -> tuple[str, str, str]:

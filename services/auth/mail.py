@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import Parser
 from email.utils import formatdate, make_msgid, parsedate_to_datetime
+from typing import Any
 
 from .settings import AuthSettings
 
@@ -60,7 +61,7 @@ class Mailer:
         except (OSError, smtplib.SMTPException) as exc:
             log.error("mail to %s not delivered: %r", to, exc)
 
-    def list_outbox(self) -> list[dict]:
+    def list_outbox(self) -> list[dict[str, Any]]:
         """The newest mails in the outbox (development page)."""
         if not self.outbox.exists():
             return []

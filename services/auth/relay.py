@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 import sqlalchemy as sa
+from starlette.applications import Starlette
 
 from .tables import pending_deactivations
 
@@ -20,9 +21,10 @@ RETRY_INTERVAL_S = 30.0
 
 
 class DeactivationRelay:
-    def __init__(self, app) -> None:
+    def __init__(self, app: Starlette) -> None:
         self.app = app
         self._wake = asyncio.Event()
+        self.pending = 0  # after the last round (the backlog metric; an alert when it stays above 0)
 
     def wake(self) -> None:
         self._wake.set()
@@ -50,6 +52,7 @@ class DeactivationRelay:
                     .where(pending_deactivations.c.user_id == row["user_id"])
                     .values(attempts=pending_deactivations.c.attempts + 1)
                 )
+        self.pending = remaining
         return remaining
 
     async def run(self) -> None:
@@ -63,4 +66,4 @@ class DeactivationRelay:
                 log.warning("deactivation relay round failed: %r", exc)
 
     async def count(self) -> int:
-        return await self.app.state.db.fetch_val(sa.select(sa.func.count()).select_from(pending_deactivations))
+        return int(await self.app.state.db.fetch_val(sa.select(sa.func.count()).select_from(pending_deactivations)))

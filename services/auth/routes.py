@@ -160,10 +160,12 @@ async def me(request: Request) -> Response:
     if request.method == "GET":
         return json(accounts.public(await accounts.get_active(state.db, principal.user_id)))
     if request.method == "PATCH":
-        data = await parse_body(request, ProfileUpdate)
-        return json(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=data))
-    data = await parse_body(request, DeactivateIn)
-    await accounts.deactivate(db=state.db, passwords=state.passwords, user_id=principal.user_id, password=data.password)
+        update = await parse_body(request, ProfileUpdate)
+        return json(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=update))
+    deactivation = await parse_body(request, DeactivateIn)
+    await accounts.deactivate(
+        db=state.db, passwords=state.passwords, user_id=principal.user_id, password=deactivation.password
+    )
     state.deactivation_relay.wake()
     response = Response(status_code=204)
     sessions.clear_cookies(response, secure=state.settings.cookie_secure)

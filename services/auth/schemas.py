@@ -145,3 +145,23 @@ UserId = Annotated[int, Field(ge=1, le=2**62)]  # bounded: SQLite refuses intege
 
 class BatchIn(Schema):
     ids: list[UserId] = Field(max_length=1000)
+
+
+class ProviderSignupIn(Schema):
+    """The names a visitor chose after a first provider sign-in (and an e-mail when the provider vouches for none)."""
+
+    username: str = Field(max_length=64)
+    nickname: str = Field(max_length=64)
+    email: str | None = Field(None, max_length=254)
+
+    _username = field_validator("username")(check_username)
+    _nickname = field_validator("nickname")(check_nickname)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else check_email(value.strip())
+
+
+class SetPasswordIn(Schema):
+    new_password: str = Field(min_length=1, max_length=1024)

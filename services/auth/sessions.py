@@ -4,15 +4,19 @@ whole family), and the cookies that carry them in a browser."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 from starlette.responses import Response
 
 from services.kit.errors import NotAuthenticated, PermissionDenied
+from services.kit.passwords import PasswordHasher
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.responses import utcnow
 from services.kit.tokens import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
@@ -27,6 +31,8 @@ LOGIN_FAILS_PER_ACCOUNT = 5
 LOGIN_FAILS_PER_ADDRESS = 20
 REFRESH_COOKIE_PATH = "/api/v1/users/"
 
+audit = logging.getLogger("teammoa.auth.audit")
+
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -34,12 +40,12 @@ def digest(token: str) -> str:
 
 @dataclass
 class Session:
-    user: dict
+    user: dict[str, Any]
     access_token: str
     refresh_token: str
 
 
-async def issue(db: Database, keys: KeyRing, user, *, family: str | None = None) -> Session:
+async def issue(db: Database, keys: KeyRing, user: Record, *, family: str | None = None) -> Session:
     """Mint an access token and a new refresh token (in a new family unless rotating)."""
     refresh = secrets.token_urlsafe(32)
     now = utcnow()
@@ -58,7 +64,14 @@ async def issue(db: Database, keys: KeyRing, user, *, family: str | None = None)
 
 
 async def login(
-    *, db: Database, keys: KeyRing, passwords, limiter: AttemptLimiter, login_name: str, password: str, address: str
+    *,
+    db: Database,
+    keys: KeyRing,
+    passwords: PasswordHasher,
+    limiter: AttemptLimiter,
+    login_name: str,
+    password: str,
+    address: str,
 ) -> Session:
     """Check the credentials under the per-account and per-address failure limits."""
     key = email_key(login_name) if "@" in login_name else login_name.strip().lower()
@@ -70,13 +83,22 @@ async def login(
         {account_key: LOGIN_FAILS_PER_ACCOUNT, address_key: LOGIN_FAILS_PER_ADDRESS},
         "Too many failed sign-ins. Try again later.",
     )
-    if not await passwords.verify(user["password_hash"] if user else None, password):
+    verified = await passwords.verify(user["password_hash"] if user else None, password)
+    if user is None or not verified:
         await limiter.fail(account_key, address_key)
         raise NotAuthenticated("The username, e-mail or password is not correct.", code="invalid_credentials")
     if not user["is_verified"]:
         raise PermissionDenied("Verify your e-mail address first: we sent you a link.", code="email_not_verified")
-    await db.execute(users.update().where(users.c.id == user["id"]).values(last_login=utcnow()))
-    user = await db.fetch_one(users.select().where(users.c.id == user["id"]))
+    return await begin(db=db, keys=keys, user_id=user["id"], method="password", address=address)
+
+
+async def begin(*, db: Database, keys: KeyRing, user_id: int, method: str, address: str) -> Session:
+    """A new session after any successful sign-in (password or provider): the same tokens and audit line."""
+    await db.execute(users.update().where(users.c.id == user_id).values(last_login=utcnow()))
+    user = await db.fetch_one(users.select().where(users.c.id == user_id, users.c.is_active.is_(True)))
+    if user is None:  # deactivated meanwhile
+        raise NotAuthenticated("The username, e-mail or password is not correct.", code="invalid_credentials")
+    audit.info("sign-in user=%s method=%s address=%s", user_id, method, address)
     return await issue(db, keys, user)
 
 
@@ -145,7 +167,8 @@ async def revoke_all(db: Database, user_id: int, *, keep_family: str | None = No
 async def family_of(db: Database, token: str | None) -> str | None:
     if not token:
         return None
-    return await db.fetch_val(sa.select(refresh_tokens.c.family).where(refresh_tokens.c.token_hash == digest(token)))
+    family = await db.fetch_val(sa.select(refresh_tokens.c.family).where(refresh_tokens.c.token_hash == digest(token)))
+    return None if family is None else str(family)
 
 
 def set_cookies(response: Response, session: Session, *, secure: bool) -> None:

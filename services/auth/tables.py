@@ -69,3 +69,37 @@ pending_deactivations = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
 )
+
+# Subjects are case-sensitive: compared byte for byte on MySQL too (its default collation folds case).
+_exact = sa.String(255).with_variant(sa.String(255, collation="utf8mb4_bin"), "mysql")
+
+identities = sa.Table(
+    "identities",  # an account's sign-in providers: keyed by (issuer, subject), never by e-mail
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, nullable=False, index=True),
+    sa.Column("provider", sa.String(40), nullable=False),
+    sa.Column("issuer", _exact, nullable=False),
+    sa.Column("subject", _exact, nullable=False),
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_used_at", sa.DateTime, nullable=True),
+    sa.UniqueConstraint("issuer", "subject", name="uq_identities_issuer_subject"),
+)
+
+sign_in_flows = sa.Table(
+    "sign_in_flows",  # a provider sign-in under way (state, nonce, PKCE verifier) or a sign-up awaiting its names
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handle_hash", sa.String(64), nullable=False, unique=True),  # the browser's cookie holds the handle
+    sa.Column("purpose", sa.String(16), nullable=False),  # signin | connect | signup
+    sa.Column("provider", sa.String(40), nullable=False),
+    sa.Column("user_id", sa.Integer, nullable=True),  # connect: the account that asked
+    sa.Column("state", sa.String(64), nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    sa.Column("payload", sa.Text, nullable=True),  # signup: the identity, as JSON
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("used_at", sa.DateTime, nullable=True),
+)

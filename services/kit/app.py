@@ -22,10 +22,17 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from . import db as kit_db
+from .admission import AdmissionMiddleware
 from .errors import install_error_handlers
 from .events import EventBus
-from .health import Check, health_endpoint, livez
-from .observability import RequestContextMiddleware, TrailingSlashMiddleware, configure_logging, metrics_endpoint
+from .health import Check, HealthMonitor, health_endpoint, livez
+from .observability import (
+    CallbackMetric,
+    RequestContextMiddleware,
+    TrailingSlashMiddleware,
+    configure_logging,
+    metrics_endpoint,
+)
 from .openapi import openapi_endpoint
 from .passwords import PasswordHasher
 from .peers import Peers
@@ -58,20 +65,22 @@ class ServiceSpec:
     degradable: frozenset[str] = frozenset({"redis"})  # checks the service keeps serving without (kit.health)
 
 
-def _checks(spec: ServiceSpec) -> Callable[[Request], dict[str, Check]]:
-    def build(request: Request) -> dict[str, Check]:
-        app = request.app
-        state = app.state
-        checks: dict[str, Check] = {}
-        if spec.migrations is not None:
-            checks["database"] = lambda: kit_db.ping(state.db)
-        if state.redis is not None:
-            checks["redis"] = state.redis.ping
-        if spec.checks:
-            checks.update(spec.checks(app))
-        return checks
+def _checks(spec: ServiceSpec, app: Starlette) -> dict[str, Check]:
+    """The named checks the health monitor runs (the database on its own connection: see below)."""
+    state = app.state
+    checks: dict[str, Check] = {}
+    if spec.migrations is not None:
+        checks["database"] = lambda: kit_db.ping(state.probe_db or state.db)
+    if state.redis is not None:
+        checks["redis"] = state.redis.ping
+    if spec.checks:
+        checks.update(spec.checks(app))
+    return checks
 
-    return build
+
+def _monitor(request: Request) -> HealthMonitor:
+    monitor: HealthMonitor = request.app.state.health
+    return monitor
 
 
 def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
@@ -119,11 +128,21 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
                 state.passwords = PasswordHasher.from_settings(settings)
             if spec.extra is not None:
                 await stack.enter_async_context(spec.extra(app))
+            # The database probe gets a connection of its own: under load every pooled one is busy, and a
+            # probe queued behind the requests would time out and call a working service unhealthy.
+            state.probe_db = None
+            if spec.migrations is not None and not kit_db.is_sqlite(settings.database_url):
+                state.probe_db = kit_db.make_database(settings.database_url, pool_max=1)
+                await state.probe_db.connect()
+                stack.push_async_callback(kit_db.disconnect, state.probe_db)
+            state.health = HealthMonitor(_checks(spec, app), spec.degradable, interval_s=settings.health_interval_s)
+            state.health.start()
+            stack.push_async_callback(state.health.stop)
             yield
 
     routes = [
         *spec.routes,
-        Route("/health", health_endpoint(spec.name, _checks(spec), spec.degradable)),
+        Route("/health", health_endpoint(spec.name, _monitor)),
         Route("/livez", livez),  # liveness: never asks MySQL or Redis, unlike /health
         Route("/metrics", metrics_endpoint(registry)),
     ]
@@ -133,6 +152,13 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
         routes=routes,
         middleware=[
             Middleware(RequestContextMiddleware, service=spec.name, log_requests=settings.log_requests, registry=registry),
+            Middleware(
+                AdmissionMiddleware,
+                limit=settings.max_in_flight,
+                max_waiting=settings.admission_queue,
+                max_wait_s=settings.admission_wait_s,
+                registry=registry,
+            ),
             Middleware(TrailingSlashMiddleware),
         ],
         exception_handlers=install_error_handlers(),
@@ -140,4 +166,13 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
     )
     app.state.settings = settings
     app.state.redis = None
+    app.state.metrics = registry  # a service adds its own metrics with kit.app.scrape_metric
     return app
+
+
+def scrape_metric(app: Starlette, name: str, documentation: str, kind: str, read: Callable[[], float | None]) -> None:
+    """Expose a counter or gauge on the service's /metrics, read from its state at every scrape.
+
+    The names are the ones deploy/monitoring's rules and dashboards use (checked against a live scrape).
+    """
+    app.state.metrics.register(CallbackMetric(name, documentation, kind, read))

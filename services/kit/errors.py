@@ -8,7 +8,8 @@
     ├── PayloadTooLarge      413 payload_too_large
     ├── InvalidInput         422 invalid          (details: [{"field", "message", "type"}])
     ├── RateLimited          429 rate_limited     (Retry-After)
-    └── Unavailable          503 unavailable      (a dependency is down)
+    ├── Unavailable          503 unavailable      (a dependency is down)
+    └── Overloaded           503 overloaded       (Retry-After: too busy now, refused fast; kit.admission)
 
 Services raise these; ``install_error_handlers`` turns them and everything else into
 ``{"error": {"code", "message", "details"}}`` in exactly one place.
@@ -89,6 +90,22 @@ class RateLimited(AppError):
 
 class Unavailable(AppError):
     status, code, message = 503, "unavailable", "The service is temporarily unavailable. Try again shortly."
+
+
+class Overloaded(Unavailable):
+    """Too many requests at work or waiting in this process: refused at once rather than queued."""
+
+    code, message = "overloaded", "The service is busy. Try again shortly."
+
+    def __init__(self, retry_after_s: float = 1, message: str | None = None) -> None:
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
+        super().__init__(
+            message, headers={"Retry-After": str(self.retry_after_s)}, details=[{"retry_after": self.retry_after_s}]
+        )
+
+    def response(self) -> JSONResponse:
+        """The envelope, for middleware that answers before the exception handlers."""
+        return envelope(self.status, self.code, self.message, self.details, self.headers)
 
 
 HTTP_CODES = {

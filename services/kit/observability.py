@@ -17,7 +17,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -62,13 +64,15 @@ class RequestContextMiddleware:
         self.app, self.service, self.log_requests = app, service, log_requests
         self.metrics: tuple[Counter, Histogram] | None = None
         if registry is not None:
-            requests = Counter("http_requests_total", "HTTP requests", ["method", "status"], registry=registry)
+            # "route" is the matched route's template (/api/v1/teams/{team_id}/), never the raw path:
+            # bounded label values. The 0.2 s bucket is the latency SLO's threshold (docs/operations.md).
+            requests = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
             latency = Histogram(
                 "http_request_duration_seconds",
                 "HTTP request latency",
-                ["method"],
+                ["method", "route"],
                 registry=registry,
-                buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+                buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5),
             )
             self.metrics = (requests, latency)
 
@@ -105,8 +109,9 @@ class RequestContextMiddleware:
             if scope["type"] == "http":
                 if self.metrics is not None:
                     requests, latency = self.metrics
-                    requests.labels(scope["method"], str(status)).inc()
-                    latency.labels(scope["method"]).observe(elapsed)
+                    route = route_label(scope)
+                    requests.labels(scope["method"], route, str(status)).inc()
+                    latency.labels(scope["method"], route).observe(elapsed)
                 if self.log_requests:
                     access_log.info(
                         "request",
@@ -124,6 +129,13 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+def route_label(scope: Scope) -> str:
+    """The template of the route that answered (Starlette's router records it in the scope)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else "unmatched"
+
+
 class TrailingSlashMiddleware:
     """Accept API paths without their trailing slash, as docs/spec.md asks (no redirect round trip)."""
 
@@ -138,7 +150,10 @@ class TrailingSlashMiddleware:
                 and (path.startswith("/api/") or path.startswith("/ws"))
                 and "." not in path.rsplit("/", 1)[-1]
             ):
-                scope = dict(scope, path=path + "/", raw_path=(path + "/").encode())
+                # In place, not a copy: the router records the matched route in this scope, and
+                # RequestContextMiddleware (outside) reads it for the metrics' route label.
+                scope["path"] = path + "/"
+                scope["raw_path"] = (path + "/").encode()
         await self.app(scope, receive, send)
 
 
@@ -151,6 +166,22 @@ def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitab
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics
+
+
+class CallbackMetric(Collector):
+    """A counter or gauge read at scrape time from the app's state (``read`` answers None when
+    there is nothing to report yet, e.g. before the lifespan started)."""
+
+    def __init__(self, name: str, documentation: str, kind: str, read: Callable[[], float | None]) -> None:
+        self.name, self.documentation, self.kind, self.read = name, documentation, kind, read
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> list[Metric]:
+        value = self.read()
+        family = CounterMetricFamily if self.kind == "counter" else GaugeMetricFamily
+        return [family(self.name, self.documentation, value=value if value is not None else 0.0)]
 
 
 def _task_count() -> float:

@@ -27,18 +27,20 @@ Json = dict[str, Any]
 class Models(NamedTuple):
     body: type[BaseModel] | None
     query: type[BaseModel] | None
+    redirects: bool = False  # it answers a browser navigation with a 3xx
 
 
 _MODELS: dict[Callable[..., object], Models] = {}  # endpoint -> its request models, filled at import
 
 
 def documented(
-    *, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None
+    *, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None, redirects: bool = False
 ) -> Callable[[Endpoint], Endpoint]:
-    """Attach request models to an endpoint so the OpenAPI document can describe them."""
+    """Attach request models to an endpoint so the OpenAPI document can describe them (``redirects``: it
+    answers a browser navigation with a 3xx)."""
 
     def mark(endpoint: Endpoint) -> Endpoint:
-        _MODELS[endpoint] = Models(body, query)
+        _MODELS[endpoint] = Models(body, query, redirects)
         return endpoint
 
     return mark
@@ -76,6 +78,8 @@ def _operation(endpoint: Callable[..., object], method: str, path_params: list[s
     }
     params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(name)} for name in path_params]
     meta = _MODELS.get(endpoint, Models(None, None))
+    if meta.redirects:
+        operation["responses"]["3XX"] = {"description": "A redirect for the browser (Location)"}
     if meta.query is not None:
         schema = meta.query.model_json_schema()
         for name, prop in schema.get("properties", {}).items():

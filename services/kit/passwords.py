@@ -4,6 +4,10 @@ At most ``HASHING_THREADS`` hashes run at once (one per core): Argon2 releases t
 threads hashing together (anyio's default pool) would leave the event loop a fortieth of the CPU and
 a burst of sign-ins would stall every other request of the process, accepting connections included.
 Queued hashes wait their turn instead; throughput is the same, bounded by the cores.
+
+The queue is bounded too (``kit.admission.Gate``): at most ``max_waiting`` hashes wait, none longer
+than ``max_wait_s``; beyond that a sign-in is refused at once with 503 + ``Retry-After``
+(``Overloaded``) instead of joining a queue that would take a minute to drain.
 """
 
 from __future__ import annotations
@@ -19,25 +23,47 @@ from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from .admission import Gate
+
 if TYPE_CHECKING:
     from .settings import Settings
 
 T = TypeVar("T")
 Args = TypeVarTuple("Args")
 HASHING_THREADS = max(1, os.cpu_count() or 1)
+MAX_WAITING = 32  # hashes waiting for a thread (TEAMMOA_HASH_QUEUE)
+MAX_WAIT_S = 1.5  # the longest a hash waits for a thread before the request is refused (TEAMMOA_HASH_WAIT_MS)
 
 
 class PasswordHasher:
-    def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
+    def __init__(
+        self,
+        *,
+        memory_kib: int,
+        time_cost: int,
+        parallelism: int,
+        max_waiting: int = MAX_WAITING,
+        max_wait_s: float = MAX_WAIT_S,
+    ) -> None:
         self._argon2 = _Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID)
         self._dummy = self._argon2.hash("teammoa-dummy-password")
-        self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None  # per event loop
+        self.max_waiting, self.max_wait_s = max_waiting, max_wait_s
+        # per event loop: the threads' limiter and the bounded queue in front of it
+        self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter, Gate] | None = None
 
     async def _run(self, function: Callable[[*Args], T], *args: *Args) -> T:
         loop = asyncio.get_running_loop()
         if self._limiter is None or self._limiter[0] is not loop:
-            self._limiter = (loop, anyio.CapacityLimiter(HASHING_THREADS))
-        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter[1])
+            gate = Gate(HASHING_THREADS, max_waiting=self.max_waiting, max_wait_s=self.max_wait_s)
+            self._limiter = (loop, anyio.CapacityLimiter(HASHING_THREADS), gate)
+        _, limiter, gate = self._limiter
+        async with gate.slot():  # Overloaded when the queue is full or the wait runs out
+            return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
+
+    @property
+    def gate(self) -> Gate | None:
+        """The bounded queue of the current event loop (None before the first hash)."""
+        return self._limiter[2] if self._limiter else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PasswordHasher:
@@ -45,6 +71,8 @@ class PasswordHasher:
             memory_kib=settings.argon2_memory_kib,
             time_cost=settings.argon2_time_cost,
             parallelism=settings.argon2_parallelism,
+            max_waiting=settings.hash_queue,
+            max_wait_s=settings.hash_wait_s,
         )
 
     async def hash(self, password: str) -> str:

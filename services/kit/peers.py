@@ -20,7 +20,9 @@ from .observability import request_id_var
 from .settings import Settings
 
 SERVICE_TOKEN_HEADER = "x-teammoa-service-token"  # noqa: S105 - a header name
-TIMEOUT = httpx.Timeout(3.0, connect=1.0)
+# Fail fast: a peer that is overloaded refuses at once (kit.admission), so an answer slower than this
+# means it is stuck; the caller answers 503 + Retry-After well inside the 2 s a client should wait.
+TIMEOUT = httpx.Timeout(1.5, connect=0.5)
 CONNECT_RETRIES = 2
 RETRY_DELAY_S = 0.1
 

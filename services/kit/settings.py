@@ -54,6 +54,14 @@ class Settings:
         self.argon2_memory_kib: int = config("TEAMMOA_ARGON2_MEMORY_KIB", cast=int, default=19 * 1024)  # OWASP minimum
         self.argon2_time_cost: int = config("TEAMMOA_ARGON2_TIME_COST", cast=int, default=2)
         self.argon2_parallelism: int = config("TEAMMOA_ARGON2_PARALLELISM", cast=int, default=1)
+        # Admission control (kit.admission): requests at work per process, how many may wait, how long.
+        self.max_in_flight: int = config("TEAMMOA_MAX_IN_FLIGHT", cast=int, default=24)  # 0: no limit
+        self.admission_queue: int = config("TEAMMOA_ADMISSION_QUEUE", cast=int, default=200)
+        self.admission_wait_s: float = config("TEAMMOA_ADMISSION_WAIT_MS", cast=int, default=1000) / 1000
+        # The password hashes waiting for a core (kit.passwords): bounded the same way.
+        self.hash_queue: int = config("TEAMMOA_HASH_QUEUE", cast=int, default=32)
+        self.hash_wait_s: float = config("TEAMMOA_HASH_WAIT_MS", cast=int, default=1500) / 1000
+        self.health_interval_s: float = config("TEAMMOA_HEALTH_INTERVAL_MS", cast=int, default=1000) / 1000
         self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
         self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default="127.0.0.1"))
         self._config = config
@@ -64,11 +72,6 @@ class Settings:
         raise NotImplementedError(f"{cls.__name__} names no service: use Settings(service, environ)")
 
     @property
-    def environ(self) -> Mapping[str, str]:
-        """The environment these settings were read from (a property: never in ``vars()`` or a repr)."""
-        return self._config.environ
-
-    @property
     def embedded(self) -> bool:
         return self.mode == EMBEDDED
 
@@ -77,6 +80,10 @@ class Settings:
         if cast is None:
             return self._config(name, default=default)
         return self._config(name, cast=cast, default=default)
+
+    def environ(self) -> dict[str, str]:
+        """Every variable this service was started with (for families of names such as TEAMMOA_OIDC_*)."""
+        return dict(self._config.environ)
 
     def check(self) -> None:
         """Refuse to run production with a default or missing secret."""
@@ -99,4 +106,4 @@ def service_settings(cls: type[SettingsT], settings: Settings | None) -> Setting
     """
     if isinstance(settings, cls):
         return settings
-    return cls.from_environ(None if settings is None else settings.environ)
+    return cls.from_environ(None if settings is None else settings.environ())

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from typing import Any, TypeVar
 
 from services.kit.errors import Unavailable
 from services.kit.peers import Peers, TTLCache
 
 MEMBERSHIP_TTL_S = 10  # brief: removals also arrive as events, which drop the cache at once
+T = TypeVar("T")
 MAP_TTL_S = 1  # the version must be nearly current; the history replay covers anything newer
 
 
@@ -29,12 +30,12 @@ class Access:
         self._peers = peers
         self._members = TTLCache(ttl_s)
         self._maps = TTLCache(MAP_TTL_S)
-        self._asking: dict[Any, asyncio.Task] = {}
+        self._asking: dict[Hashable, asyncio.Task[Any]] = {}
         self.epochs: dict[int, int] = defaultdict(int)
 
-    async def _once(self, key: Any, ask: Callable[[], Awaitable[Any]]) -> Any:
+    async def _once(self, key: Hashable, ask: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Run ``ask`` for a key, sharing the one request in flight with every concurrent caller."""
-        task = self._asking.get(key)
+        task: asyncio.Task[T] | None = self._asking.get(key)
         if task is None:
             task = self._asking[key] = asyncio.create_task(ask())
             task.add_done_callback(lambda done: self._asking.pop(key, None) if self._asking.get(key) is done else None)
@@ -44,7 +45,7 @@ class Access:
         """Whether a user is a member of a team (a missing team answers no)."""
         key = (team_id, user_id)
         cached = None if fresh else self._members.get(key)
-        if cached is not None:
+        if isinstance(cached, bool):
             return cached
 
         async def ask() -> bool:
@@ -59,7 +60,7 @@ class Access:
     async def mindmap(self, map_id: int, *, fresh: bool = False) -> dict[str, Any] | None:
         """A map's team and (nearly) current version, or None when there is no such map."""
         cached = None if fresh else self._maps.get(map_id)
-        if cached is not None:
+        if isinstance(cached, dict):
             return cached or None
 
         async def ask() -> dict[str, Any] | None:

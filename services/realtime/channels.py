@@ -13,7 +13,7 @@ from services.kit.errors import Unavailable
 from . import protocol
 from .connection import Connection
 from .hubs import Hub, control
-from .protocol import ClientFrame, FrameError
+from .protocol import ClientFrame, FrameError, Ping, Publish, Subscribe
 from .sequencing import Subscription
 
 Sub = Subscription[Connection]
@@ -53,16 +53,16 @@ class ChannelHost(Protocol):
 
 async def handle(rt: ChannelHost, conn: Connection, text: str) -> None:
     """Handle one client frame; refusals are answered with an ``error`` frame."""
-    frame = None
+    frame: ClientFrame | None = None
     try:
         frame = protocol.parse(text)
-        if frame.op == "publish":
+        if isinstance(frame, Publish):
             await publish(rt, conn, frame)
         elif not conn.frames.take():
             conn.limit_error()
-        elif frame.op == "ping":
+        elif isinstance(frame, Ping):
             conn.send(protocol.PONG)
-        elif frame.op == "subscribe":
+        elif isinstance(frame, Subscribe):
             await subscribe(rt, conn, frame.channel, since=frame.since)
         else:
             unsubscribe(rt, conn, frame.channel, reason="requested")
@@ -73,7 +73,8 @@ async def handle(rt: ChannelHost, conn: Connection, text: str) -> None:
             if conn.bad_frames > MAX_BAD_FRAMES:
                 conn.close(protocol.POLICY_VIOLATION, "too many invalid frames")
     except Unavailable as exc:
-        conn.send(protocol.error("unavailable", exc.message, frame.channel if frame else None))
+        channel = None if frame is None or isinstance(frame, Ping) else frame.channel
+        conn.send(protocol.error("unavailable", exc.message, channel))
 
 
 async def subscribe(rt: ChannelHost, conn: Connection, channel: str, *, since: int | None) -> None:
@@ -176,7 +177,7 @@ def unsubscribe(rt: ChannelHost, conn: Connection, channel: str, *, reason: str 
         rt.end(sub, reason)
 
 
-async def publish(rt: ChannelHost, conn: Connection, frame: ClientFrame) -> None:
+async def publish(rt: ChannelHost, conn: Connection, frame: Publish) -> None:
     """Relay an ephemeral message to the channel's other subscribers, on every instance."""
     sub = conn.subscriptions.get(frame.channel)
     if sub is None or not sub.ready:

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -30,7 +31,7 @@ class User:
     user_id: int
     nickname: str
 
-    def stamp(self) -> dict:
+    def stamp(self) -> dict[str, Any]:
         return {"user_id": self.user_id, "nickname": self.nickname}
 
 

@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from services.kit.channels import MINDMAP_DELETED
@@ -81,9 +82,9 @@ class Hub:
         self.refs = 0
         self._token = uuid.uuid4().hex
         self._live: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tasks: set[asyncio.Task] = set()
-        self._gap_task: asyncio.Task | None = None
-        self._presence_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._gap_task: asyncio.Task[None] | None = None
+        self._presence_task: asyncio.Task[None] | None = None
         self._last_presence: str | None = None
         self._presence_unsent: set[str] = set()
 
@@ -96,7 +97,7 @@ class Hub:
         except (TimeoutError, Unavailable):
             raise Unavailable("The event broker is not answering.") from None
 
-    def stop(self) -> list[asyncio.Task]:
+    def stop(self) -> list[asyncio.Task[None]]:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -117,7 +118,7 @@ class Hub:
             del self.subs[sub.conn.id]
         self._presence_unsent.discard(sub.conn.id)
 
-    def _spawn(self, coro, name: str) -> asyncio.Task:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coro, name=f"{name}:{self.channel}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -232,7 +233,7 @@ class Hubs:
     def __init__(self, rt: HubHost) -> None:
         self.rt = rt
         self._hubs: dict[str, Hub] = {}
-        self._stopping: set[asyncio.Task] = set()
+        self._stopping: set[asyncio.Task[None]] = set()
 
     def get(self, channel: str) -> Hub | None:
         return self._hubs.get(channel)

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from redis.asyncio import Redis
+
 from .connection import User
 
 log = logging.getLogger("teammoa.realtime")
@@ -62,7 +64,7 @@ class MemoryPresence:
 class RedisPresence:
     """Presence shared by every instance through Redis."""
 
-    def __init__(self, redis, *, prefix: str, ttl_s: float) -> None:
+    def __init__(self, redis: Redis, *, prefix: str, ttl_s: float) -> None:
         self._redis, self._prefix, self.ttl_s = redis, prefix + "presence:", ttl_s
         self._key_ttl_s = max(1, int(ttl_s * 2))
 

@@ -80,13 +80,30 @@ class FrameError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class ClientFrame:
-    op: str
-    channel: str | None = None
+class Ping:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    channel: str
     since: int | None = None
-    type: str | None = None
-    data: Any = None
-    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    channel: str
+    type: str
+    data: dict[str, Any]
+    size: int
+
+
+ClientFrame = Ping | Subscribe | Unsubscribe | Publish  # every op names a valid channel, except ping
 
 
 def parse_channel(name: Any) -> tuple[str, int]:
@@ -110,24 +127,26 @@ def parse(text: str) -> ClientFrame:
         raise FrameError("bad_frame", "Frames are JSON objects with an op.")
     op = body["op"]
     if op == "ping":
-        return ClientFrame(op)
+        return Ping()
     if op not in ("subscribe", "unsubscribe", "publish"):
         raise FrameError("unknown_op", "Unknown op.")
     channel = body.get("channel")
+    if not isinstance(channel, str):
+        raise FrameError("bad_channel", "Channels are team.<id> or mindmap.<id>.")
     parse_channel(channel)
     if op == "unsubscribe":
-        return ClientFrame(op, channel)
+        return Unsubscribe(channel)
     if op == "subscribe":
         since = body.get("since")
         if since is not None and (isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= MAX_VERSION):
             raise FrameError("bad_frame", "since is a version number.", channel)
-        return ClientFrame(op, channel, since=since)
+        return Subscribe(channel, since=since)
     if size > MAX_PUBLISH_BYTES:
         raise FrameError("too_large", "Messages are limited to 1 KB.", channel)
     type_, data = body.get("type"), body.get("data", {})
     if not isinstance(type_, str) or not MESSAGE_TYPE.match(type_) or not isinstance(data, dict):
         raise FrameError("bad_frame", "A message has a type (a short name) and an object as data.", channel)
-    return ClientFrame(op, channel, type=type_, data=data, size=size)
+    return Publish(channel, type=type_, data=data, size=size)
 
 
 def dumps(frame: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ event only waits in ``pending``: subscribe to live first, buffer, replay, then d
 from __future__ import annotations
 
 import time
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from . import protocol
 
@@ -38,9 +38,9 @@ class Subscription(Generic[ConnT]):
 
     __slots__ = ("channel", "conn", "gap_since", "hubs", "pending", "ready", "team_id", "version", "versioned", "want")
 
-    def __init__(self, conn: ConnT, channel: str, *, team_id: int, versioned: bool, hubs: tuple = ()) -> None:
+    def __init__(self, conn: ConnT, channel: str, *, team_id: int, versioned: bool, hubs: tuple[Any, ...] = ()) -> None:
         self.conn, self.channel, self.team_id, self.versioned = conn, channel, team_id, versioned
-        self.hubs = hubs  # the hubs this subscription holds a reference to (its channel's, its team's)
+        self.hubs = hubs  # the hubs.Hub objects it holds (its channel's, its team's): opaque here, no import of hubs
         self.ready = False
         self.version = 0
         self.want = 0  # the newest version known to exist

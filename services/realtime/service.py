@@ -16,14 +16,16 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from redis.asyncio import Redis
 from starlette.websockets import WebSocket
 
 from services.kit.channels import MEMBER_PREFIX, MEMBERSHIP_ENDED, TEAM_DISBANDED
 from services.kit.errors import AppError
 from services.kit.events import EventBus
+from services.kit.peers import Peers
 from services.kit.tokens import ACCESS_COOKIE
 
 from . import protocol
@@ -32,6 +34,7 @@ from .connection import CLIENT_GONE, Connection, User
 from .hubs import Hub, Hubs, control
 from .presence import MemoryPresence, RedisPresence
 from .sequencing import Subscription
+from .settings import RealtimeSettings
 
 log = logging.getLogger("teammoa.realtime")
 PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (docs/spec.md)
@@ -44,7 +47,7 @@ DRAIN_TIMEOUT_S = 5.0
 class Realtime:
     """Everything one realtime instance holds."""
 
-    def __init__(self, *, settings, bus: EventBus, peers, redis) -> None:
+    def __init__(self, *, settings: RealtimeSettings, bus: EventBus, peers: Peers, redis: Redis | None) -> None:
         self.settings, self.bus = settings, bus
         self.instance = uuid.uuid4().hex[:10]
         ttl = settings.presence_ttl_s
@@ -60,7 +63,7 @@ class Realtime:
         self.accepting = True
         self.stats: Counter[str] = Counter()
         self._seq = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._idle = asyncio.Event()  # set while no socket is open
         self._idle.set()
@@ -83,7 +86,7 @@ class Realtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.hubs.close()
 
-    def _spawn(self, coro, name: str) -> asyncio.Task:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -250,7 +253,7 @@ class Realtime:
         for sub in list(hub.subs.values()) if hub else ():
             self.end(sub, "deleted")
 
-    def hub_failed(self, hub) -> None:
+    def hub_failed(self, hub: Hub) -> None:
         """A channel lost its broker subscription: its sockets reconnect and resume."""
         for sub in list(hub.subs.values()):
             sub.conn.close(protocol.SERVICE_RESTART, "channel lost")

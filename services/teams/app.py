@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio.to_thread
 from starlette.applications import Starlette
 
-from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.nicknames import Nicknames
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings, service_settings
@@ -62,4 +63,18 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None):
         passwords=True,
         openapi_path="/api/v1/teams/openapi.json",
     )
-    return build_app(spec, settings, shared)
+    app = build_app(spec, settings, shared)
+    files_dir = settings.files_dir
+
+    def disk(field: str) -> Callable[[], float | None]:
+        def read() -> float | None:
+            try:
+                return float(getattr(shutil.disk_usage(files_dir), field))
+            except OSError:  # not created yet
+                return None
+
+        return read
+
+    scrape_metric(app, "teammoa_files_disk_free_bytes", "Free bytes on the uploads' filesystem", "gauge", disk("free"))
+    scrape_metric(app, "teammoa_files_disk_size_bytes", "Size of the uploads' filesystem", "gauge", disk("total"))
+    return app

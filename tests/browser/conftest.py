@@ -73,10 +73,14 @@ def _healthy(url: str) -> bool:
 @pytest.fixture(name="live_server", scope="session")
 def fx_live_server(tmp_path_factory) -> Iterator[LiveServer]:
     """The embedded TeamMoa in a subprocess, as `make run` starts it (SQLite, in-memory broker) for the whole session."""
-    port = free_port()
+    yield from serve(tmp_path_factory.mktemp("live-server"), free_port())
+
+
+def serve(data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """Run an embedded TeamMoa on 127.0.0.1:port until the generator is closed (for live_server-like fixtures)."""
     base_url = f"http://127.0.0.1:{port}"
-    data_dir = tmp_path_factory.mktemp("live-server")
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
+    env.update(extra_env or {})
     env.update(
         {
             "TEAMMOA_DATA_DIR": str(data_dir),

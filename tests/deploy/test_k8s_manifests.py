@@ -166,7 +166,11 @@ def test_termination_grace_outlasts_the_prestop_delay_and_the_graceful_shutdown(
 
 
 def test_graceful_shutdown_is_read_from_the_images(rendered):
-    images = {image_name(c["image"]): graceful_shutdown_s(c["image"]) for _, _, c in containers(rendered["base"])}
+    images = {
+        image_name(c["image"]): graceful_shutdown_s(c["image"])
+        for _, _, c in containers(rendered["base"])
+        if image_name(c["image"]).startswith("teammoa-")  # not the backup job's mariadb client image
+    }
     assert images["teammoa-auth"] == 5 and images["teammoa-realtime"] == 5
     assert images["teammoa-gateway"] >= 5
 
@@ -322,11 +326,39 @@ def test_migrations_run_in_a_job_of_each_service_image_before_the_rollout(render
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_the_purge_runs_as_a_cronjob_that_never_overlaps(rendered, target):
-    (cron,) = objects_of(rendered[target], "CronJob")
+    cron = one(rendered[target], "CronJob", "auth-purge-unverified")
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     assert image_name(container["image"]) == "teammoa-auth"
     assert container["command"] == ["python", "-m", "services.auth", "purge-unverified"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_backup_cronjob_dumps_every_database_and_the_files_without_overlapping(rendered, target):
+    objects = rendered[target]
+    cron = one(objects, "CronJob", "teammoa-backup")
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    script = container["command"][-1]
+    for database in ("auth", "teams", "schedule"):
+        assert database in script
+    assert "--single-transaction" in script and "tar -C /data/files" in script
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    assert claims == {"files": "teams-files", "backups": "teammoa-backups"}
+    assert {"name": "files", "mountPath": "/data/files", "readOnly": True} in container["volumeMounts"]
+    one(objects, "PersistentVolumeClaim", "teammoa-backups")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_service_pod_asks_to_be_scraped_on_its_metrics_port(rendered, target):
+    for name in ("auth", "teams", "schedule", "realtime"):
+        annotations = one(rendered[target], "Deployment", name)["spec"]["template"]["metadata"]["annotations"]
+        assert annotations == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": "8000",
+            "prometheus.io/path": "/metrics",
+        }
 
 
 @pytest.mark.parametrize("target", TARGETS)

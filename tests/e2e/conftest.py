@@ -30,7 +30,7 @@ from services.kit import db as kit_db
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = [sys.executable, "-m", "tools.stack"]
-PORTS_NEEDED = 15  # the gateway and the 14 ports after it (tools/stack/config.py)
+PORTS_NEEDED = 20  # the gateway and the 19 ports after it (tools/stack/config.py)
 MYSQL_URL = (
     os.environ.get("TEAMMOA_TEST_DATABASE_URL")
     or os.environ.get("TEAMMOA_STACK_DATABASE_URL")

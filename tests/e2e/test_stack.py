@@ -2,6 +2,9 @@
 what is never routed, the UI, request ids, sign-up to sign-in, routes to each service, WebSockets
 on both realtime instances, and a clean stop.
 
+Then Prometheus beside it (tools/monitor.py): every target up, every metric the rules and dashboards
+read is served, and a killed teams instance raises the instance-down alert.
+
 The last test stops the stack: keep it last.
 """
 
@@ -9,8 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -18,6 +27,8 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import PASSWORD, token_from_mail
+from tests.e2e.conftest import ROOT, _missing
+from tests.monitoring.promql import scraped_names_needed
 
 pytestmark = pytest.mark.stack
 PARTS = {"auth", "teams", "schedule", "realtime", "gateway"}
@@ -219,8 +230,112 @@ def test_an_event_from_a_teams_instance_reaches_sockets_on_both_realtime_instanc
     assert _upgraded_ports(stack, len(sockets)) == stack.ports_of("realtime")
 
 
+# Monitoring: the real Prometheus (Debian's package) and exporters beside this stack (tools/monitor.py),
+# scraping every second, evaluating the shipped rules every second, with instance-down's `for:` at 3 s.
+ALERT_FOR_IN_TEST = "3s"
+NOT_SERVED_LOCALLY = {
+    "probe_ssl_earliest_cert_expiry": "the blackbox exporter's: TLS ends at Nginx only in production",
+}
+
+
+def _prometheus_get(url: str, path: str, **params) -> dict:
+    r = httpx.get(url + path, params=params, timeout=5)
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+def _eventually(check, what: str, timeout_s: float = 60):
+    """Poll ``check()`` until it answers something true (a wait for a condition, not a timing assertion)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.25)
+
+
+EXPORTERS = ("prometheus-mysqld-exporter", "prometheus-redis-exporter", "prometheus-nginx-exporter")
+
+
+@pytest.fixture(name="prometheus", scope="module")
+def fx_prometheus(stack):
+    for binary in ("prometheus", *EXPORTERS):
+        if not shutil.which(binary):
+            _missing(f"{binary} is not installed (apt-get install -y prometheus {' '.join(EXPORTERS)})")
+    command = [sys.executable, "-m", "tools.monitor", "up", "--interval", "1s"]
+    command += ["--alert-for", f"TeamMoaInstanceDown={ALERT_FOR_IN_TEST}"]
+    started = subprocess.run(command, cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=90)
+    assert started.returncode == 0, started.stdout + started.stderr + stack.log("prometheus")[-3000:]
+    yield f"http://127.0.0.1:{stack.state['ports']['prometheus']}"
+    subprocess.run([sys.executable, "-m", "tools.monitor", "down"], cwd=ROOT, env=stack.env, timeout=60)
+
+
+def test_prometheus_scrapes_every_instance_and_exporter_and_all_are_up(prometheus):
+    def all_up():
+        targets = _prometheus_get(prometheus, "/api/v1/targets")["activeTargets"]
+        return targets if targets and all(t["health"] == "up" for t in targets) else None
+
+    targets = _eventually(all_up, "every target up")
+    jobs = Counter(target["labels"]["job"] for target in targets)
+    services = {"auth": 1, "teams": 2, "schedule": 1, "realtime": 2}
+    assert jobs == {**services, "mysqld": 1, "redis": 1, "nginx": 1, "prometheus": 1}
+    for query in ("mysql_up", "redis_up", "nginx_up"):
+        (sample,) = _prometheus_get(prometheus, "/api/v1/query", query=query)["result"]
+        assert sample["value"][1] == "1", query
+
+
+def test_every_metric_a_rule_or_dashboard_reads_is_served_by_some_metrics_endpoint(prometheus, http):
+    assert http.get("/api/v1/teams/").status_code in (200, 401)  # an API request: the route-labelled series
+    needed = scraped_names_needed() - set(NOT_SERVED_LOCALLY)
+    assert {"http_requests_total", "mysql_up", "teammoa_realtime_slow_consumer_closes_total"} <= needed
+
+    def missing():
+        served = set(_prometheus_get(prometheus, "/api/v1/label/__name__/values"))
+        return needed - served
+
+    _eventually(lambda: not missing(), "every needed metric scraped", timeout_s=30)
+    assert missing() == set()
+    # the recording rules produce series from what is scraped: a request rate above 0 while requests come in
+    query = 'job_route_method:http_requests:rate5m{job="teams",route="/api/v1/teams/"} > 0'
+
+    def recorded():
+        http.get("/api/v1/teams/")
+        return _prometheus_get(prometheus, "/api/v1/query", query=query)["result"]
+
+    assert _eventually(recorded, "the request-rate recording rule above 0")
+
+
+def test_a_killed_teams_instance_raises_instance_down_within_its_for_window(stack, prometheus):
+    victim = next(entry for entry in stack.state["processes"] if entry["name"] == "teams-2")
+    instance = f"127.0.0.1:{victim['port']}"
+    os.killpg(victim["pid"], signal.SIGKILL)
+    seen: dict[str, str] = {}
+
+    def firing():
+        for alert in _prometheus_get(prometheus, "/api/v1/alerts")["alerts"]:
+            if alert["labels"]["alertname"] == "TeamMoaInstanceDown":
+                seen[alert["labels"]["instance"]] = alert["state"]
+        return seen.get(instance) == "firing"
+
+    _eventually(firing, "TeamMoaInstanceDown firing for teams-2")
+    assert set(seen) == {instance}, seen  # the other instances stay quiet
+    started = stack.run("start", "teams")
+    assert started.returncode == 0, started.stdout + started.stderr
+    stack.reload_state()
+
+    def resolved():
+        alerts = _prometheus_get(prometheus, "/api/v1/alerts")["alerts"]
+        return not any(alert["labels"]["alertname"] == "TeamMoaInstanceDown" for alert in alerts)
+
+    _eventually(resolved, "TeamMoaInstanceDown resolved after the restart")
+
+
 def test_down_stops_every_process_it_started(stack):
+    monitoring = stack.data_dir / "monitoring.json"
     pids = [entry["pid"] for entry in stack.state["processes"]]
+    if monitoring.exists():
+        pids += [entry["pid"] for entry in json.loads(monitoring.read_text())["processes"]]
     stopped = stack.run("down", timeout=30)
     assert stopped.returncode == 0, stopped.stderr
     for pid in pids:

@@ -135,8 +135,9 @@ def fx_gateway():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers[name] = server
     ports = {name: server.server_address[1] for name, server in servers.items()}
-    listen = free_port()
-    conf = render.render(tmp / "conf", _local_env(tmp, ports, listen), tls=False)
+    listen, status = free_port(), free_port()
+    env = {**_local_env(tmp, ports, listen), "TEAMMOA_NGINX_STATUS_LISTEN": f"127.0.0.1:{status}"}
+    conf = render.render(tmp / "conf", env, tls=False)
     process = subprocess.Popen(
         _nginx(conf, tmp / "run"), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -146,7 +147,7 @@ def fx_gateway():
             assert process.poll() is None, process.stderr.read().decode()
             assert time.monotonic() < deadline, "nginx did not listen"
             time.sleep(0.05)
-        yield {"port": listen, "dir": tmp}
+        yield {"port": listen, "status_port": status, "dir": tmp}
     finally:
         os.killpg(process.pid, signal.SIGQUIT)
         process.wait(10)
@@ -180,6 +181,7 @@ def _render_for_check(tmp: Path, tls: bool) -> Path:
         **_local_env(tmp, ports, free_port()),
         "TEAMMOA_NGINX_REAL_IP_FROM": "10.0.0.0/8,192.0.2.1",
         "TEAMMOA_NGINX_INTERNAL": "auth=9101,teams=9102,schedule=9103,realtime=9104",
+        "TEAMMOA_NGINX_STATUS_LISTEN": "127.0.0.1:9105",
     }
     return render.render(tmp / "conf", env, tls=tls)
 
@@ -211,7 +213,7 @@ def test_the_container_defaults_name_the_compose_services():
     values, flags = render.variables({})
     assert "server auth:8000" in values["auth_servers"]
     assert "server realtime:8000" in values["realtime_servers"]
-    assert flags == {"tls": False, "real_ip": False, "internal": False, "user": False}
+    assert flags == {"tls": False, "real_ip": False, "internal": False, "user": False, "status": False}
 
 
 def test_a_malformed_upstream_address_is_refused():
@@ -237,6 +239,11 @@ def test_sections_keep_only_the_lines_of_the_variant():
     [
         ("/api/v1/users/login/", "auth"),
         ("/api/v1/users", "auth"),
+        ("/api/v1/users/oauth/providers/", "auth"),  # sign-in with a provider: start, the redirect URI, sign-up
+        ("/api/v1/users/oauth/google/start/", "auth"),
+        ("/api/v1/users/oauth/github/callback/?code=c0de&state=st4te", "auth"),
+        ("/api/v1/users/oauth/signup/", "auth"),
+        ("/api/v1/users/me/identities/3/", "auth"),
         ("/.well-known/jwks.json", "auth"),
         ("/api/v1/teams/7/schedules/me/?week=2026-11-23", "schedule"),
         ("/api/v1/teams/7/schedules", "schedule"),
@@ -284,6 +291,17 @@ def test_internal_endpoints_and_metrics_are_never_routed(gateway, path):
         response, data = _get(gateway, path, method=method)
         assert response.status == 404
         assert json.loads(data)["error"]["code"] == "not_found"
+
+
+def test_the_status_page_for_the_exporter_is_on_its_own_listener_only(gateway):
+    conn = http.client.HTTPConnection("127.0.0.1", gateway["status_port"], timeout=5)
+    conn.request("GET", "/stub_status")
+    response = conn.getresponse()
+    assert response.status == 200
+    assert response.read().startswith(b"Active connections:")
+    conn.close()
+    response, data = _get(gateway, "/stub_status")
+    assert b"Active connections" not in data
 
 
 def test_the_gateway_answers_its_own_health(gateway):

@@ -4,9 +4,11 @@ import threading
 import time
 
 import anyio
+import anyio.to_thread
 import pytest
 
 from services.kit import passwords
+from services.kit.errors import Overloaded
 from services.kit.passwords import PasswordHasher
 
 pytestmark = pytest.mark.anyio
@@ -55,3 +57,27 @@ async def test_a_wrong_password_and_an_unknown_user_are_refused(hasher):
     stored = await hasher.hash("right-password")
     assert not await hasher.verify(stored, "wrong-password")
     assert not await hasher.verify(None, "right-password")
+
+
+async def test_a_sign_in_beyond_the_bounded_hash_queue_is_refused_at_once(monkeypatch):
+    """Every hashing thread busy and the queue full: the next hash is refused (503 + Retry-After), not queued."""
+    monkeypatch.setattr(passwords, "HASHING_THREADS", 1)
+    hasher = PasswordHasher(memory_kib=1024, time_cost=1, parallelism=1, max_waiting=0, max_wait_s=30)
+    release, started = threading.Event(), threading.Event()
+    real = hasher._argon2
+
+    class Held:
+        def hash(self, password):
+            started.set()
+            release.wait(30)
+            return real.hash(password)
+
+    monkeypatch.setattr(hasher, "_argon2", Held())
+    async with anyio.create_task_group() as group:
+        group.start_soon(hasher.hash, "first")
+        await anyio.to_thread.run_sync(started.wait, 10)
+        with pytest.raises(Overloaded) as refused:
+            await hasher.hash("second")
+        release.set()
+    assert refused.value.headers == {"Retry-After": "1"}
+    assert hasher.gate is not None and hasher.gate.active == 0

@@ -120,7 +120,15 @@ class Stack:
 async def serve(app) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free port of 127.0.0.1; yield ``host:port``."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws_max_size=64 * 1024, timeout_graceful_shutdown=3
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        ws_max_size=64 * 1024,
+        timeout_graceful_shutdown=3,
+        ws="websockets-sansio",  # what the stack and the realtime image run (deploy/stack.py)
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

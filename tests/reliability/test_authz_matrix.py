@@ -125,6 +125,17 @@ AUTH = [
     ("POST", U + "password-reset/", {"email": "nobody@example.com"}, 202, 202, 202, 202, None),
     ("POST", U + "password-reset/confirm/", {"token": "forged", "new_password": "Another-Pass-9"}, ANY, ANY, ANY, ANY, None),
     ("GET", U + "dev/outbox/", None, 200, 200, 200, 200, None),  # embedded mode only (404 in production)
+    # Provider sign-in (GitHub configured here, see fx_environ): going to the provider and coming back are a
+    # browser's navigations, signed in or not; without this browser's flow cookie the callback is refused (303).
+    ("GET", U + "oauth/providers/", None, 200, 200, 200, 200, None),
+    ("GET", U + "oauth/{provider}/start/", None, 302, 302, 302, 302, None),
+    ("GET", U + "oauth/{provider}/callback/?state=forged&code=forged", None, 303, 303, 303, 303, None),
+    ("POST", U + "oauth/{provider}/connect/", None, 401, 200, 200, 200, None),
+    ("GET", U + "oauth/signup/", None, 404, 404, 404, 404, None),  # no sign-up waiting in this browser
+    ("POST", U + "oauth/signup/", {"username": "someone", "nickname": "Some"}, 404, 404, 404, 404, None),
+    ("GET", U + "me/identities/", None, 401, 200, 200, 200, None),
+    ("DELETE", U + "me/identities/{identity_id}/", None, 401, 404, 404, 404, None),  # another account's
+    ("POST", U + "me/password/", {"new_password": "Another-Pass-9"}, 401, 409, 409, 409, None),  # they have one
     ("GET", "/.well-known/jwks.json", None, 200, 200, 200, 200, None),
     ("GET", U + "openapi.json", None, 200, 200, 200, 200, None),
     ("GET", "/api/v1/teams/openapi.json", None, 200, 200, 200, 200, None),
@@ -133,7 +144,21 @@ AUTH = [
 MATRIX = AUTH + TEAMS + MINDMAPS + SCHEDULE
 SOCKET = ("WS", "/ws/")  # anonymous: refused at the handshake; outsider: "forbidden"; member, host: subscribed
 PLACEHOLDER = re.compile(r"{(\w+)}")
+OTHERS_IDENTITY = [0]  # the id of a provider identity connected to "other"
 UNROUTED = ("/internal", "/health", "/livez", "/metrics")
+
+
+@pytest.fixture(name="environ")
+def fx_environ(environ):
+    """The usual embedded TeamMoa, with GitHub as a configured sign-in provider (never reached: the rows
+    stop at the redirect to it, or refuse before asking it)."""
+    return {
+        **environ,
+        "TEAMMOA_GITHUB_CLIENT_ID": "matrix-client",
+        "TEAMMOA_GITHUB_CLIENT_SECRET": "matrix-secret",
+        "TEAMMOA_GITHUB_URL": "http://127.0.0.1:9",
+        "TEAMMOA_GITHUB_API_URL": "http://127.0.0.1:9",
+    }
 
 
 class World:
@@ -217,6 +242,10 @@ def _fill(template, own: World, objects: World, me, serial: list[int]):
             return str(me.id if me else 1)
         if name == "invite":
             return own.team["invite_code"]
+        if name == "provider":
+            return "github"
+        if name == "identity_id":
+            return str(OTHERS_IDENTITY[0])
         if name == "unique":
             serial[0] += 1
             return f"title {serial[0]}"
@@ -242,7 +271,7 @@ def _call(client, user, method: str, path: str, body, own: World, objects: World
     if isinstance(body, tuple) and body[0] == "csv":
         return client.request(method, url, content=body[1], headers={**headers, "Content-Type": "text/csv"})
     json_body = None if body is None else _fill(body, own, own, user, serial)
-    return client.request(method, url, json=json_body, headers=headers)
+    return client.request(method, url, json=json_body, headers=headers, follow_redirects=False)  # a 3xx is the answer
 
 
 def _matches(expected, status: int) -> bool:
@@ -251,8 +280,24 @@ def _matches(expected, status: int) -> bool:
     return status == expected
 
 
-def test_every_route_answers_every_kind_of_caller_as_the_table_says(client, signup):
+def _connect_identity(environ, user_id: int) -> int:
+    from services.auth.tables import identities
+    from services.kit.responses import utcnow
+    from tests.auth.conftest import AuthDatabase
+
+    url = environ.get("TEAMMOA_AUTH_DATABASE_URL") or f"sqlite:///{environ['TEAMMOA_DATA_DIR']}/auth.db"
+    database = AuthDatabase(url)
+    try:
+        row = {"user_id": user_id, "provider": "github", "issuer": "http://127.0.0.1:9", "subject": str(user_id)}
+        database.execute(identities.insert().values(**row, created_at=utcnow()))
+        return database.one(identities.select().where(identities.c.user_id == user_id))["id"]
+    finally:
+        database.engine.dispose()
+
+
+def test_every_route_answers_every_kind_of_caller_as_the_table_says(client, signup, environ):
     host, member, other, outsider = signup("host"), signup("member"), signup("other"), signup("outsider")
+    OTHERS_IDENTITY[0] = _connect_identity(environ, other.id)
     b_member, b_other = signup("bmember"), signup("bother")
     team_b = World(client, outsider, b_member, b_other, "B")
     mismatches, cells, serial = [], 0, [0]

@@ -68,8 +68,8 @@ def wait_healthy(url: str, timeout_s: float = 60) -> None:
 class Stack:
     """redis-server, auth, teams and two realtime instances, each its own process."""
 
-    def __init__(self, data_dir: Path, *, deflate: bool) -> None:
-        self.data_dir, self.deflate = data_dir, deflate
+    def __init__(self, data_dir: Path, *, deflate: bool, ws: str = "websockets-sansio") -> None:
+        self.data_dir, self.deflate, self.ws = data_dir, deflate, ws
         self.ports = {name: free_port() for name in ("redis", "auth", "teams", "rt_a", "rt_b")}
         self.entries: list[dict] = []
         self.env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
@@ -104,7 +104,7 @@ class Stack:
         services = {"auth": "auth", "teams": "teams", "rt_a": "realtime", "rt_b": "realtime"}
         for name, service in services.items():
             deflate = ["--ws-per-message-deflate", "true" if self.deflate else "false"]
-            extra = ["--log-level", "warning", *deflate]
+            extra = ["--log-level", "warning", *deflate, "--ws", self.ws]
             command = uvicorn_command(service, host="127.0.0.1", port=self.ports[name], extra=extra)
             self.entries.append(spawn(command, cwd=ROOT, env=self.env, log=logs / f"{name}.log"))
         for name in services:
@@ -284,7 +284,7 @@ async def run(args, stack: Stack) -> dict:
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         world = World(stack, http)
         await world.setup(max(1, math.ceil(args.subscribers / TABS_PER_USER)))
-        result = {"fanout": await fanout(stack, world, args.subscribers, args.edits)}
+        result = {} if args.skip_fanout else {"fanout": await fanout(stack, world, args.subscribers, args.edits)}
         if args.idle:
             result["idle"] = await idle_memory(stack, world, args.idle)
         return result
@@ -300,6 +300,13 @@ def main() -> None:
         action="store_true",
         help="let uvicorn negotiate permessage-deflate (its default; off in every image: services/kit/serve.py)",
     )
+    parser.add_argument(
+        "--ws",
+        default="websockets-sansio",
+        choices=("websockets", "websockets-sansio", "wsproto"),
+        help="uvicorn's WebSocket implementation of the realtime instances",
+    )
+    parser.add_argument("--skip-fanout", action="store_true", help="measure the idle sockets only")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = args.idle + args.subscribers + 1024  # the client's sockets; each server process inherits it too
@@ -311,13 +318,14 @@ def main() -> None:
     except ImportError:
         run_loop = asyncio.run
     with tempfile.TemporaryDirectory(prefix="teammoa-fanout-") as tmp:
-        stack = Stack(Path(tmp), deflate=args.deflate)
+        stack = Stack(Path(tmp), deflate=args.deflate, ws=args.ws)
         try:
             stack.start()
             result = run_loop(run(args, stack))
         finally:
             stack.stop()
     result["permessage_deflate"] = args.deflate
+    result["ws"] = args.ws
     print(json.dumps(result, indent=2))
 
 

@@ -18,8 +18,10 @@ credential (``service-token``), ``stack.json`` (ports, pids), ``logs/``, ``mail/
 unless ``TEAMMOA_SMTP_HOST`` is set), ``files/`` and the rendered ``nginx/``.
 
 Environment: TEAMMOA_GATEWAY_PORT (8080), TEAMMOA_DATA_DIR (var/stack), TEAMMOA_STACK_BASE_PORT
-(gateway port + 1; the stack uses 14 ports from there: 11, and a spare port for each
-single-instance process, which a rolling restart moves to and back), TEAMMOA_STACK_DATABASE_URL
+(gateway port + 1; the stack uses 19 ports from there: 11, a spare port for each
+single-instance process, which a rolling restart moves to and back, Nginx's status page for its
+exporter, and 4 for the optional monitoring), TEAMMOA_STACK_MONITORING (false: true also starts
+Prometheus and the exporters, tools/monitor.py), TEAMMOA_STACK_DATABASE_URL
 (mysql://root@127.0.0.1:3306), TEAMMOA_STACK_DB_PREFIX (teammoa_stack_), TEAMMOA_STACK_REDIS_URL
 (redis://127.0.0.1:6379/0), TEAMMOA_REDIS_PREFIX (teammoa-stack:); any other TEAMMOA_* variable is
 passed to the services as it is.

@@ -16,6 +16,8 @@ STOP_TIMEOUT_S = 2 * GRACEFUL_SHUTDOWN_S  # uvicorn drains for 5 s, nginx for wo
 UPSTREAMS = (*INSTANCES, "health")  # the gateway's upstream groups of the stack's own processes
 # Single-instance processes: a rolling restart starts their replacement on a spare port first (blue/green).
 SWAPPED = (*(f"{svc}-1" for svc, count in INSTANCES.items() if count == 1), "health")
+# Nginx's stub_status listener and the optional monitoring processes (tools/monitor.py), last.
+MONITORING_PORTS = ("nginx-status", "prometheus", "mysqld-exporter", "redis-exporter", "nginx-exporter")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Config:
         """Every port the stack may listen on, by process name (``<name>-spare``: a replacement's)."""
         names = [f"{svc}-{n}" for svc, count in INSTANCES.items() for n in range(1, count + 1)]
         names += ["health", *(f"internal-{svc}" for svc in INSTANCES), *(f"{name}-spare" for name in SWAPPED)]
+        names += MONITORING_PORTS
         ports = {name: self.base_port + offset for offset, name in enumerate(names)}
         ports["nginx"] = self.gateway_port
         return ports
@@ -134,6 +137,7 @@ def nginx_env(config: Config, upstreams: dict[str, list[int]] | None = None) -> 
         "TEAMMOA_NGINX_WORKERS": "2",
         "TEAMMOA_NGINX_HEALTH_SERVERS": servers("health"),
         "TEAMMOA_NGINX_INTERNAL": ",".join(f"{svc}={ports['internal-' + svc]}" for svc in INSTANCES),
+        "TEAMMOA_NGINX_STATUS_LISTEN": f"{HOST}:{ports['nginx-status']}",
     }
     env.update({f"TEAMMOA_NGINX_{svc.upper()}_SERVERS": servers(svc) for svc in INSTANCES})
     return env

@@ -8,6 +8,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from tools import monitor
 from tools.common import HOST, ROOT, listening
 
 from .config import STARTUP_TIMEOUT_S, STOP_TIMEOUT_S, WITH_DATABASE, Config, commands, process_command, service_env
@@ -79,6 +80,8 @@ def up(config: Config, environ: dict[str, str]) -> int:
         return 1
     print(f"TeamMoa stack is up: {config.url}/")
     print_health(config.url)
+    if environ.get("TEAMMOA_STACK_MONITORING", "").lower() in ("1", "true", "yes", "on"):
+        monitor.up(config.data_dir, config.mysql_url, config.redis_url)
     print(
         f"  logs in {config.data_dir / 'logs'}; mail outbox in {config.data_dir / 'mail'}; "
         "stop with `python -m tools.stack down`"
@@ -87,7 +90,8 @@ def up(config: Config, environ: dict[str, str]) -> int:
 
 
 def down(config: Config) -> int:
-    """Stop the processes the last ``up`` recorded."""
+    """Stop the processes the last ``up`` recorded (and the monitoring beside them, tools/monitor.py)."""
+    monitor.down(config.data_dir)
     state = load_state(config)
     if state is None:
         print(f"no stack recorded in {config.data_dir}")

@@ -27,6 +27,7 @@ import { currentUser, loadSession, logOut, onSessionChange } from "./session.js"
 const ROUTES = [
   ["/", () => import("./pages/landing.js")],
   ["/signup", () => import("./pages/signup.js"), { guest: true }],
+  ["/signup/provider", () => import("./pages/signup-provider.js"), { guest: true }],
   ["/check-email", () => import("./pages/check-email.js")],
   ["/verify-email", () => import("./pages/verify-email.js")],
   ["/login", () => import("./pages/login.js"), { guest: true }],

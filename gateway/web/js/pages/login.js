@@ -7,6 +7,7 @@ import { t } from "../i18n.js";
 import { navigate, safeNext } from "../router.js";
 import { problems, requiredProblem } from "../rules.js";
 import { setUser } from "../session.js";
+import { providerButtons, providerError } from "../social.js";
 
 export function render(root, { query }) {
   pageTitle(t("login.title"));
@@ -58,7 +59,9 @@ export function render(root, { query }) {
   root.append(card(
     el("h1", {}, t("login.title")),
     query.get("next") ? notice("info", t("login.needed")) : null,
+    providerError(query),
     form,
+    providerButtons("login"),
     resend,
     el("p", { class: "card-footer" }, t("login.noAccount"), " ", el("a", { href: "/signup" }, t("login.toSignup")))));
   form.elements.namedItem("login").focus();

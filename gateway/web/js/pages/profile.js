@@ -7,6 +7,7 @@ import { formatDateTime, t } from "../i18n.js";
 import { navigate } from "../router.js";
 import { LIMITS, nicknameProblem, problems, profileProblem } from "../rules.js";
 import { logOut, setUser } from "../session.js";
+import { connectedAccounts } from "../social.js";
 
 function initials(user) {
   return Array.from((user.nickname || user.username || "?").trim())[0].toUpperCase();
@@ -75,7 +76,7 @@ function accountSection() {
     el("div", {}, logout));
 }
 
-export async function render(root) {
+export async function render(root, { query } = {}) {
   pageTitle(t("profile.title"));
   const container = el("div", { class: "container medium sections" }, pageHeader(t("profile.title")), loading());
   root.append(container);
@@ -92,5 +93,6 @@ export async function render(root) {
     top,
     el("section", { class: "card stack" }, el("h2", {}, t("profile.editTitle")),
       editForm(user, (saved) => top.replaceChildren(summary(saved)))),
+    connectedAccounts(query),
     accountSection());
 }

@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { card, counter, debounce, el, field, onSubmit, pageTitle, setFieldMessage } from "../dom.js";
 import { t } from "../i18n.js";
 import { navigate } from "../router.js";
+import { providerButtons } from "../social.js";
 import { emailProblem, LIMITS, nicknameProblem, passwordProblem, problems, profileProblem,
          usernameProblem } from "../rules.js";
 
@@ -80,5 +81,6 @@ export function render(root) {
     el("h1", {}, t("signup.title")),
     el("p", { class: "lead" }, t("signup.lead")),
     form,
+    providerButtons("signup"),
     el("p", { class: "card-footer" }, t("signup.haveAccount"), " ", el("a", { href: "/login" }, t("signup.toLogin")))));
 }
