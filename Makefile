@@ -13,6 +13,7 @@ help:
 	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
 	@echo "make test   - run the test suite (SQLite; MariaDB/Redis/Chromium parts when configured)"
 	@echo "make lint   - ruff check, ruff format --check, mypy --strict and actionlint"
+	@echo "make lock   - upgrade every pin to the newest release (requirements/*.in), install them, run the tests"
 	@echo "make stack  - the local multi-process stack behind real Nginx (stack-down, stack-status, stack-restart)"
 	@echo "make monitoring - Prometheus and exporters beside the stack (monitoring-down, monitoring-status)"
 	@echo "make backup - dump the stack's databases and files; make restore BACKUP=<dir> loads one"
@@ -99,8 +100,14 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-lock: $(STAMP)
-	@echo "Edit requirements/*.in, install, check with 'pip check', then pin with pip freeze into requirements/*.txt"
+# Upgrade every pin to the newest release the index offers (requirements/app.in, dev.in; tools/lock.py),
+# install the new set and run the tests. Review `git diff requirements/`, then commit.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) tools/lock.py
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $(STAMP)
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage

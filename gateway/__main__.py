@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 import uvicorn
 
@@ -23,18 +24,22 @@ def main() -> None:
         f"TeamMoa is starting on http://{args.host}:{args.port}/  (data in {os.environ.get('TEAMMOA_DATA_DIR', 'var')}/)",
         flush=True,
     )
-    uvicorn.run(
-        "gateway.embedded:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        # the images' settings (services/kit/serve.py)
-        timeout_graceful_shutdown=serve.GRACEFUL_SHUTDOWN_S,
-        timeout_keep_alive=serve.KEEP_ALIVE_S,
-        ws_max_size=serve.WS_MAX_SIZE,
-        ws_per_message_deflate=serve.WS_PER_MESSAGE_DEFLATE,
-    )
+    uvicorn.run("gateway.embedded:create_app", factory=True, host=args.host, port=args.port, **server_options())
+
+
+def server_options() -> dict[str, Any]:
+    """How the embedded server runs: the images' settings (services/kit/serve.py), shared with the tests
+    that serve it over real sockets."""
+    return {
+        "log_level": "warning",
+        "timeout_graceful_shutdown": serve.GRACEFUL_SHUTDOWN_S,
+        "timeout_keep_alive": serve.KEEP_ALIVE_S,
+        "ws_max_size": serve.WS_MAX_SIZE,
+        "ws_per_message_deflate": serve.WS_PER_MESSAGE_DEFLATE,
+        # No proxy in front: X-Forwarded-* never counts here. TEAMMOA_TRUSTED_PROXIES (kit.clients)
+        # decides, in every mode, whose forwarded headers are believed.
+        "proxy_headers": False,
+    }
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from services.auth.app import create_app as create_auth
 from services.kit.app import Shared
 from services.kit.events import EventBus
 from services.kit.health import run_checks
+from services.kit.revocations import Revocations
 from services.kit.settings import SERVICES, Settings
 from services.realtime.app import create_app as create_realtime
 from services.schedule.app import create_app as create_schedule
@@ -35,7 +36,7 @@ WEB_ROOT = Path(__file__).parent / "web"
 SCHEDULES = re.compile(r"^/api/v1/(teams/[^/]+/schedules|schedules)(/|$)")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -157,7 +158,7 @@ class EmbeddedGateway:
 def create_app(environ: Mapping[str, str] | None = None) -> EmbeddedGateway:
     """Every service in one process, sharing an in-memory event bus and in-process transports."""
     bus = EventBus(Broadcast("memory://"))
-    shared = Shared(events=bus)
+    shared = Shared(events=bus, revocations=Revocations())
     factories = {"auth": create_auth, "teams": create_teams, "schedule": create_schedule, "realtime": create_realtime}
     apps = {name: factories[name](Settings(name, environ), shared) for name in SERVICES}
     shared.transports.update({name: httpx.ASGITransport(app=app) for name, app in apps.items()})

@@ -115,7 +115,7 @@ def snapshot(target: Target, service: str) -> dict[str, Any]:
 
 def checksums(files_dir: Path) -> dict[str, str]:
     """SHA-256 of every uploaded file, by its path under the files directory."""
-    result = {}
+    result: dict[str, str] = {}
     if not files_dir.exists():
         return result
     for path in sorted(files_dir.rglob("*")):

@@ -53,7 +53,7 @@ BACKLOG_TODOS, ASSIGNED_TODOS = 20, 25  # the other 15 are done
 LINKED_TODOS = 40
 MAP_TITLE = "Load map"
 MAIL_WAIT_S = 15.0
-UNAVAILABLE_RETRIES = 5
+UNAVAILABLE_RETRIES = 10
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)  # sign-ups queue behind Argon2 at production cost
 TOKEN_RE = re.compile(r"/verify-email\?token=([A-Za-z0-9_\-]+)")
 API = "/api/v1"
@@ -212,14 +212,21 @@ class Seeder:
     ) -> httpx.Response:
         """One API call; an unexpected status stops the seeding with the answer's error."""
         headers = who.headers if who else {}
-        for attempt in range(UNAVAILABLE_RETRIES + 1):  # a 503 asks the client to try again shortly
-            response = await self.client.request(method, API + path, headers=headers, **kwargs)
+        response = await self.send(method, path, headers=headers, **kwargs)
+        if response.status_code not in tuple(ok):
+            raise SeedError(f"{method} {path} -> {response.status_code}: {response.text[:400]}")
+        return response
+
+    async def send(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """A request, tried again after a 503 (a deadlock the service reported, or an overload refusal:
+        then after its ``Retry-After``), as a well-behaved client does."""
+        for attempt in range(UNAVAILABLE_RETRIES + 1):
+            response = await self.client.request(method, API + path, **kwargs)
             if response.status_code != 503 or attempt == UNAVAILABLE_RETRIES:
                 break
             self.retried += 1
-            await asyncio.sleep(0.2 * (attempt + 1))
-        if response.status_code not in tuple(ok):
-            raise SeedError(f"{method} {path} -> {response.status_code}: {response.text[:400]}")
+            retry_after = float(response.headers.get("Retry-After", "0") or 0)
+            await asyncio.sleep(max(retry_after, 0.2 * (attempt + 1)))
         return response
 
     async def items(self, path: str, who: Account) -> list[dict]:
@@ -235,7 +242,7 @@ class Seeder:
     # Accounts ----------------------------------------------------------------------------------
 
     async def _login(self, account: Account) -> httpx.Response:
-        return await self.client.post(API + "/users/login/", json={"login": account.username, "password": PASSWORD})
+        return await self.send("POST", "/users/login/", json={"login": account.username, "password": PASSWORD})
 
     async def _verify(self, account: Account, *, newer_than: str = "") -> None:
         token = await self.outbox.token(account.email, newer_than=newer_than)
@@ -255,8 +262,9 @@ class Seeder:
         """
         account = Account(number)
         mark = self.outbox.newest_name()
-        response = await self.client.post(
-            API + "/users/register/",
+        response = await self.send(
+            "POST",
+            "/users/register/",
             json={
                 "username": account.username,
                 "email": account.email,

@@ -90,6 +90,7 @@ def _internal_servers(value: str) -> str:
             "        proxy_set_header Host $host;\n"
             '        proxy_set_header Connection "";\n'
             "        proxy_set_header X-Request-ID $teammoa_request_id;\n"
+            '        proxy_set_header X-Request-Start "t=${msec}";\n'
             "        proxy_hide_header X-Request-ID;\n"
             "        proxy_connect_timeout 1s;\n"
             "        proxy_read_timeout 30s;\n"

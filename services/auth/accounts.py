@@ -6,7 +6,7 @@ E-mail tokens are single-use and stored hashed; verifying never signs anyone in.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -74,9 +74,18 @@ async def _new_token(db: Database, *, user_id: int, purpose: str, ttl: timedelta
 
 
 async def register(
-    *, db: Database, passwords: PasswordHasher, mailer: Mailer, site: str, data: RegisterIn
+    *,
+    db: Database,
+    passwords: PasswordHasher,
+    mailer: Mailer,
+    site: str,
+    data: RegisterIn,
+    on_taken: Callable[[], Awaitable[None]],
 ) -> dict[str, Any]:
-    """Create an unverified account and mail its verification link."""
+    """Create an unverified account and mail its verification link.
+
+    Saying that a value is taken tells whether an account exists: ``on_taken`` charges that answer to the
+    caller's availability budget first (429 once it is spent), as ``check_availability`` does."""
     taken = []
     for field, column, key in (
         ("username", users.c.username_key, data.username.lower()),
@@ -86,6 +95,7 @@ async def register(
         if await _taken(db, column, key):
             taken.append({"field": field, "message": f"This {field} is already taken.", "type": "taken"})
     if taken:
+        await on_taken()
         raise Conflict("Some details are already in use.", code="taken", details=taken)
     password_hash = await passwords.hash(data.password)
     now = utcnow()
@@ -106,6 +116,7 @@ async def register(
         )
     except Exception as exc:  # a concurrent registration took a unique value between check and insert
         if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
+            await on_taken()
             raise Conflict("Some details are already in use.", code="taken") from None
         raise
     token = await _new_token(db, user_id=user_id, purpose="verify", ttl=VERIFY_TTL)
@@ -222,6 +233,15 @@ def _validated_new_password(password: str, username: str) -> str:
         raise InvalidInput.field("new_password", str(exc)) from None
 
 
+async def _revoke_reset_links(db: Database, user_id: int) -> None:
+    """Spend every outstanding reset link of an account (after a reset or a password change)."""
+    await db.execute(
+        email_tokens.delete().where(
+            email_tokens.c.user_id == user_id, email_tokens.c.purpose == "reset", email_tokens.c.used_at.is_(None)
+        )
+    )
+
+
 async def change_password(
     *, db: Database, passwords: PasswordHasher, user_id: int, current: str, new: str, keep_family: str | None
 ) -> None:
@@ -230,10 +250,13 @@ async def change_password(
     await _check_password(passwords, user, current, "current_password")
     new = _validated_new_password(new, user["username"])
     await db.execute(users.update().where(users.c.id == user_id).values(password_hash=await passwords.hash(new)))
+    await _revoke_reset_links(db, user_id)
     await revoke_all(db, user_id, keep_family=keep_family)
 
 
-async def request_reset(*, db: Database, mailer: Mailer, site: str, email: str) -> None:
+async def request_reset(
+    *, db: Database, mailer: Mailer, site: str, email: str, interval: timedelta = RESET_INTERVAL
+) -> None:
     """Mail a reset link when the address belongs to an active account (the caller learns nothing)."""
     user = await db.fetch_one(users.select().where(users.c.email_key == email_key(email), users.c.is_active.is_(True)))
     if user is None:
@@ -243,7 +266,7 @@ async def request_reset(*, db: Database, mailer: Mailer, site: str, email: str) 
             email_tokens.c.user_id == user["id"], email_tokens.c.purpose == "reset"
         )
     )
-    if recent and utcnow() - recent < RESET_INTERVAL:
+    if recent and utcnow() - recent < interval:
         return
     token = await _new_token(db, user_id=user["id"], purpose="reset", ttl=RESET_TTL)
     subject, text = reset_mail(site, user["nickname"], token)
@@ -262,6 +285,7 @@ async def confirm_reset(*, db: Database, passwords: PasswordHasher, token: str, 
     user = await get_active(db, row["user_id"])
     new_hash = await passwords.hash(new)
     await db.execute(users.update().where(users.c.id == user["id"]).values(password_hash=new_hash, is_verified=True))
+    await _revoke_reset_links(db, user["id"])  # an older link mailed before this one must not work any more
     await revoke_all(db, user["id"])
 
 

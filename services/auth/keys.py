@@ -37,7 +37,8 @@ class KeyRing:
     private_key: Ed25519PrivateKey
     jwks: dict[str, Any]
 
-    def mint_access(self, *, user_id: int, nickname: str) -> str:
+    def mint_access(self, *, user_id: int, nickname: str, sid: str) -> str:
+        """An access token of one session (``sid``: its refresh family, to which the CSRF token is bound)."""
         now = int(time.time())
         claims = {
             "sub": str(user_id),
@@ -47,6 +48,7 @@ class KeyRing:
             "iat": now,
             "exp": now + ACCESS_TOKEN_TTL_S,
             "typ": "access",
+            "sid": sid,
             "jti": secrets.token_hex(8),
         }
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})

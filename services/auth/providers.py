@@ -65,7 +65,8 @@ def _half(name: str, present: list[str], missing: list[str], production: bool) -
 def _check_url(name: str, url: str, production: bool) -> None:
     if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
         raise ConfigurationError(f"sign-in provider {name}: {url!r} is not an http(s) URL")
-    if production and not url.startswith("https://"):
+    loopback = re.match(r"http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", url) is not None  # nobody between
+    if production and not url.startswith("https://") and not loopback:
         raise ConfigurationError(f"sign-in provider {name}: {url!r} must use https in production")
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
+from starlette.background import BackgroundTask
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.kit.errors import NotAuthenticated, NotFound, envelope
+from services.kit.errors import MethodNotAllowed, NotAuthenticated, NotFound, envelope
 from services.kit.openapi import documented
 from services.kit.peers import require_service
 from services.kit.responses import json
-from services.kit.tokens import REFRESH_COOKIE, authenticate, check_csrf
+from services.kit.tokens import REFRESH_COOKIE, authenticate, check_csrf, check_origin
 from services.kit.validation import parse_body, parse_query
 
 from . import accounts, sessions
@@ -30,6 +35,7 @@ from .schemas import (
     TokenIn,
 )
 
+log = logging.getLogger("teammoa.auth")
 AVAILABILITY_CHECKS_PER_MINUTE = 60
 
 
@@ -46,7 +52,8 @@ def _session_response(request: Request, session: sessions.Session) -> JSONRespon
             "expires_in": ACCESS_TOKEN_TTL_S,
         }
     )
-    sessions.set_cookies(response, session, secure=request.app.state.settings.cookie_secure)
+    settings = request.app.state.settings
+    sessions.set_cookies(response, session, secure=settings.cookie_secure, secret=str(settings.service_token))
     return response
 
 
@@ -56,9 +63,22 @@ async def register(request: Request) -> JSONResponse:
     data = await parse_body(request, RegisterIn)
     state = request.app.state
     user = await accounts.register(
-        db=state.db, passwords=state.passwords, mailer=state.mailer, site=state.settings.site_url, data=data
+        db=state.db,
+        passwords=state.passwords,
+        mailer=state.mailer,
+        site=state.settings.site_url,
+        data=data,
+        on_taken=lambda: _charge_availability(request),
     )
     return json({"user": user}, status=201)
+
+
+async def _charge_availability(request: Request) -> None:
+    """One answer that tells whether a name or address is taken: at most 60 a minute per address."""
+    limiter = request.app.state.availability_limiter
+    key = f"avail:{_address(request)}"
+    await limiter.check({key: AVAILABILITY_CHECKS_PER_MINUTE}, "Too many checks. Try again in a minute.")
+    await limiter.fail(key)
 
 
 @documented(query=AvailabilityQuery)
@@ -66,9 +86,7 @@ async def check_availability(request: Request) -> JSONResponse:
     """Tell whether a username, e-mail or nickname is free."""
     query = parse_query(request, AvailabilityQuery)
     state = request.app.state
-    key = f"avail:{_address(request)}"
-    await state.availability_limiter.check({key: AVAILABILITY_CHECKS_PER_MINUTE})
-    await state.availability_limiter.fail(key)
+    await _charge_availability(request)
     return json(await accounts.availability(db=state.db, query=query))
 
 
@@ -98,6 +116,7 @@ async def resend_verification(request: Request) -> JSONResponse:
 @documented(body=LoginIn)
 async def login(request: Request) -> JSONResponse:
     """Sign in with a username or e-mail and a password (JSON or form body)."""
+    check_origin(request)  # login CSRF: another site must not sign a browser in to an account of its choosing
     data = await parse_body(request, LoginIn, allow_form=True)
     state = request.app.state
     session = await sessions.login(
@@ -112,13 +131,13 @@ async def login(request: Request) -> JSONResponse:
     return _session_response(request, session)
 
 
-def _refresh_token(request: Request, body_token: str | None) -> str | None:
-    """The refresh token from the body (API clients) or the cookie (browsers, CSRF-checked)."""
+async def _refresh_token(request: Request, body_token: str | None) -> str | None:
+    """The refresh token from the body (API clients) or the cookie (browsers, CSRF-checked against its session)."""
     if body_token:
         return body_token
     cookie = request.cookies.get(REFRESH_COOKIE)
     if cookie:
-        check_csrf(request)
+        check_csrf(request, await sessions.family_of(request.app.state.db, cookie))
     return cookie
 
 
@@ -126,7 +145,7 @@ def _refresh_token(request: Request, body_token: str | None) -> str | None:
 async def refresh(request: Request) -> JSONResponse:
     """Rotate the refresh token and mint a new access token."""
     data = await parse_body(request, RefreshIn)
-    token = _refresh_token(request, data.refresh_token)
+    token = await _refresh_token(request, data.refresh_token)
     if not token:
         raise NotAuthenticated("Sign in to continue.", code="session_ended")
     state = request.app.state
@@ -143,7 +162,7 @@ async def refresh(request: Request) -> JSONResponse:
 async def logout(request: Request) -> Response:
     """End this session and clear the cookies."""
     data = await parse_body(request, LogoutIn)
-    token = _refresh_token(request, data.refresh_token)
+    token = await _refresh_token(request, data.refresh_token)
     state = request.app.state
     if token:
         await sessions.revoke_token(state.db, token)
@@ -155,9 +174,11 @@ async def logout(request: Request) -> Response:
 @documented(body=ProfileUpdate)
 async def me(request: Request) -> Response:
     """Read (GET), update (PATCH) or deactivate (DELETE, with the password) my account."""
+    if request.method not in ("GET", "HEAD", "PATCH", "DELETE"):  # dispatch on exact methods, never a fallthrough
+        raise MethodNotAllowed()
     principal = await authenticate(request)
     state = request.app.state
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return json(accounts.public(await accounts.get_active(state.db, principal.user_id)))
     if request.method == "PATCH":
         update = await parse_body(request, ProfileUpdate)
@@ -166,6 +187,7 @@ async def me(request: Request) -> Response:
     await accounts.deactivate(
         db=state.db, passwords=state.passwords, user_id=principal.user_id, password=deactivation.password
     )
+    await state.revocations.revoke(principal.user_id, state.events)  # its access tokens stop everywhere now
     state.deactivation_relay.wake()
     response = Response(status_code=204)
     sessions.clear_cookies(response, secure=state.settings.cookie_secure)
@@ -195,8 +217,19 @@ async def password_reset(request: Request) -> JSONResponse:
     """Mail a password-reset link (always 202: nobody learns whether the address exists)."""
     data = await parse_body(request, EmailIn)
     state = request.app.state
-    await accounts.request_reset(db=state.db, mailer=state.mailer, site=state.settings.site_url, email=data.email)
-    return json({"message": "If an account uses this address, a reset link is on its way."}, status=202)
+    # The lookup and the mail run after the answer is sent: known and unknown addresses answer alike, at once.
+    work = BackgroundTask(_request_reset, state, data.email)
+    return json({"message": "If an account uses this address, a reset link is on its way."}, status=202, background=work)
+
+
+async def _request_reset(state: State, email: str) -> None:
+    try:
+        interval = timedelta(seconds=state.settings.reset_interval_s)
+        await accounts.request_reset(
+            db=state.db, mailer=state.mailer, site=state.settings.site_url, email=email, interval=interval
+        )
+    except Exception:  # nobody is waiting for this answer any more: log it
+        log.exception("password reset for a requested address failed")
 
 
 @documented(body=ResetConfirmIn)

@@ -39,6 +39,28 @@ def check_email(value: str) -> str:
 
 
 RESERVED_NICKNAMES = frozenset({"former member"})  # what deactivated accounts are shown as
+# Letters that look like Latin ones (Cyrillic, Greek, a few symbols), after NFKC and casefold; a small
+# table in the spirit of Unicode's confusables, enough for the reserved-name rule.
+CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "l", "ј": "j", "ѕ": "s",
+        "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "м": "m", "т": "t", "к": "k", "в": "b", "н": "h",
+        "ё": "e", "ї": "l", "ɑ": "a", "ο": "o", "α": "a", "ε": "e", "ρ": "p", "ι": "l", "κ": "k", "ν": "v",
+        "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "μ": "m", "ɡ": "g", "ı": "l", "ℓ": "l",
+        "0": "o", "1": "l", "i": "l", "|": "l",
+    }
+)  # fmt: skip
+
+
+def skeleton(value: str) -> str:
+    """What a name looks like: NFKC, casefolded, confusables folded to Latin, 'rn' read as 'm', and
+    spaces, punctuation and marks dropped — "Formеr  member" (Cyrillic е, two spaces) is "former member"."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", value).casefold()).translate(CONFUSABLES)
+    text = "".join(ch for ch in text if ch.isalnum() and not unicodedata.combining(ch))
+    return text.replace("rn", "m")
+
+
+RESERVED_SKELETONS = frozenset(skeleton(name) for name in RESERVED_NICKNAMES)
 
 
 def email_key(value: str) -> str:
@@ -52,7 +74,7 @@ def email_key(value: str) -> str:
 def check_nickname(value: str) -> str:
     if not 2 <= len(value) <= 20:
         raise ValueError("Use 2–20 characters.")
-    if value.casefold() in RESERVED_NICKNAMES:
+    if skeleton(value) in RESERVED_SKELETONS:
         raise ValueError("This nickname is reserved.")
     if any(unicodedata.category(ch).startswith("C") for ch in value):
         raise ValueError("Control characters are not allowed.")

@@ -19,7 +19,7 @@ from services.kit.errors import NotAuthenticated, PermissionDenied
 from services.kit.passwords import PasswordHasher
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.responses import utcnow
-from services.kit.tokens import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
+from services.kit.tokens import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, csrf_token
 
 from .keys import ACCESS_TOKEN_TTL_S, KeyRing
 from .schemas import email_key
@@ -43,23 +43,28 @@ class Session:
     user: dict[str, Any]
     access_token: str
     refresh_token: str
+    sid: str  # the refresh family: the session's id, to which its CSRF token is bound
 
 
 async def issue(db: Database, keys: KeyRing, user: Record, *, family: str | None = None) -> Session:
     """Mint an access token and a new refresh token (in a new family unless rotating)."""
     refresh = secrets.token_urlsafe(32)
     now = utcnow()
+    family = family or secrets.token_hex(16)
     await db.execute(
         refresh_tokens.insert().values(
             user_id=user["id"],
-            family=family or secrets.token_hex(16),
+            family=family,
             token_hash=digest(refresh),
             created_at=now,
             expires_at=now + REFRESH_TOKEN_TTL,
         )
     )
     return Session(
-        user=dict(user), access_token=keys.mint_access(user_id=user["id"], nickname=user["nickname"]), refresh_token=refresh
+        user=dict(user),
+        access_token=keys.mint_access(user_id=user["id"], nickname=user["nickname"], sid=family),
+        refresh_token=refresh,
+        sid=family,
     )
 
 
@@ -136,8 +141,9 @@ async def rotate(*, db: Database, keys: KeyRing, token: str) -> Session:
     )
     return Session(
         user=dict(user),
-        access_token=keys.mint_access(user_id=user["id"], nickname=user["nickname"]),
+        access_token=keys.mint_access(user_id=user["id"], nickname=user["nickname"], sid=row["family"]),
         refresh_token=successor,
+        sid=row["family"],
     )
 
 
@@ -171,8 +177,8 @@ async def family_of(db: Database, token: str | None) -> str | None:
     return None if family is None else str(family)
 
 
-def set_cookies(response: Response, session: Session, *, secure: bool) -> None:
-    """Access and refresh tokens as HttpOnly cookies; a readable CSRF token for the page's script."""
+def set_cookies(response: Response, session: Session, *, secure: bool, secret: str) -> None:
+    """Access and refresh tokens as HttpOnly cookies; the session's CSRF token, readable by the page's script."""
     response.set_cookie(
         ACCESS_COOKIE,
         session.access_token,
@@ -193,7 +199,7 @@ def set_cookies(response: Response, session: Session, *, secure: bool) -> None:
     )
     response.set_cookie(
         CSRF_COOKIE,
-        secrets.token_urlsafe(24),
+        csrf_token(secret, session.sid),
         max_age=int(REFRESH_TOKEN_TTL.total_seconds()),
         path="/",
         httponly=False,

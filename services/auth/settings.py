@@ -20,6 +20,8 @@ class AuthSettings(Settings):
         self.smtp_user: str = self.get("TEAMMOA_SMTP_USER", default="")
         # A Secret: its repr and its place in logs and tracebacks show "**********", never the password.
         self.smtp_password: Secret = Secret(self.get("TEAMMOA_SMTP_PASSWORD", default=""))
+        # At most one password-reset mail per address in this many seconds.
+        self.reset_interval_s: float = self.get("TEAMMOA_RESET_INTERVAL_S", cast=float, default=60.0)
         # The development outbox page (always on in embedded mode; a staging stack may turn it on).
         self.dev_outbox: bool = self.embedded or self.get("TEAMMOA_DEV_OUTBOX", cast=bool, default=False)
 

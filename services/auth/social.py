@@ -16,6 +16,7 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
@@ -279,7 +280,14 @@ async def pending(*, db: Database, keys: KeyRing, cookie: str | None, labels: di
 
 
 async def complete_signup(
-    *, db: Database, keys: KeyRing, mailer: Mailer, site: str, cookie: str | None, data: Any
+    *,
+    db: Database,
+    keys: KeyRing,
+    mailer: Mailer,
+    site: str,
+    cookie: str | None,
+    data: Any,
+    on_taken: Callable[[], Awaitable[None]],
 ) -> tuple[int, bool, str]:
     """Create the account and link the identity: its id, whether it can sign in now (e-mail verified), the provider."""
     row = await _pending_row(db, keys, cookie)
@@ -301,6 +309,7 @@ async def complete_signup(
         if await db.fetch_val(sa.select(sa.func.count()).select_from(users).where(column == value)):
             taken.append({"field": field, "message": f"This {field} is already taken.", "type": "taken"})
     if taken:
+        await on_taken()  # tells whether an account exists: charged to the address's availability budget
         raise Conflict("Some details are already in use.", code="taken", details=taken)
     if await _identity_row(db, identity) is not None:
         raise Conflict("This account is already connected to a TeamMoa account.", code="identity_in_use")

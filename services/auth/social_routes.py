@@ -24,6 +24,7 @@ from services.kit.validation import parse_body, path_int
 from . import accounts, sessions, social
 from .keys import ACCESS_TOKEN_TTL_S
 from .provider_clients import ProviderClient, ProviderRejected, ProviderUnavailable
+from .routes import _charge_availability  # the same budget as registration's "taken" answers
 from .schemas import ProviderSignupIn, SetPasswordIn
 
 log = logging.getLogger("teammoa.auth.social")
@@ -156,7 +157,9 @@ async def callback(request: Request) -> Response:
             address=_address(request),
         )
         response = _to(AFTER_SIGN_IN)
-        sessions.set_cookies(response, session, secure=state.settings.cookie_secure)
+        sessions.set_cookies(
+            response, session, secure=state.settings.cookie_secure, secret=str(state.settings.service_token)
+        )
     _clear_cookie(request, response, social.FLOW_COOKIE)
     return response
 
@@ -177,7 +180,13 @@ async def provider_signup(request: Request) -> Response:
         return JSONResponse(await social.pending(db=state.db, keys=state.keys, cookie=cookie, labels=_labels(request)))
     data = await parse_body(request, ProviderSignupIn)
     user_id, verified, provider = await social.complete_signup(
-        db=state.db, keys=state.keys, mailer=state.mailer, site=state.settings.site_url, cookie=cookie, data=data
+        db=state.db,
+        keys=state.keys,
+        mailer=state.mailer,
+        site=state.settings.site_url,
+        cookie=cookie,
+        data=data,
+        on_taken=lambda: _charge_availability(request),
     )
     if not verified:
         response: Response = JSONResponse({"verification_sent": True, "signed_in": False}, status_code=201)
@@ -195,7 +204,9 @@ async def provider_signup(request: Request) -> Response:
             },
             status_code=201,
         )
-        sessions.set_cookies(response, session, secure=state.settings.cookie_secure)
+        sessions.set_cookies(
+            response, session, secure=state.settings.cookie_secure, secret=str(state.settings.service_token)
+        )
     _clear_cookie(request, response, social.SIGNUP_COOKIE)
     return response
 

@@ -11,6 +11,17 @@ than ``max_wait_s``: the answer is either quick or a quick "come back in a secon
 applies one gate per process to the HTTP requests of a service. Health, liveness and metrics are
 exempt: a busy service must still say it is alive (``kit.health``), and scrapes must see the overload.
 WebSockets are exempt: they are long-lived, not requests (the realtime service bounds its own).
+
+The limit adapts (``LatencyLimit``): a fixed number of requests at work is right for one CPU share
+only. When other work starves the process (a noisy neighbour, a busy database), the same number of
+requests takes longer each; the limit then shrinks (multiplicatively, when a request took longer than
+``target_s``) and grows back slowly (additively, while requests are quick), between ``min_limit`` and
+the configured maximum — the AIMD rule of TCP congestion control, applied to service time.
+
+Time already spent counts: Nginx stamps each request with ``X-Request-Start: t=<epoch seconds>``, so
+a request that waited in socket buffers or behind a starved event loop is refused at once when it is
+already older than ``max_wait_s``, and otherwise waits only for what is left of that budget. Its
+arrival is kept in ``request_arrival`` for later gates (the password hasher measures from it).
 """
 
 from __future__ import annotations
@@ -18,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
+import time
 from collections.abc import AsyncIterator, Collection
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -26,6 +39,29 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .errors import Overloaded
 
 EXEMPT_PATHS = frozenset({"/health", "/livez", "/metrics"})
+REQUEST_START_HEADER = b"x-request-start"
+TRUSTED_AGE_S = 60.0  # an older stamp (or one from the future) is a clock problem, not a queue: ignored
+# When the current request reached the edge, on this process's monotonic clock (None: not known).
+request_arrival: contextvars.ContextVar[float | None] = contextvars.ContextVar("request_arrival", default=None)
+
+
+def age_from_header(value: bytes, now: float | None = None) -> float:
+    """Seconds since Nginx stamped the request (``t=1733540000.123``); 0 when absent or implausible."""
+    text = value.decode("latin-1").strip()
+    if text.startswith("t="):
+        text = text[2:]
+    try:
+        started = float(text)
+    except ValueError:
+        return 0.0
+    age = (time.time() if now is None else now) - started
+    return age if 0.0 <= age < TRUSTED_AGE_S else 0.0
+
+
+def waited_s() -> float:
+    """How long the current request has existed (since the edge stamped it, or since it was admitted)."""
+    arrival = request_arrival.get()
+    return 0.0 if arrival is None else max(0.0, time.monotonic() - arrival)
 
 
 class Gate:
@@ -52,17 +88,21 @@ class Gate:
         self.refused += 1
         return Overloaded(self.retry_after_s)
 
-    async def acquire(self) -> None:
-        """Take a slot, waiting in line for one if needed; ``Overloaded`` when there is none in time."""
+    async def acquire(self, max_wait_s: float | None = None) -> None:
+        """Take a slot, waiting in line for one if needed; ``Overloaded`` when there is none in time.
+
+        ``max_wait_s`` shortens this wait (what is left of the request's budget).
+        """
+        wait_s = self.max_wait_s if max_wait_s is None else min(self.max_wait_s, max_wait_s)
         if self.active < self.limit and not self._waiters:
             self.active += 1
             return
-        if len(self._waiters) >= self.max_waiting or self.max_wait_s <= 0:
+        if len(self._waiters) >= self.max_waiting or wait_s <= 0:
             raise self._refuse()
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            await asyncio.wait_for(asyncio.shield(waiter), self.max_wait_s)
+            await asyncio.wait_for(asyncio.shield(waiter), wait_s)
         except TimeoutError:
             if waiter.done() and not waiter.cancelled():  # the slot came as time ran out: hand it on
                 self.release()
@@ -81,8 +121,8 @@ class Gate:
         # the releaser counted this slot as ours (``active`` was not decreased)
 
     def release(self) -> None:
-        """Give the slot to the first live waiter, or free it."""
-        while self._waiters:
+        """Give the slot to the first live waiter, or free it (free it when the limit has shrunk below use)."""
+        while self._waiters and self.active <= self.limit:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
@@ -90,12 +130,31 @@ class Gate:
         self.active -= 1
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        await self.acquire()
+    async def slot(self, max_wait_s: float | None = None) -> AsyncIterator[None]:
+        await self.acquire(max_wait_s)
         try:
             yield
         finally:
             self.release()
+
+
+class LatencyLimit:
+    """AIMD on service time: shrink the gate's limit when requests get slow, grow it back while they are quick."""
+
+    def __init__(self, gate: Gate, *, max_limit: int, min_limit: int = 2, target_s: float = 0.5) -> None:
+        self.gate, self.max_limit, self.min_limit, self.target_s = gate, max_limit, min(min_limit, max_limit), target_s
+        self.value = float(max_limit)
+        self._last_decrease = 0.0
+
+    def observe(self, elapsed_s: float, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if elapsed_s > self.target_s:
+            if now - self._last_decrease >= self.target_s / 2:  # one step per burst of slow answers, not one each
+                self._last_decrease = now
+                self.value = max(float(self.min_limit), self.value * 0.8)
+        elif elapsed_s < self.target_s / 4 and self.value < self.max_limit:
+            self.value = min(float(self.max_limit), self.value + 1 / self.value)
+        self.gate.limit = int(self.value)
 
 
 class AdmissionMiddleware:
@@ -110,10 +169,13 @@ class AdmissionMiddleware:
         max_wait_s: float,
         exempt: Collection[str] = EXEMPT_PATHS,
         registry: CollectorRegistry | None = None,
+        adaptive: bool = True,
+        target_s: float = 0.5,
     ) -> None:
         self.app = app
         self.enabled = limit > 0
         self.gate = Gate(max(1, limit), max_waiting=max_waiting, max_wait_s=max_wait_s)
+        self.adaptive = LatencyLimit(self.gate, max_limit=max(1, limit), target_s=target_s) if adaptive else None
         self.exempt = frozenset(exempt)
         self.refused = None
         if registry is not None:
@@ -124,19 +186,34 @@ class AdmissionMiddleware:
                 lambda: float(self.gate.waiting)
             )
             self.refused = Counter("admission_refused_total", "Requests refused with 503 (overload)", registry=registry)
+            Gauge("admission_limit", "Requests admitted at once now (adaptive)", registry=registry).set_function(
+                lambda: float(self.gate.limit)
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.enabled or scope["type"] != "http" or scope["path"].rstrip("/") in self.exempt:
             await self.app(scope, receive, send)
             return
+        age = 0.0
+        for key, value in scope.get("headers", ()):
+            if key == REQUEST_START_HEADER:
+                age = age_from_header(value)
+                break
+        token = request_arrival.set(time.monotonic() - age)
         try:
-            await self.gate.acquire()
-        except Overloaded as exc:
-            if self.refused is not None:
-                self.refused.inc()
-            await exc.response()(scope, receive, send)
-            return
-        try:
-            await self.app(scope, receive, send)
+            try:
+                await self.gate.acquire(self.gate.max_wait_s - age)  # a request already too old is refused at once
+            except Overloaded as exc:
+                if self.refused is not None:
+                    self.refused.inc()
+                await exc.response()(scope, receive, send)
+                return
+            started = time.monotonic()
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self.gate.release()
+                if self.adaptive is not None:
+                    self.adaptive.observe(time.monotonic() - started)
         finally:
-            self.gate.release()
+            request_arrival.reset(token)

@@ -23,6 +23,8 @@ from starlette.routing import BaseRoute, Route
 
 from . import db as kit_db
 from .admission import AdmissionMiddleware
+from .bodies import BodyLimitMiddleware
+from .clients import ForwardedMiddleware
 from .errors import install_error_handlers
 from .events import EventBus
 from .health import Check, HealthMonitor, health_endpoint, livez
@@ -37,6 +39,7 @@ from .openapi import openapi_endpoint
 from .passwords import PasswordHasher
 from .peers import Peers
 from .ratelimit import FallbackCounters, MemoryCounters, RedisCounters
+from .revocations import Revocations
 from .settings import Settings
 from .tokens import TokenVerifier
 
@@ -49,6 +52,7 @@ class Shared:
 
     events: EventBus | None = None
     transports: dict[str, httpx.AsyncBaseTransport] = field(default_factory=dict)
+    revocations: Revocations | None = None  # one table for every service of the process: revocations are immediate
 
 
 @dataclass
@@ -120,10 +124,15 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
                 state.events = EventBus.create(settings)
                 await state.events.connect()
                 stack.push_async_callback(state.events.disconnect)
+            if shared.revocations is not None:
+                state.revocations = shared.revocations
+            else:
+                state.revocations = Revocations(state.redis, settings.redis_prefix)
+                await stack.enter_async_context(state.revocations.listening(state.events))
             state.peers = Peers(settings, shared.transports)
             stack.push_async_callback(state.peers.aclose)
             fetch = spec.jwks(app) if spec.jwks else (lambda: state.peers.get_json("auth", "/.well-known/jwks.json"))
-            state.tokens = TokenVerifier(fetch, service=spec.name)
+            state.tokens = TokenVerifier(fetch, service=spec.name, revocations=state.revocations)
             if spec.passwords:
                 state.passwords = PasswordHasher.from_settings(settings)
             if spec.extra is not None:
@@ -151,6 +160,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(ForwardedMiddleware, proxies=settings.trusted_proxies),
             Middleware(RequestContextMiddleware, service=spec.name, log_requests=settings.log_requests, registry=registry),
             Middleware(
                 AdmissionMiddleware,
@@ -160,6 +170,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None, shared: Share
                 registry=registry,
             ),
             Middleware(TrailingSlashMiddleware),
+            Middleware(BodyLimitMiddleware),
         ],
         exception_handlers=install_error_handlers(),
         lifespan=lifespan,

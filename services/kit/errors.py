@@ -62,6 +62,10 @@ class NotFound(AppError):
     status, code, message = 404, "not_found", "Not found."
 
 
+class MethodNotAllowed(AppError):
+    status, code, message = 405, "method_not_allowed", "This method is not allowed here."
+
+
 class Conflict(AppError):
     status, code, message = 409, "conflict", "That conflicts with the current state."
 

@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -32,6 +33,7 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .bodies import read_body
 from .errors import AppError, Conflict, InvalidInput, envelope
 from .tokens import authenticate
 
@@ -45,6 +47,7 @@ POLL_S = 0.05
 MAX_KEY_CHARS = 255
 RETRYABLE = frozenset({408, 409, 425, 429})
 KEPT_HEADERS = ("location", "content-type", "retry-after")
+MEMORY_MAX_RECORDS = 50_000  # per process; the oldest record makes room (answers are at most 1 MB each… rarely)
 R = TypeVar("R")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -57,19 +60,38 @@ class Records(Protocol):
 
 
 class MemoryRecords:
-    """Records in this process (embedded mode, or while Redis is down)."""
+    """Records in this process (embedded mode, or while Redis is down), at most ``max_items``.
 
-    def __init__(self) -> None:
-        self._items: dict[str, tuple[float, str]] = {}
+    Every record lives the same TTL, so insertion order is expiry order: expired records are popped from
+    the front (amortised O(1) per call) and, when full, the oldest record makes room.
+    """
+
+    def __init__(self, max_items: int = MEMORY_MAX_RECORDS) -> None:
+        self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self.max_items = max_items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _trim(self, now: float) -> None:
+        items = self._items
+        while items:
+            key, (expires, _) = next(iter(items.items()))
+            if expires > now and len(items) < self.max_items:
+                break
+            del items[key]
+
+    def _set(self, key: str, value: str, ttl_s: int, now: float) -> None:
+        self._items.pop(key, None)
+        self._trim(now)
+        self._items[key] = (now + ttl_s, value)
 
     async def reserve(self, key: str, value: str, ttl_s: int) -> bool:
         now = time.monotonic()
         hit = self._items.get(key)
         if hit is not None and hit[0] > now:
             return False
-        if len(self._items) > 100_000:
-            self._items = {k: v for k, v in self._items.items() if v[0] > now}
-        self._items[key] = (now + ttl_s, value)
+        self._set(key, value, ttl_s, now)
         return True
 
     async def get(self, key: str) -> str | None:
@@ -77,7 +99,7 @@ class MemoryRecords:
         return hit[1] if hit is not None and hit[0] > time.monotonic() else None
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
-        self._items[key] = (time.monotonic() + ttl_s, value)
+        self._set(key, value, ttl_s, time.monotonic())
 
     async def drop(self, key: str) -> None:
         self._items.pop(key, None)
@@ -206,7 +228,7 @@ def idempotent(endpoint: Endpoint) -> Endpoint:
         if not raw_key.strip() or len(raw_key) > MAX_KEY_CHARS or not raw_key.isprintable():
             raise InvalidInput.field("Idempotency-Key", f"Send 1 to {MAX_KEY_CHARS} printable characters.")
         principal = await authenticate(request)
-        body = await request.body()
+        body = await read_body(request)  # bounded while it streams, kept for the endpoint
         scope = f"{principal.user_id}\n{request.method}\n{request.url.path}\n{raw_key}"
         key = hashlib.sha256(scope.encode()).hexdigest()
         fingerprint = hashlib.sha256(body).hexdigest()

@@ -6,8 +6,9 @@ a burst of sign-ins would stall every other request of the process, accepting co
 Queued hashes wait their turn instead; throughput is the same, bounded by the cores.
 
 The queue is bounded too (``kit.admission.Gate``): at most ``max_waiting`` hashes wait, none longer
-than ``max_wait_s``; beyond that a sign-in is refused at once with 503 + ``Retry-After``
-(``Overloaded``) instead of joining a queue that would take a minute to drain.
+than ``max_wait_s`` counted from when its request reached the gateway; beyond that a sign-in is
+refused at once with 503 + ``Retry-After`` (``Overloaded``) instead of joining a queue that would
+take a minute to drain.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from .admission import Gate
+from .admission import Gate, waited_s
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -32,7 +33,7 @@ T = TypeVar("T")
 Args = TypeVarTuple("Args")
 HASHING_THREADS = max(1, os.cpu_count() or 1)
 MAX_WAITING = 32  # hashes waiting for a thread (TEAMMOA_HASH_QUEUE)
-MAX_WAIT_S = 1.5  # the longest a hash waits for a thread before the request is refused (TEAMMOA_HASH_WAIT_MS)
+MAX_WAIT_S = 1.0  # the longest a hash waits for a thread before the request is refused (TEAMMOA_HASH_WAIT_MS)
 
 
 class PasswordHasher:
@@ -57,7 +58,8 @@ class PasswordHasher:
             gate = Gate(HASHING_THREADS, max_waiting=self.max_waiting, max_wait_s=self.max_wait_s)
             self._limiter = (loop, anyio.CapacityLimiter(HASHING_THREADS), gate)
         _, limiter, gate = self._limiter
-        async with gate.slot():  # Overloaded when the queue is full or the wait runs out
+        # Overloaded when the queue is full or the wait runs out, counted from the request's arrival
+        async with gate.slot(self.max_wait_s - waited_s()):
             return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
 
     @property

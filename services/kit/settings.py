@@ -57,13 +57,14 @@ class Settings:
         # Admission control (kit.admission): requests at work per process, how many may wait, how long.
         self.max_in_flight: int = config("TEAMMOA_MAX_IN_FLIGHT", cast=int, default=24)  # 0: no limit
         self.admission_queue: int = config("TEAMMOA_ADMISSION_QUEUE", cast=int, default=200)
-        self.admission_wait_s: float = config("TEAMMOA_ADMISSION_WAIT_MS", cast=int, default=1000) / 1000
+        self.admission_wait_s: float = config("TEAMMOA_ADMISSION_WAIT_MS", cast=int, default=500) / 1000
         # The password hashes waiting for a core (kit.passwords): bounded the same way.
         self.hash_queue: int = config("TEAMMOA_HASH_QUEUE", cast=int, default=32)
-        self.hash_wait_s: float = config("TEAMMOA_HASH_WAIT_MS", cast=int, default=1500) / 1000
+        self.hash_wait_s: float = config("TEAMMOA_HASH_WAIT_MS", cast=int, default=1000) / 1000
         self.health_interval_s: float = config("TEAMMOA_HEALTH_INTERVAL_MS", cast=int, default=1000) / 1000
         self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
-        self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default="127.0.0.1"))
+        # Addresses/networks of the proxies whose X-Forwarded-For counts (kit.clients); none by default.
+        self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default=""))
         self._config = config
 
     @classmethod

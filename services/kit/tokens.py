@@ -14,6 +14,8 @@ JWKS stops its tokens at the next refetch, as before. Membership and roles are n
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from starlette.requests import HTTPConnection
 
 from .errors import NotAuthenticated, PermissionDenied
+from .revocations import Revocations
 
 ACCESS_COOKIE = "teammoa_access"
 REFRESH_COOKIE = "teammoa_refresh"
@@ -56,8 +59,15 @@ class Principal:
 class TokenVerifier:
     """Verify access tokens with public keys from a JWKS source (HTTP in production)."""
 
-    def __init__(self, fetch_jwks: Callable[[], Awaitable[dict[str, Any]]], *, service: str) -> None:
+    def __init__(
+        self,
+        fetch_jwks: Callable[[], Awaitable[dict[str, Any]]],
+        *,
+        service: str,
+        revocations: Revocations | None = None,
+    ) -> None:
         self._fetch = fetch_jwks
+        self.revocations = revocations
         self._audience = audience(service)
         self._keys: dict[str, Ed25519PublicKey] = {}
         self._fetched_at = 0.0
@@ -104,8 +114,14 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Claims:
         """The claims of a valid access token; NotAuthenticated for anything else."""
-        if (remembered := self._remembered(token)) is not None:
-            return remembered
+        claims = self._remembered(token)
+        if claims is None:
+            claims = await self._verify(token)
+        if self.revocations is not None and self.revocations.revoked(int(claims["sub"]), float(claims["iat"])):
+            raise NotAuthenticated("This account is no longer active. Sign in again.", code="session_revoked")
+        return claims
+
+    async def _verify(self, token: str) -> Claims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -147,12 +163,27 @@ def _bearer(conn: HTTPConnection) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def check_csrf(conn: HTTPConnection) -> None:
-    """Unsafe cookie-authenticated requests must echo the CSRF cookie in ``X-CSRF-Token``."""
-    cookie = conn.cookies.get(CSRF_COOKIE, "")
+def csrf_token(secret: str, sid: str) -> str:
+    """The CSRF token of a session: an HMAC of its id, so a cookie planted by a sibling site cannot match."""
+    mac = hmac.new(secret.encode(), b"teammoa-csrf\n" + sid.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:24]).decode()
+
+
+def check_csrf(conn: HTTPConnection, sid: str | None) -> None:
+    """Unsafe cookie-authenticated requests must send the session's CSRF token in ``X-CSRF-Token``
+    (the page reads it from the ``teammoa_csrf`` cookie); any other value, or no session id, is refused."""
     header = conn.headers.get(CSRF_HEADER, "")
-    if not cookie or not header or not hmac.compare_digest(cookie.encode(), header.encode()):
+    secret = str(conn.app.state.settings.service_token)
+    if not sid or not header or not hmac.compare_digest(csrf_token(secret, sid).encode(), header.encode()):
         raise PermissionDenied("The CSRF token is missing or wrong. Reload the page and try again.", code="csrf_failed")
+
+
+def check_origin(conn: HTTPConnection) -> None:
+    """A browser request from another site is refused (login CSRF): its Origin, when sent, must be ours."""
+    origin = conn.headers.get("origin")
+    allowed = conn.app.state.settings.allowed_origins
+    if (origin is not None and origin not in allowed) or conn.headers.get("sec-fetch-site") == "cross-site":
+        raise PermissionDenied("Requests from other sites are not accepted here.", code="csrf_failed")
 
 
 async def authenticate(conn: HTTPConnection, *, csrf: bool = True) -> Principal:
@@ -167,5 +198,5 @@ async def authenticate(conn: HTTPConnection, *, csrf: bool = True) -> Principal:
         raise NotAuthenticated()
     claims = await verifier.verify(token)
     if via_cookie and csrf and conn.scope["type"] == "http" and conn.scope["method"] not in SAFE_METHODS:
-        check_csrf(conn)
+        check_csrf(conn, claims.get("sid"))
     return Principal(user_id=int(claims["sub"]), nickname=str(claims.get("name", "")), via_cookie=via_cookie)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
-from .errors import InvalidInput, PayloadTooLarge
+from . import jsonsafe
+from .bodies import DEFAULT_MAX_BODY_BYTES, check_declared, read_body
+from .errors import InvalidInput, NotFound
 
 M = TypeVar("M", bound=BaseModel)
-MAX_JSON_BODY_BYTES = 1024 * 1024  # API bodies are small; files go through multipart streaming
+MAX_JSON_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # API bodies are small; files go through multipart streaming
 
 
 class Schema(BaseModel):
@@ -44,20 +45,19 @@ async def read_json(request: Request, *, allow_form: bool = False) -> Any:
     """Read a JSON body (or a form body where allowed); malformed input is a 422."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if allow_form and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        check_declared(request, MAX_JSON_BODY_BYTES)  # the form is bounded while it streams (kit.bodies)
         form = await request.form()
         return {key: value for key, value in form.items() if isinstance(value, str)}
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_JSON_BODY_BYTES:
-        raise PayloadTooLarge("The request body is too large.")
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_JSON_BODY_BYTES:
-            raise PayloadTooLarge("The request body is too large.")
+    raw = await read_body(request, MAX_JSON_BODY_BYTES)
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return jsonsafe.loads(raw)
+    except jsonsafe.TooDeep:
+        raise InvalidInput(
+            "The body nests too deeply.",
+            details=[{"field": "body", "message": f"At most {jsonsafe.MAX_DEPTH} levels.", "type": "json_too_deep"}],
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput(
             "The body is not valid JSON.", details=[{"field": "body", "message": "Not valid JSON.", "type": "json_invalid"}]
@@ -75,15 +75,13 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def path_int(request: Request, name: str) -> int:
-    """An integer path parameter; anything else (or too large) is a 404, as for an unknown id."""
-    from .errors import NotFound
-
+    """An integer path parameter of ASCII digits; anything else (or too large) is a 404, as for an unknown id."""
     value = request.path_params.get(name)
     if isinstance(value, int):
         number = value
     else:
         text = str(value)
-        if not text.isdigit() or len(text) > 18:
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:  # not '²' or '١'
             raise NotFound()
         number = int(text)
     if number < 1 or number > 2**62:

@@ -25,6 +25,7 @@ async def _realtime(app: Starlette) -> AsyncIterator[None]:
     state = app.state
     state.realtime = Realtime(settings=state.settings, bus=state.events, peers=state.peers, redis=state.redis)
     await state.realtime.start()
+    state.revocations.on_revoke(state.realtime.revoked)  # a deactivated account's sockets close at once
     try:
         yield
     finally:

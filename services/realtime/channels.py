@@ -11,7 +11,7 @@ from services.kit.channels import team_channel
 from services.kit.errors import Unavailable
 
 from . import protocol
-from .connection import Connection
+from .connection import Connection, TokenBucket
 from .hubs import Hub, control
 from .protocol import ClientFrame, FrameError, Ping, Publish, Subscribe
 from .sequencing import Subscription
@@ -20,7 +20,9 @@ Sub = Subscription[Connection]
 
 log = logging.getLogger("teammoa.realtime")
 MAX_SUBSCRIPTIONS = 32  # a tab shows one team page and one map; this leaves room and bounds the work
-MAX_BAD_FRAMES = 50  # then the client is broken or hostile: close with 1008
+COUNTED_ERRORS = frozenset(
+    {"bad_frame", "unknown_op", "bad_channel", "too_large", "forbidden", "not_subscribed", "too_many_channels"}
+)  # every refusal counts toward the bad-frame close (Connection.count_bad_frame)
 FORBIDDEN = "You are not a member of this team, or it does not exist."
 
 
@@ -44,6 +46,9 @@ class ChannelHost(Protocol):
 
     def count(self, stat: str, n: int = 1) -> None: ...
 
+    def subscribe_budget(self, user_id: int) -> TokenBucket:
+        """The subscribe rate limit shared by all of a user's sockets on this instance."""
+
     def end(self, sub: Sub, reason: str | None, *, leave: bool = True) -> None: ...
 
     async def joined(self, sub: Sub) -> None: ...
@@ -63,15 +68,17 @@ async def handle(rt: ChannelHost, conn: Connection, text: str) -> None:
         elif isinstance(frame, Ping):
             conn.send(protocol.PONG)
         elif isinstance(frame, Subscribe):
+            if not rt.subscribe_budget(conn.user.user_id).take():  # shared by all of the user's sockets
+                rt.count("subscribes_limited")
+                conn.limit_error()
+                return
             await subscribe(rt, conn, frame.channel, since=frame.since)
         else:
             unsubscribe(rt, conn, frame.channel, reason="requested")
     except FrameError as exc:
         conn.send(protocol.error(exc.code, exc.message, exc.channel))
-        if exc.code in ("bad_frame", "unknown_op", "bad_channel", "too_large"):
-            conn.bad_frames += 1
-            if conn.bad_frames > MAX_BAD_FRAMES:
-                conn.close(protocol.POLICY_VIOLATION, "too many invalid frames")
+        if exc.code in COUNTED_ERRORS:
+            conn.count_bad_frame()
     except Unavailable as exc:
         channel = None if frame is None or isinstance(frame, Ping) else frame.channel
         conn.send(protocol.error("unavailable", exc.message, channel))

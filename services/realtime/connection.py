@@ -24,6 +24,7 @@ from .sequencing import Subscription
 log = logging.getLogger("teammoa.realtime")
 CLOSE_TIMEOUT_S = 2.0  # a client too slow to take even the close frame is simply dropped
 CLIENT_GONE = 0  # internal: the client closed first; nothing left to send
+MAX_BAD_FRAMES = 50  # refused frames of any kind (binary, malformed, forbidden, unsubscribed publishes); then 1008
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,12 @@ class Connection:
             self.close_code, self.close_reason = code, reason
             self._closed.set()
 
+    def count_bad_frame(self) -> None:
+        """Count a refused frame; a client that keeps sending them is broken or hostile (1008)."""
+        self.bad_frames += 1
+        if self.bad_frames > MAX_BAD_FRAMES:
+            self.close(protocol.POLICY_VIOLATION, "too many invalid frames")
+
     def limit_error(self) -> None:
         """Tell the client it was rate-limited, at most once a second."""
         now = time.monotonic()
@@ -137,8 +144,9 @@ class Connection:
                 if message["type"] == "websocket.disconnect":
                     break
                 text = message.get("text")
-                if text is None:
+                if text is None:  # a binary frame: answered and counted like any other bad frame
                     self.send(protocol.error("bad_frame", "Frames are JSON text."))
+                    self.count_bad_frame()
                     continue
                 await handle(self, text)
         except asyncio.CancelledError:

@@ -39,7 +39,7 @@ Error codes (the socket stays open)
 
 Close codes
     1000  normal closure
-    1008  policy violation: the client kept sending invalid frames
+    1008  policy violation: the client kept sending refused frames (50), or its user holds too many sockets
     1011  internal error
     1012  service restart: this instance is shutting down or lost its event broker — reconnect at once
           (with jitter), most likely to another instance, and resume from the last version
@@ -55,6 +55,8 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from services.kit import jsonsafe
 
 NORMAL = 1000
 POLICY_VIOLATION = 1008
@@ -120,7 +122,7 @@ def parse(text: str) -> ClientFrame:
     if size > MAX_FRAME_CHARS:
         raise FrameError("too_large", "Frames are limited to 4 KB.")
     try:
-        body = json.loads(text)
+        body = jsonsafe.loads(text)  # nesting limited: 4,000 '[' is a bad frame, not a 1011
     except ValueError:
         raise FrameError("bad_frame", "Frames are JSON objects.") from None
     if not isinstance(body, dict) or not isinstance(body.get("op"), str):

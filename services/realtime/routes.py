@@ -25,6 +25,9 @@ async def socket(ws: WebSocket) -> None:
     if not rt.accepting:
         await ws.close(protocol.TRY_AGAIN_LATER, "not accepting sockets right now")
         return
+    if not rt.has_room_for(user):
+        await ws.close(protocol.POLICY_VIOLATION, "too many sockets for this user")
+        return
     conn = rt.open(ws, user, expires_at=expires_at)
     try:
         await conn.serve(lambda conn, text: channels.handle(rt, conn, text))

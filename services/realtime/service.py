@@ -30,7 +30,7 @@ from services.kit.tokens import ACCESS_COOKIE
 
 from . import protocol
 from .access import Access
-from .connection import CLIENT_GONE, Connection, User
+from .connection import CLIENT_GONE, Connection, TokenBucket, User
 from .hubs import Hub, Hubs, control
 from .presence import MemoryPresence, RedisPresence
 from .sequencing import Subscription
@@ -39,6 +39,9 @@ from .settings import RealtimeSettings
 log = logging.getLogger("teammoa.realtime")
 PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (docs/spec.md)
 FRAME_RATE_PER_S = 20  # other frames per connection (subscribe, ping…), in bursts of twice that
+SUBSCRIBE_RATE_PER_S = 4  # per user, over all of their sockets: each subscribe may cost a lookup in teams
+SUBSCRIBE_BURST = 64  # a user's tabs reconnecting at once resubscribe within this
+BUDGETS_KEPT = 10_000  # budgets of users who left are kept a while, so reconnecting does not refill one
 WATCHDOG_INTERVAL_S = 0.25
 BROADCAST_TIMEOUT_S = 1.0
 DRAIN_TIMEOUT_S = 5.0
@@ -60,6 +63,8 @@ class Realtime:
         self.hubs = Hubs(self)
         self.connections: dict[str, Connection] = {}
         self.by_user: dict[int, set[Connection]] = {}
+        self.sockets_per_user = settings.sockets_per_user
+        self._subscribe_budgets: dict[int, TokenBucket] = {}
         self.accepting = True
         self.stats: Counter[str] = Counter()
         self._seq = itertools.count(1)
@@ -142,6 +147,22 @@ class Realtime:
             await ws.close(protocol.POLICY_VIOLATION)
             return None
         return User(int(claims["sub"]), str(claims.get("name", ""))), float(claims["exp"])
+
+    def has_room_for(self, user: User) -> bool:
+        """Whether the user may open one more socket on this instance."""
+        if len(self.by_user.get(user.user_id, ())) < self.sockets_per_user:
+            return True
+        self.stats["refused_per_user"] += 1
+        return False
+
+    def subscribe_budget(self, user_id: int) -> TokenBucket:
+        """The user's subscribe budget, shared by all of their sockets on this instance."""
+        bucket = self._subscribe_budgets.get(user_id)
+        if bucket is None:
+            if len(self._subscribe_budgets) >= 4 * BUDGETS_KEPT:  # bounded: keep the users with sockets here
+                self._subscribe_budgets = {uid: b for uid, b in self._subscribe_budgets.items() if uid in self.by_user}
+            bucket = self._subscribe_budgets[user_id] = TokenBucket(SUBSCRIBE_RATE_PER_S, SUBSCRIBE_BURST)
+        return bucket
 
     def open(self, ws: WebSocket, user: User, *, expires_at: float) -> Connection:
         conn = Connection(
@@ -236,6 +257,11 @@ class Realtime:
             self.access.membership_changed(team_id)
             for conn in list(self.connections.values()):
                 self._end_team(conn, team_id)
+
+    def revoked(self, user_id: int) -> None:
+        """The account was deactivated: close its sockets (its token no longer opens new ones)."""
+        for conn in list(self.by_user.get(user_id, ())):
+            conn.close(protocol.SESSION_EXPIRED, "session revoked")
 
     def kick(self, team_id: int, user_id: int) -> None:
         """End a user's subscriptions to a team's channels (its page and its maps), on this instance."""

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 
 PRODID = "-//TeamMoa//Schedule//EN"
 FOLD_OCTETS = 75
 
 
 def escape(text: str) -> str:
-    """Escape a TEXT value (backslash, semicolon, comma, line breaks)."""
+    """Escape a TEXT value (backslash, semicolon, comma, line breaks); other control characters, and the
+    Unicode line and paragraph separators some readers break lines at, are removed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = "".join(ch for ch in text if ch == "\n" or not _unsafe(ch))
     text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    return text.replace("\n", "\\n")
+
+
+def _unsafe(char: str) -> bool:
+    """Control characters (Cc), U+2028/U+2029 (Zl, Zp) and lone surrogates have no place in a TEXT value."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs")
 
 
 def fold(line: str) -> str:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from services.kit.bodies import allow_body
 from services.kit.errors import InvalidInput, PayloadTooLarge
 from services.kit.openapi import documented
 from services.kit.responses import json
@@ -90,8 +91,9 @@ async def suggestions(request: Request) -> JSONResponse:
 
 async def _upload(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_CSV_BYTES + 64 * 1024:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_CSV_BYTES + 64 * 1024:
         raise PayloadTooLarge("The CSV file is too large.")
+    allow_body(request, MAX_CSV_BYTES + 64 * 1024)  # kit.bodies stops the stream (and the form parser) past it
     if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         async with request.form(max_files=1, max_fields=5) as form:
             upload = form.get("file")

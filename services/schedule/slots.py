@@ -58,7 +58,12 @@ def range_mask(first: int, end: int) -> int:
 def parse_clock(text: str, *, allow_midnight_end: bool = False) -> int:
     """Turn ``HH:MM`` on the half-hour grid into a slot boundary (0–48)."""
     hours, sep, minutes = text.strip().partition(":")
-    if not sep or not (hours.isdigit() and minutes.isdigit()) or len(minutes) != 2 or not 1 <= len(hours) <= 2:
+    if (
+        not sep
+        or not (hours.isascii() and minutes.isascii() and hours.isdigit() and minutes.isdigit())
+        or len(minutes) != 2
+        or not 1 <= len(hours) <= 2
+    ):
         raise SlotError(f"{text.strip()!r} is not a time like 09:30.")
     h, m = int(hours), int(minutes)
     if m not in (0, 30) or h > 24 or (h == 24 and (m or not allow_midnight_end)):

@@ -30,7 +30,7 @@ def _resources(settings: TeamsSettings):
     @contextlib.asynccontextmanager
     async def resources(app: Starlette) -> AsyncIterator[None]:
         state = app.state
-        state.storage = Storage(files_dir)
+        state.storage = Storage(files_dir, settings.storage_quota_bytes)
         state.users = Nicknames(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
         yield

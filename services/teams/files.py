@@ -17,6 +17,7 @@ import anyio.to_thread
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # per attachment
 MAX_FILES_PER_POST = 5
+DEFAULT_TEAM_QUOTA_BYTES = 1024 * 1024 * 1024  # TEAMMOA_TEAM_STORAGE_QUOTA_MB, per team
 SNIFF_BYTES = 512  # enough for every signature below
 MAX_NAME_CHARS = 255
 OCTET_STREAM = "application/octet-stream"
@@ -83,8 +84,9 @@ def content_disposition(name: str) -> str:
 class Storage:
     """Where a team's files live on disk."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, quota_bytes: int = DEFAULT_TEAM_QUOTA_BYTES) -> None:
         self.root = root
+        self.quota_bytes = quota_bytes  # per team: the sum of its attachments' sizes
 
     def path(self, team_id: int, key: str) -> Path:
         return self.root / str(team_id) / key

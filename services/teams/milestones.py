@@ -23,7 +23,7 @@ from services.kit.responses import iso, page, utcnow
 
 from .access import Caller
 from .changes import Change, team_change
-from .schemas import PRIORITIES, MilestoneCreate, MilestonesQuery
+from .schemas import PRIORITIES, MilestoneCreate, MilestonesQuery, check_span
 from .tables import milestones, todos
 
 STATUSES = ("not_started", "in_progress", "overdue", "completed")
@@ -167,9 +167,9 @@ async def update(
     async with team_change(db, bus, caller.team_id) as change:
         row = await _get(db, caller.team_id, milestone_id)
         merged = {column.name: row[column.name] for column in milestones.c} | changes
-        if merged["end_date"] < merged["start_date"]:
+        if problem := check_span(merged["start_date"], merged["end_date"]):
             field = "end_date" if "end_date" in changes else "start_date"
-            raise InvalidInput.field(field, "The end date must not be before the start date.")
+            raise InvalidInput.field(field, problem)
         if "progress" in changes and merged["progress_mode"] != "manual":
             raise InvalidInput.field("progress", "Progress is set by hand only in manual mode.")
         if merged["progress_mode"] == "manual":

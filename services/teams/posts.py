@@ -26,7 +26,7 @@ from .files import MAX_FILES_PER_POST, Storage
 from .purge import delete_rows
 from .schemas import PostCreate, PostsQuery
 from .tables import post_files, posts
-from .uploads import receive
+from .uploads import QuotaExceeded, receive
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 ALLOWED_TAGS = {
@@ -137,7 +137,7 @@ async def _out(db: Database, nickname: str | None, row: Any) -> dict[str, Any]:
     return post_out(row, nickname, files[row.id])
 
 
-async def listing(*, db: Database, users: Nicknames, caller: Caller, query: PostsQuery) -> dict[str, Any]:
+async def listing(*, db: Database, users: Nicknames, caller: Caller, query: PostsQuery, quota_bytes: int) -> dict[str, Any]:
     """The team's posts, newest first, optionally matching ``q`` in title, body or author nickname."""
     where = [posts.c.team_id == caller.team_id]
     if query.q:
@@ -162,7 +162,17 @@ async def listing(*, db: Database, users: Nicknames, caller: Caller, query: Post
     )
     files = await _files_of(db, [row.id for row in rows])
     names = await users.nicknames(row.author_id for row in rows)
-    return page([post_out(row, names[row.author_id], files[row.id]) for row in rows], query, total)
+    out = page([post_out(row, names[row.author_id], files[row.id]) for row in rows], query, total)
+    out["storage"] = {"used_bytes": await storage_used(db, caller.team_id), "quota_bytes": quota_bytes}
+    return out
+
+
+async def storage_used(db: Database, team_id: int) -> int:
+    """Bytes the team's attachments take (counted against its quota)."""
+    used = await db.fetch_val(
+        sa.select(sa.func.coalesce(sa.func.sum(post_files.c.size), 0)).where(post_files.c.team_id == team_id)
+    )
+    return int(used or 0)
 
 
 async def read(*, db: Database, users: Nicknames, caller: Caller, post_id: int) -> dict[str, Any]:
@@ -234,7 +244,10 @@ async def attach(
     count = await db.fetch_val(sa.select(sa.func.count()).where(post_files.c.post_id == post_id))
     if count >= MAX_FILES_PER_POST:
         raise Conflict(f"A post holds at most {MAX_FILES_PER_POST} files.", code="too_many_files")
-    uploads = await receive(request, storage=storage, max_files=MAX_FILES_PER_POST - count)
+    room = storage.quota_bytes - await storage_used(db, caller.team_id)
+    if room <= 0:
+        raise QuotaExceeded()
+    uploads = await receive(request, storage=storage, max_files=MAX_FILES_PER_POST - count, max_total=room)
     nickname = await users.nickname(caller.user_id)
     kept = []
     try:
@@ -243,6 +256,8 @@ async def attach(
             count = await db.fetch_val(sa.select(sa.func.count()).where(post_files.c.post_id == post_id))
             if count + len(uploads) > MAX_FILES_PER_POST:
                 raise Conflict(f"A post holds at most {MAX_FILES_PER_POST} files.", code="too_many_files")
+            if await storage_used(db, caller.team_id) + sum(u.size for u in uploads) > storage.quota_bytes:
+                raise QuotaExceeded()
             for upload in uploads:
                 key = await storage.keep(upload.temp, caller.team_id)
                 kept.append(storage.path(caller.team_id, key))

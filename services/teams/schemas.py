@@ -21,6 +21,27 @@ MAX_DESCRIPTION_CHARS = 500
 MAX_MILESTONE_DESCRIPTION_CHARS = 2000
 MAX_POST_BODY_CHARS = 20_000
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+EARLIEST_DATE = dt.date(2000, 1, 1)  # milestone dates: a team's plans, not the calendar's whole range
+LATEST_DATE = dt.date(2100, 12, 31)
+MAX_MILESTONE_DAYS = 10 * 366  # one milestone spans at most ten years
+
+
+def _sane_date(value: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"Use a date between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}.")
+    return value
+
+
+def check_span(start: dt.date, end: dt.date) -> str | None:
+    """Why a milestone's dates cannot go together, or None."""
+    if end < start:
+        return "The end date must not be before the start date."
+    if (end - start).days >= MAX_MILESTONE_DAYS:
+        return f"A milestone spans at most {MAX_MILESTONE_DAYS} days."
+    return None
+
+
+MilestoneDate = Annotated[dt.date, AfterValidator(_sane_date)]
 
 
 @functools.cache
@@ -96,8 +117,8 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 class MilestoneCreate(Schema):
     title: MilestoneTitle
     description: MilestoneDescription = ""
-    start_date: dt.date
-    end_date: dt.date
+    start_date: MilestoneDate
+    end_date: MilestoneDate
     priority: Priority = "medium"
     progress_mode: ProgressMode = "auto"
     progress: Percent | None = None
@@ -106,8 +127,8 @@ class MilestoneCreate(Schema):
     @classmethod
     def _not_before_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("start_date")
-        if start is not None and end < start:
-            raise ValueError("The end date must not be before the start date.")
+        if start is not None and (problem := check_span(start, end)):
+            raise ValueError(problem)
         return end
 
     @field_validator("progress")
@@ -121,8 +142,8 @@ class MilestoneCreate(Schema):
 class MilestoneUpdate(Patch):
     title: MilestoneTitle = None
     description: MilestoneDescription = None
-    start_date: dt.date = None
-    end_date: dt.date = None
+    start_date: MilestoneDate = None
+    end_date: MilestoneDate = None
     priority: Priority = None
     progress_mode: ProgressMode = None
     progress: Percent = None

@@ -1,7 +1,9 @@
 """Teams: create, list mine, read, update, disband; invite codes, join passwords and joining.
 
-Join guesses are limited: ``JOIN_FAILURES_PER_USER`` wrong codes or passwords per user and
-``JOIN_FAILURES_PER_TEAM`` wrong passwords per team in ``JOIN_WINDOW_S``, then 429.
+Join guesses are limited per guesser, never per team (anyone holding an invite code could otherwise lock
+a team's joins): ``JOIN_FAILURES_PER_USER`` wrong codes or passwords per user, ``JOIN_FAILURES_PER_TEAM_USER``
+wrong passwords per (team, user) and ``JOIN_FAILURES_PER_ADDRESS`` per client address in ``JOIN_WINDOW_S``,
+then 429 for that guesser only.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read alou
 INVITE_CODE_LENGTH = 10  # 32**10 ≈ 2**50 codes, with guesses rate-limited
 JOIN_WINDOW_S = 15 * 60
 JOIN_FAILURES_PER_USER = 10
-JOIN_FAILURES_PER_TEAM = 10
+JOIN_FAILURES_PER_TEAM_USER = 5
+JOIN_FAILURES_PER_ADDRESS = 30  # many accounts from one address
 
 _counted = memberships.alias("counted")
 member_count = (
@@ -176,19 +179,21 @@ async def change_password(*, db: Database, passwords: PasswordHasher, caller: Ca
     )
 
 
-async def _by_code(db: Database, limiter: AttemptLimiter, user_id: int, code: str):
-    user_key = f"join:user:{user_id}"
-    await limiter.check({user_key: JOIN_FAILURES_PER_USER})
+async def _by_code(db: Database, limiter: AttemptLimiter, user_id: int, code: str, address: str = ""):
+    user_key, address_key = f"join:user:{user_id}", f"join:addr:{address}"
+    await limiter.check({user_key: JOIN_FAILURES_PER_USER, address_key: JOIN_FAILURES_PER_ADDRESS})
     row = await db.fetch_one(sa.select(teams, member_count).where(teams.c.invite_code == normalise_code(code)))
     if row is None:
-        await limiter.fail(user_key)
+        await limiter.fail(user_key, address_key)
         raise NotFound("No team has that invite code.")
     return row
 
 
-async def preview(*, db: Database, users: Nicknames, limiter: AttemptLimiter, user_id: int, code: str) -> dict[str, Any]:
+async def preview(
+    *, db: Database, users: Nicknames, limiter: AttemptLimiter, user_id: int, code: str, address: str = ""
+) -> dict[str, Any]:
     """What a team looks like to someone holding its invite code."""
-    row = await _by_code(db, limiter, user_id, code)
+    row = await _by_code(db, limiter, user_id, code, address)
     is_member = await db.fetch_val(
         sa.select(sa.func.count()).where(memberships.c.team_id == row.id, memberships.c.user_id == user_id)
     )
@@ -205,14 +210,21 @@ async def preview(*, db: Database, users: Nicknames, limiter: AttemptLimiter, us
 
 
 async def join(
-    *, db: Database, bus: EventBus, passwords: PasswordHasher, limiter: AttemptLimiter, user_id: int, body: Join
+    *,
+    db: Database,
+    bus: EventBus,
+    passwords: PasswordHasher,
+    limiter: AttemptLimiter,
+    user_id: int,
+    body: Join,
+    address: str = "",
 ) -> dict[str, Any]:
     """Join a team with its invite code and password, within its capacity."""
-    row = await _by_code(db, limiter, user_id, body.invite_code)
-    team_key = f"join:team:{row.id}"
-    await limiter.check({team_key: JOIN_FAILURES_PER_TEAM})
+    row = await _by_code(db, limiter, user_id, body.invite_code, address)
+    guesser_key = f"join:team-user:{row.id}:{user_id}"
+    await limiter.check({guesser_key: JOIN_FAILURES_PER_TEAM_USER})
     if not await passwords.verify(row.join_password_hash, body.password):
-        await limiter.fail(f"join:user:{user_id}", team_key)
+        await limiter.fail(f"join:user:{user_id}", guesser_key, f"join:addr:{address}")
         raise PermissionDenied(
             "The join password is wrong.",
             code="wrong_join_password",

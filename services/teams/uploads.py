@@ -14,7 +14,8 @@ import anyio.to_thread
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import Request
 
-from services.kit.errors import InvalidInput, PayloadTooLarge
+from services.kit.bodies import allow_body
+from services.kit.errors import Conflict, InvalidInput, PayloadTooLarge
 
 from .files import MAX_FILE_BYTES, SNIFF_BYTES, Storage, clean_name, sniff
 
@@ -40,13 +41,16 @@ class Upload:
         return sniff(self.head)
 
 
-async def receive(request: Request, *, storage: Storage, max_files: int) -> list[Upload]:
-    """Stream the multipart ``file`` parts of a request to temporary files (at most ``max_files`` sizes)."""
+async def receive(request: Request, *, storage: Storage, max_files: int, max_total: int | None = None) -> list[Upload]:
+    """Stream the multipart ``file`` parts of a request to temporary files: at most ``max_files`` files
+    (refused before the next part is written), each at most MAX_FILE_BYTES, together at most ``max_total``."""
     boundary = _boundary(request)
+    limit = max_files * (MAX_FILE_BYTES + PART_OVERHEAD_BYTES)
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_files * (MAX_FILE_BYTES + PART_OVERHEAD_BYTES):
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"Each file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-    reader = _Reader(storage)
+    allow_body(request, limit)  # kit.bodies counts the stream against this
+    reader = _Reader(storage, max_files, max_total)
     parser = MultipartParser(boundary, reader.callbacks())
     try:
         async for chunk in request.stream():
@@ -65,6 +69,10 @@ async def receive(request: Request, *, storage: Storage, max_files: int) -> list
     return reader.uploads
 
 
+class QuotaExceeded(PayloadTooLarge):
+    code, message = "storage_quota_exceeded", "The team's file storage is full. Delete files to make room."
+
+
 def _boundary(request: Request) -> bytes:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary", b"")
@@ -80,8 +88,9 @@ def _malformed() -> InvalidInput:
 class _Reader:
     """Collects parser callbacks, then does the (async) file work between chunks."""
 
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
+    def __init__(self, storage: Storage, max_files: int, max_total: int | None) -> None:
+        self.storage, self.max_files, self.max_total = storage, max_files, max_total
+        self.total = 0
         self.uploads: list[Upload] = []
         self.current: Upload | None = None
         self.header_field = bytearray()
@@ -121,6 +130,8 @@ class _Reader:
         except (UnicodeError, ValueError):
             raise ValueError("bad part headers") from None
         if name == "file" and display is not None:
+            if len(self.uploads) >= self.max_files:  # before anything of this part is written
+                raise Conflict(f"At most {self.max_files} more files fit.", code="too_many_files")
             self.current = Upload(name=clean_name(display), temp=self.storage.new_temp())
             self.uploads.append(self.current)
 
@@ -129,8 +140,11 @@ class _Reader:
         if upload is None:
             return  # other fields are ignored
         upload.size += end - start
+        self.total += end - start
         if upload.size > MAX_FILE_BYTES:
             raise PayloadTooLarge(f"Each file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+        if self.max_total is not None and self.total > self.max_total:
+            raise QuotaExceeded()
         if len(upload.head) < SNIFF_BYTES:
             upload.head += data[start : start + SNIFF_BYTES - len(upload.head)]
         upload.pending += data[start:end]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import LiveServer, log_in, open_path, serve, sign_up_and_log_in, wait_ready
+from tests.browser.conftest import LiveServer, log_in, open_path, screenshot, serve, sign_up_and_log_in, wait_ready
 from tests.servers import free_port
 from tests.social.conftest import provider_environ
 from tests.social.github_contract import GitHubContract, GitHubUser
@@ -54,6 +54,8 @@ def test_sign_up_with_a_provider_then_sign_in_again(new_page, social_site):
     op.add_account(sub, email=f"{sub}@example.org", name="Browser Person")
     page = new_page()
     open_path(page, "/signup")
+    page.locator('a.provider-button[data-provider="local"]').wait_for()
+    screenshot(page, "social-signup-buttons")
     page.click('a.provider-button[data-provider="local"]')
     _at_provider(page, sub)
     page.wait_for_url("**/signup/provider")
@@ -61,6 +63,7 @@ def test_sign_up_with_a_provider_then_sign_in_again(new_page, social_site):
     assert page.input_value("input[name=username]") == sub
     assert page.input_value("input[name=nickname]") == "Browser Person"
     assert page.locator(f'[data-email="{sub}@example.org"]').is_visible()
+    screenshot(page, "social-signup-provider")
     page.fill("input[name=nickname]", "Brow")
     page.click("form button[type=submit]")
     page.wait_for_url("**/teams")
@@ -76,6 +79,7 @@ def test_sign_up_with_a_provider_then_sign_in_again(new_page, social_site):
     open_path(again, "/profile")
     assert again.locator('.connected-account[data-provider="local"]').is_visible()
     assert again.locator("form[aria-label='Set a password']").is_visible()  # created by a provider: no password yet
+    assert "null" not in again.locator(".connected-accounts").inner_text()
 
 
 def test_connect_from_the_profile_then_disconnect(new_page, social_site):
@@ -91,6 +95,7 @@ def test_connect_from_the_profile_then_disconnect(new_page, social_site):
     row = page.locator('.connected-account[data-provider="github"]')
     row.wait_for()
     assert "hub@example.org" in row.inner_text()
+    screenshot(page, "social-profile-connected")
 
     other = new_page()  # the connected account now signs in to the same TeamMoa account
     open_path(other, "/login")
@@ -116,8 +121,11 @@ def test_an_email_that_belongs_to_an_account_is_not_linked_and_the_page_says_wha
     _at_provider(stranger, sub)
     stranger.wait_for_url("**/login?oauth_error=email_in_use**")
     wait_ready(stranger)
-    message = stranger.locator('.provider-error[data-code="email_in_use"]').inner_text()
-    assert "password" in message and "connect" in message
+    notice = stranger.locator('.provider-error[data-code="email_in_use"] .notice')
+    notice.wait_for()
+    message = notice.inner_text()
+    assert "password" in message and "connect Local ID" in message, message  # the label, not the URL's text
+    screenshot(stranger, "social-email-collision")
     assert stranger.locator("form[aria-label='Log in']").is_visible()
     log_in(stranger, owner.username, owner.password)  # the owner's way in is unchanged
 

@@ -101,7 +101,7 @@ def _reachable(url: str) -> bool:
     return True
 
 
-def _free_block() -> int:
+def free_block() -> int:
     """A gateway port with the PORTS_NEEDED - 1 ports after it free as well."""
     for _ in range(50):
         start = random.randint(20000, 40000)
@@ -144,6 +144,11 @@ def _forget_redis_keys(prefix: str) -> None:
 @pytest.fixture(name="stack", scope="module")
 def fx_stack():
     """Start the stack, yield where it is, stop it (and forget its data) afterwards."""
+    yield from run_stack()
+
+
+def run_stack(extra_env: dict[str, str] | None = None, gateway_port: int | None = None):
+    """Start a stack (with these extra variables, on this gateway port), yield it, stop it and forget its data."""
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         _missing("nginx is not installed (apt-get install -y nginx)")
     if not _reachable(MYSQL_URL):
@@ -159,7 +164,7 @@ def fx_stack():
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
     env.update(
         {
-            "TEAMMOA_GATEWAY_PORT": str(_free_block()),
+            "TEAMMOA_GATEWAY_PORT": str(gateway_port or free_block()),
             "TEAMMOA_DATA_DIR": str(data_dir),
             "TEAMMOA_STACK_DATABASE_URL": MYSQL_URL,
             "TEAMMOA_STACK_DB_PREFIX": db_prefix,
@@ -167,6 +172,7 @@ def fx_stack():
             "TEAMMOA_REDIS_PREFIX": redis_prefix,
             "TEAMMOA_ARGON2_MEMORY_KIB": "1024",  # cheap hashing in tests
             "TEAMMOA_ARGON2_TIME_COST": "1",
+            **(extra_env or {}),
         }
     )
     stack = Stack(url=f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}", data_dir=data_dir, state={}, env=env)

@@ -319,7 +319,8 @@ def test_a_killed_teams_instance_raises_instance_down_within_its_for_window(stac
         return seen.get(instance) == "firing"
 
     _eventually(firing, "TeamMoaInstanceDown firing for teams-2")
-    assert set(seen) == {instance}, seen  # the other instances stay quiet
+    # (that it stays quiet for instances that answer is the promtool unit tests' job: here a scrape
+    # missed on a loaded machine could raise a 3-second alert for another instance)
     started = stack.run("start", "teams")
     assert started.returncode == 0, started.stdout + started.stderr
     stack.reload_state()

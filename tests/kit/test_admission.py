@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from services.kit.admission import AdmissionMiddleware, Gate
+from services.kit.admission import AdmissionMiddleware, Gate, LatencyLimit, age_from_header
 from services.kit.app import ServiceSpec, build_app
 from services.kit.errors import Overloaded
 from services.kit.settings import Settings
@@ -198,3 +198,58 @@ def test_every_service_refuses_beyond_its_limit_and_stays_healthy_while_busy(tmp
     assert livez.status_code == 200
     assert [r.status_code for r in answered] == [200, 200]
     assert "admission_refused_total 1.0" in metrics
+
+
+def test_the_age_nginx_stamped_is_read_and_implausible_stamps_are_ignored():
+    now = 1_000_000.0
+    assert age_from_header(b"t=999999.250", now) == pytest.approx(0.75)
+    assert age_from_header(b"999999.5", now) == pytest.approx(0.5)
+    assert age_from_header(b"t=1000005.0", now) == 0.0  # from the future: clock skew
+    assert age_from_header(b"t=1.0", now) == 0.0  # a day old: not a queue
+    assert age_from_header(b"t=soon", now) == 0.0
+
+
+@pytest.mark.anyio
+async def test_a_request_that_already_waited_its_budget_elsewhere_is_refused_without_queueing():
+    """Stamped by the edge 5 s ago (it sat in buffers behind a starved loop): no wait is left for it."""
+    release, stack = _held_app(limit=1, max_waiting=10)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack), base_url="http://t") as client:
+        held = asyncio.create_task(client.get("/api/hold/"))
+        await _until(lambda: stack.gate.active == 1)
+        old = await client.get("/api/hold/", headers={"X-Request-Start": f"t={time.time() - 5:.3f}"})
+        assert stack.gate.waiting == 0
+        release.set()
+        assert (await held).status_code == 200
+    assert old.status_code == 503
+    assert old.json()["error"]["code"] == "overloaded"
+
+
+def test_the_limit_shrinks_when_requests_get_slow_and_grows_back_while_they_are_quick():
+    gate = Gate(20, max_waiting=0, max_wait_s=1)
+    limit = LatencyLimit(gate, max_limit=20, min_limit=2, target_s=0.5)
+    now = 100.0
+    for _ in range(30):  # a starved process: every answer slow
+        now += 1
+        limit.observe(2.0, now)
+    assert gate.limit == 2  # never below the floor
+    limit.observe(2.0, now + 0.01)  # a burst of slow answers at once counts as one step
+    assert gate.limit == 2
+    for _ in range(500):  # quick again
+        limit.observe(0.01, now)
+    assert gate.limit == 20  # back to the configured maximum, never above it
+
+
+@pytest.mark.anyio
+async def test_a_shrunk_limit_frees_slots_instead_of_handing_them_on():
+    gate = Gate(3, max_waiting=5, max_wait_s=30)
+    for _ in range(3):
+        await gate.acquire()
+    waiter = asyncio.create_task(gate.acquire())
+    await _until(lambda: gate.waiting == 1)
+    gate.limit = 1  # the adaptive limit shrank
+    gate.release()
+    gate.release()
+    assert gate.active == 1 and not waiter.done()  # freed, not handed on: one at work, the limit
+    gate.release()  # now under the limit: the waiter gets this one
+    await waiter
+    assert gate.active == 1

@@ -22,7 +22,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 
+import gevent
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
@@ -87,12 +89,23 @@ class TeamMoaUser(FastHttpUser):
         signed_in += 1
 
     def sign_in(self) -> None:
+        """Sign in; refused as overloaded (503 + Retry-After), wait as told and try again, as a client should.
+
+        The refusal still counts as a failed request: the figures show how many there were.
+        """
         body = {"login": f"loaduser{self.account}", "password": PASSWORD}
-        with self.client.post("/api/v1/users/login/", json=body, name=SIGN_IN, catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"sign-in failed: HTTP {response.status_code} {(response.text or '')[:200]}")
-                raise StopUser()
-            self.auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        while True:
+            with self.client.post("/api/v1/users/login/", json=body, name=SIGN_IN, catch_response=True) as response:
+                if response.status_code == 503 and response.headers.get("Retry-After"):
+                    response.failure("sign-in refused: HTTP 503 (overloaded)")
+                    retry_after = float(response.headers["Retry-After"])
+                elif response.status_code != 200:
+                    response.failure(f"sign-in failed: HTTP {response.status_code} {(response.text or '')[:200]}")
+                    raise StopUser()
+                else:
+                    self.auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
+                    break
+            gevent.sleep(retry_after + random.uniform(0, retry_after))
         self.client.cookiejar.clear()  # act as an API client: the Bearer token, no cookies
 
     def api(self, path: str, name: str, params: dict | None = None) -> None:

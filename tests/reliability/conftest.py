@@ -28,7 +28,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, token_from_mail
-from tests.e2e.conftest import STACK, Stack, _free_block
+from tests.e2e.conftest import STACK, Stack, free_block
 from tests.servers import free_port, listening, redis_server_command
 from tools.stack.config import Config, commands, service_env
 from tools.stack.processes import is_ours, start_time
@@ -284,7 +284,7 @@ def fx_rstack():
         env = {key: value for key, value in os.environ.items() if not key.startswith("TEAMMOA_")}
         env.update(
             {
-                "TEAMMOA_GATEWAY_PORT": str(_free_block()),
+                "TEAMMOA_GATEWAY_PORT": str(free_block()),
                 "TEAMMOA_DATA_DIR": str(data_dir),
                 "TEAMMOA_STACK_DATABASE_URL": f"mysql://root@127.0.0.1:{mariadb.port}",
                 "TEAMMOA_STACK_DB_PREFIX": DB_PREFIX,
@@ -303,7 +303,7 @@ def fx_rstack():
                 break
             if attempt == 2:
                 pytest.fail(f"python -m tools.stack up failed:\n{started.stdout[-5000:]}\n{started.stderr[-3000:]}")
-            env["TEAMMOA_GATEWAY_PORT"] = str(_free_block())
+            env["TEAMMOA_GATEWAY_PORT"] = str(free_block())
             stack.url = f"http://127.0.0.1:{env['TEAMMOA_GATEWAY_PORT']}"
         stack.state = json.loads((data_dir / "stack.json").read_text())
         yield stack

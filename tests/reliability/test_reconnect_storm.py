@@ -20,7 +20,7 @@ from .faults import REPORT
 from .wsclient import RESTART, RESTART_JITTER_MS, reconnect_delay_s
 
 SOCKETS = 1000
-USERS = 10
+USERS = 40  # 25 sockets each: within the per-user socket budget (32 per instance)
 BUCKETS = 10  # over the jitter window
 BACKLOG_S = 15.0  # handshakes queue behind one another on 2 shared cores; all must be back within this
 CONNECT_CONCURRENCY = 50  # the fleet opens gently; the storm is the reconnect, not the first connect

@@ -335,3 +335,56 @@ def test_an_authorization_response_from_another_issuer_is_refused(op, social_cli
     assert query["iss"] == op.issuer  # the provider says who answers (RFC 9207)
     mixed_up = {**query, "iss": "http://127.0.0.1:1"}
     _refused(social_client.get(path, params=mixed_up, follow_redirects=False), "provider_rejected")
+
+
+def test_connecting_a_provider_that_is_down_is_a_503_with_its_code(social_environ, op, auth_db):
+    from starlette.testclient import TestClient
+
+    from gateway.embedded import create_app
+    from tests.social.providers import free_port
+
+    environ = {
+        **social_environ,
+        "TEAMMOA_OIDC_DOWN_ISSUER": f"http://127.0.0.1:{free_port()}",
+        "TEAMMOA_OIDC_DOWN_CLIENT_ID": "x",
+        "TEAMMOA_OIDC_DOWN_CLIENT_SECRET": "y",
+    }
+    with TestClient(create_app(environ), base_url="http://testserver") as client:
+        owner = _password_user(client, environ, "down" + uuid.uuid4().hex[:6])
+        response = client.post(f"{API}/oauth/down/connect/", headers=owner["csrf"])
+        assert response.status_code == 503 and response.json()["error"]["code"] == "provider_unavailable"
+        assert client.post(f"{API}/oauth/local/connect/", headers=owner["csrf"]).status_code == 200
+
+
+def test_refused_callbacks_count_as_failed_sign_ins_of_the_address(op, social_client):
+    from services.auth.sessions import LOGIN_FAILS_PER_ADDRESS
+
+    for _ in range(LOGIN_FAILS_PER_ADDRESS):
+        _refused(
+            social_client.get(f"{API}/oauth/local/callback/?state=forged&code=forged", follow_redirects=False),
+            "state_mismatch",
+        )
+    sub = _sub()
+    op.add_account(sub, email=f"{sub}@example.org")
+    path, query = _callback_parts(op, social_client, sub)  # even a genuine callback waits now
+    _refused(social_client.get(path, params=query, follow_redirects=False), "too_many_attempts")
+    locked = social_client.post(f"{API}/login/", json={"login": "nobody", "password": "whatever-1"})
+    assert locked.status_code == 429  # the same address limit as the password sign-in
+
+
+def test_taken_names_at_provider_sign_up_spend_the_availability_budget(op, social_client, social_environ):
+    from services.auth.routes import AVAILABILITY_CHECKS_PER_MINUTE
+
+    taken = _password_user(social_client, social_environ, "taken" + uuid.uuid4().hex[:6])
+    social_client.cookies.clear()
+    sub = _sub()
+    op.add_account(sub, email=f"{sub}@example.org", email_verified=False)
+    path, query = _callback_parts(op, social_client, sub)
+    social_client.get(path, params=query, follow_redirects=False)
+    answers = []
+    for _ in range(AVAILABILITY_CHECKS_PER_MINUTE + 1):
+        response = social_client.post(
+            f"{API}/oauth/signup/", json={"username": "fresh.name", "nickname": "Fresh", "email": taken["email"]}
+        )
+        answers.append(response.status_code)
+    assert answers[0] == 409 and answers[-1] == 429, answers

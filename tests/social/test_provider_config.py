@@ -84,3 +84,14 @@ def test_a_whole_sign_in_logs_no_secret_and_no_code(op, social_client, provider_
     assert "sign-in with local refused" in text  # the refusal is logged…
     assert CLIENT_SECRET not in text  # …without the secret
     assert "id_token" not in text and "eyJ" not in text  # nor tokens
+
+
+def test_production_accepts_plain_http_on_the_loopback_only():
+    loopback = {
+        "TEAMMOA_OIDC_LOCAL_ISSUER": "http://127.0.0.1:9000",
+        "TEAMMOA_OIDC_LOCAL_CLIENT_ID": "id",
+        "TEAMMOA_OIDC_LOCAL_CLIENT_SECRET": SECRET,
+    }
+    assert list(configured(_settings("production", **loopback))) == ["local"]
+    with pytest.raises(ConfigurationError, match="https"):
+        configured(_settings("production", **{**loopback, "TEAMMOA_OIDC_LOCAL_ISSUER": "http://127.0.0.1.evil.example"}))

@@ -212,13 +212,15 @@ def test_routes_outside_a_team_require_sign_in(client):
 def test_a_cookie_session_must_send_the_csrf_token_on_writes(client, signup, make_team):
     user = signup("cookie")
     team = make_team(user)
-    cookies = {"teammoa_access": user.token, "teammoa_csrf": "abc"}
     url = f"{API}{team['id']}/todos/"
-    client.cookies.update(cookies)
+    assert client.post("/api/v1/users/login/", json={"login": user.username, "password": user.password}).status_code == 200
+    token = client.cookies.get("teammoa_csrf")
     try:
         assert client.get(url).status_code == 200
         missing = client.post(url, json={"content": "x"})
         assert missing.status_code == 403 and missing.json()["error"]["code"] == "csrf_failed"
-        assert client.post(url, json={"content": "x"}, headers={"X-CSRF-Token": "abc"}).status_code == 201
+        wrong = client.post(url, json={"content": "x"}, headers={"X-CSRF-Token": "abc"})
+        assert wrong.status_code == 403  # the token is the session's, not any value the cookie holds
+        assert client.post(url, json={"content": "x"}, headers={"X-CSRF-Token": token}).status_code == 201
     finally:
         client.cookies.clear()

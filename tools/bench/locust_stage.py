@@ -8,6 +8,12 @@ every one has signed in, keeps the sign-in figures of that ramp, then resets and
 nearest-rank percentiles (ms), the mix as a whole without sign-in, the errors, this process's CPU
 (Locust's own cost), the CPU of each ``--watch`` process (name=pid, children included) and of the
 whole machine over the measured window.
+
+With ``--recover-to M`` it is the overload stage instead: ``--users`` users (e.g. 6,000) spawned at
+``--spawn-rate``, measured for ``--seconds`` once all are spawned (every request's time, the slowest,
+how many took over 2 s, how many were refused with 503 and how fast, what ``/health/`` answered),
+then the users drop to M and ``--recover-seconds`` are recorded in one-second windows: the time until
+p99 stays under 200 ms is the recovery time.
 """
 
 from __future__ import annotations
@@ -57,12 +63,17 @@ class Recorder:
         self.failures: dict[str, int] = defaultdict(int)
         self.server_errors: dict[str, int] = defaultdict(int)
         self.errors: dict[str, int] = defaultdict(int)
+        self.timeline: list[tuple[float, float, int, str]] | None = None  # (ended at, ms, status, name) when kept
+        self.statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
 
     def __call__(self, request_type, name, response_time, response_length, response=None, exception=None, **_kwargs) -> None:
         if not self.on:
             return
         self.times[name].append(response_time)
         status = getattr(response, "status_code", 0) or 0
+        self.statuses[name][status] += 1
+        if self.timeline is not None:
+            self.timeline.append((time.monotonic(), response_time, status, name))
         if status >= 500:
             self.server_errors[name] += 1
         if exception is not None:
@@ -74,6 +85,9 @@ class Recorder:
         self.failures.clear()
         self.server_errors.clear()
         self.errors.clear()
+        self.statuses.clear()
+        if self.timeline is not None:
+            self.timeline = []
 
     def summary(self, names: list[str], seconds: float) -> dict:
         samples = sorted(t for name in names for t in self.times.get(name, ()))
@@ -189,6 +203,109 @@ def run(args: argparse.Namespace) -> dict:
     return result
 
 
+SLOW_MS = 2000  # target 3: no request waits longer than this
+RECOVERED_P99_MS = 200
+
+
+def overload_window(recorder: Recorder, seconds: float) -> dict:
+    """The overload window: the slowest requests, the refusals and what /health/ answered."""
+    timeline = recorder.timeline or []
+    ordered = sorted(ms for _, ms, _, _ in timeline)
+    refused = sorted(ms for _, ms, status, _ in timeline if status == 503)
+    served = sorted(ms for _, ms, status, _ in timeline if 200 <= status < 400)
+    return {
+        "requests": len(ordered),
+        "rps": round(len(ordered) / seconds, 1) if seconds else None,
+        "served": len(served),
+        "served_rps": round(len(served) / seconds, 1) if seconds else None,
+        "refused_503": len(refused),
+        "other_failures": sum(1 for _, _, status, _ in timeline if status == 0 or (status >= 400 and status != 503)),
+        "over_2s": sum(1 for ms in ordered if ms > SLOW_MS),
+        "p50_ms": _ms(percentile(ordered, 0.50)),
+        "p99_ms": _ms(percentile(ordered, 0.99)),
+        "p999_ms": _ms(percentile(ordered, 0.999)),
+        "max_ms": _ms(ordered[-1] if ordered else None),
+        "served_p99_ms": _ms(percentile(served, 0.99)),
+        "refused_p99_ms": _ms(percentile(refused, 0.99)),
+        "refused_max_ms": _ms(refused[-1] if refused else None),
+        "health_statuses": {str(k): v for k, v in sorted(recorder.statuses.get("/health/", {}).items())},
+        "statuses": {str(k): v for k, v in sorted(sum_statuses(recorder).items())},
+    }
+
+
+def sum_statuses(recorder: Recorder) -> dict[int, int]:
+    total: dict[int, int] = defaultdict(int)
+    for per in recorder.statuses.values():
+        for status, count in per.items():
+            total[status] += count
+    return total
+
+
+def recovery_windows(recorder: Recorder, dropped_at: float, seconds: float) -> dict:
+    """p99 of each second after the drop; recovered once every later second stays under 200 ms."""
+    windows: list[list[float]] = [[] for _ in range(max(1, math.ceil(seconds)))]
+    for ended, ms, _, name in recorder.timeline or []:
+        index = int(ended - dropped_at)
+        if 0 <= index < len(windows) and name != "sign in":
+            windows[index].append(ms)
+    p99s = [percentile(sorted(w), 0.99) for w in windows]
+    slow = [i for i, p in enumerate(p99s) if p is not None and p >= RECOVERED_P99_MS]
+    recovered_after = (slow[-1] + 1) if slow else 0
+    after_10 = sorted(ms for w in windows[10:] for ms in w)
+    return {
+        "window_p99_ms": [_ms(p) for p in p99s],
+        "recovered_after_s": recovered_after if recovered_after < len(windows) else None,
+        "p99_from_10s_ms": _ms(percentile(after_10, 0.99)),
+        "p95_from_10s_ms": _ms(percentile(after_10, 0.95)),
+        "requests_from_10s": len(after_10),
+    }
+
+
+def run_overload(args: argparse.Namespace) -> dict:
+    locustfile = load_locustfile()
+    if args.team_ids:
+        locustfile.TEAM_IDS[:] = [int(i) for i in args.team_ids.split(",")]
+    recorder = Recorder()
+    recorder.timeline = []
+    events.request.add_listener(recorder)
+    env = Environment(user_classes=[locustfile.TeamMoaUser], host=args.host, events=events)
+    runner = env.create_local_runner()
+    watched = {name: int(pid) for name, pid in (item.split("=", 1) for item in args.watch)}
+    recorder.on = True
+    started = time.monotonic()
+    runner.start(args.users, spawn_rate=args.spawn_rate)
+    while runner.user_count < args.users and time.monotonic() < started + args.users / args.spawn_rate + 30:
+        gevent.sleep(0.25)
+    ramp = overload_window(recorder, time.monotonic() - started)
+    recorder.reset()
+    cpu = CpuWatch(watched)
+    began = time.monotonic()
+    gevent.sleep(args.seconds)
+    measured = time.monotonic() - began
+    overload = overload_window(recorder, measured)
+    overload_cpu = cpu.report()
+    recorder.reset()
+    dropped_at = time.monotonic()
+    runner.start(args.recover_to, spawn_rate=max(args.users, 1000))  # stop the extra users at once
+    gevent.sleep(args.recover_seconds)
+    recorder.on = False
+    result = {
+        "users": args.users,
+        "recover_to": args.recover_to,
+        "spawn_rate": args.spawn_rate,
+        "seconds": round(measured, 1),
+        "signed_in": locustfile.signed_in,
+        "ramp": ramp,
+        "overload": overload,
+        "cpu": overload_cpu,
+        "recovery": recovery_windows(recorder, dropped_at, args.recover_seconds),
+        "errors": dict(sorted(recorder.errors.items(), key=lambda kv: -kv[1])[:10]),
+    }
+    runner.quit()
+    gevent.sleep(0)
+    return result
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", required=True)
@@ -204,11 +321,25 @@ def main(argv: list[str]) -> int:
         help="a process whose CPU to report (its children included); repeatable",
     )
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--recover-to", type=int, default=0, help="the overload stage: users after the drop")
+    parser.add_argument("--recover-seconds", type=float, default=30)
     args = parser.parse_args(argv)
     args.watch = [item for item in args.watch if "=" in item]
     for item in args.watch:
         if not item.split("=", 1)[1].isdigit():
             parser.error(f"--watch {item}: the pid must be a number")
+    if args.recover_to:
+        result = run_overload(args)
+        args.out.write_text(json.dumps(result, indent=2))
+        over, rec = result["overload"], result["recovery"]
+        print(
+            f"overload {args.users} users: {over['rps']} req/s ({over['served_rps']} served), max {over['max_ms']} ms, "
+            f"{over['over_2s']} over 2 s, {over['refused_503']} refused (p99 {over['refused_p99_ms']} ms), "
+            f"health {over['health_statuses']}; back to {args.recover_to}: p99 < 200 ms after "
+            f"{rec['recovered_after_s']} s; locust CPU {result['cpu']['processes_pct_of_one_core'].get('locust')}%",
+            flush=True,
+        )
+        return 0
     result = run(args)
     args.out.write_text(json.dumps(result, indent=2))
     mix = result["mix"]

@@ -227,6 +227,54 @@ def stages_table(results: dict) -> str:
     return _table(rows)
 
 
+TAIL_KEYS = ("p95_from_10s_ms", "p99_from_10s_ms")
+
+
+def overload_text(results: dict) -> list[str]:
+    """The overload stage (target 3) as a few lines of markdown."""
+    stage = results.get("overload")
+    if not stage:
+        return []
+    if "overload" not in stage:
+        return ["", "## Overload", "", "failed: " + stage.get("error", "?")[:300]]
+    over, rec, load = stage["overload"], stage["recovery"], stage.get("load_average", {})
+    target_met = over["over_2s"] == 0 and set(over["health_statuses"]) <= {"200"}
+    recovered = rec["recovered_after_s"]
+    return [
+        "",
+        f"## Overload: {stage['users']} users, then {stage['recover_to']}",
+        "",
+        f"{stage['users']} users spawned at {stage['spawn_rate']:g}/s; {stage['seconds']:g} s measured once all were "
+        f"started, then the users dropped to {stage['recover_to']}. Load average before/after: "
+        f"{tuple(round(x, 2) for x in load.get('before', ()))} / {tuple(round(x, 2) for x in load.get('after', ()))}.",
+        "",
+        _table(
+            [
+                ("measure", "figure", "target"),
+                ("requests/s (answered / all)", f"{over['served_rps']} / {over['rps']}", ""),
+                ("refused with 503 + Retry-After", f"{over['refused_503']}", "fast"),
+                ("refusal p99 / max", f"{_ms(over['refused_p99_ms'])} / {_ms(over['refused_max_ms'])}", "fast"),
+                ("all requests p50 / p99 / max", " / ".join(_ms(over[k]) for k in ("p50_ms", "p99_ms", "max_ms")), ""),
+                ("requests over 2 s", str(over["over_2s"]), "0"),
+                ("other failures", str(over["other_failures"]), "0"),
+                ("/health/ answers", ", ".join(f"{k}: {v}" for k, v in over["health_statuses"].items()), "200 only"),
+                (
+                    f"p99 < 200 ms again after the drop to {stage['recover_to']}",
+                    "not within the window" if recovered is None else f"{recovered} s",
+                    "≤ 10 s",
+                ),
+                ("mix p95 / p99 from 10 s after the drop", " / ".join(_ms(rec[k]) for k in TAIL_KEYS), ""),
+                ("Locust CPU", f"{stage['cpu']['processes_pct_of_one_core'].get('locust', 0):.0f}% of a core", ""),
+            ]
+        ),
+        "",
+        f"Target 3 (no request over 2 s, health 200 only): {'met' if target_met else 'missed'} in this run. "
+        "Latencies are measured by Locust, on the same two cores: a starved client adds its own delay.",
+        "",
+        "p99 of each second after the drop: " + ", ".join(_ms(p) for p in rec["window_p99_ms"]),
+    ]
+
+
 def others_pct(cpu: dict) -> float:
     """CPU the machine spent outside the stack and Locust (other people's work), in % of one core."""
     if cpu.get("machine_busy_pct") is None:
@@ -329,6 +377,16 @@ def markdown(results: dict, chart: str | None) -> str:
         "",
         cpu_table(results),
     ]
+    parts += overload_text(results)
+    over_wrk = results["wrk"].get("todo_list_overload")
+    if over_wrk and "rps" in over_wrk:
+        parts += [
+            "",
+            f"wrk on the todo list with {over_wrk['connections']} connections (4x): {over_wrk['rps']} req/s of which "
+            f"{over_wrk['errors'].get('status', 0)} answered non-2xx (503 refusals); p50 {_ms(over_wrk['p50_ms'])}, "
+            f"p99 {_ms(over_wrk['p99_ms'])}, max {_ms(over_wrk['max_ms'])}; {over_wrk['errors'].get('timeout', 0)} "
+            "over wrk's 30 s timeout.",
+        ]
     if results["fanout"].get("available") and "figures" in results["fanout"]:
         parts += ["", "## Realtime fan-out", "", "```json", json.dumps(results["fanout"]["figures"], indent=2), "```"]
     if chart:

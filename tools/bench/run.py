@@ -1,16 +1,20 @@
 """``make bench``: the load benchmark of the local stack, written to ``tools/bench/results/<date>.{md,json,png}``.
 
-    .venv/bin/python -m tools.bench [--users 300,1000,2000,3000] [--seconds 90] [--wrk-seconds 20]
+    .venv/bin/python -m tools.bench [--users 1000,2000,3000] [--spawn-rate 20] [--seconds 90] [--wrk-seconds 20]
+                                    [--overload 6000 --recover-to 1000] [--idle-sockets 10000]
 
 0. creates the load venv ``.venv-load`` from ``requirements/load.txt`` when missing or older;
 1. starts the local stack (``python -m tools.stack up``) in its own data directory, port, databases and
    Redis prefix (``var/bench``, 18080, ``teammoa_bench_*``, ``teammoa-bench:``), unless it runs already;
 2. seeds the load data set (``python -m tools.seed``);
-3. runs the Locust mix (``tests/load/locustfile.py``) at each user count: spawn 50/s, wait until
+3. runs the Locust mix (``tests/load/locustfile.py``) at each user count: spawn 20/s, wait until
    every user has signed in, then measure ``--seconds`` (``tools/bench/locust_stage.py``, in ``.venv-load``);
+   then the overload stage: ``--overload`` users (every request's time, the 503 refusals, what
+   ``/health/`` answered), dropped to ``--recover-to`` users: the seconds until p99 < 200 ms again;
 4. runs wrk (2 threads, 50 connections) on the authenticated todo list and on ``/health/`` through
-   Nginx (``apt-get install -y wrk`` when missing);
-5. runs the realtime fan-out benchmark (``tools/bench/realtime_fanout.py``);
+   Nginx (``apt-get install -y wrk`` when missing), and the todo list again with 4x the connections;
+5. runs the realtime fan-out benchmark (``tools/bench/realtime_fanout.py``: 200 sockets across two
+   instances, and ``--idle-sockets`` idle subscribed ones on one instance);
 6. writes the results beside the reference's figures, with the machine's facts and every process's
    CPU, draws the chart, prints the table, and stops the stack it started.
 
@@ -42,7 +46,7 @@ BENCH_DATA_DIR = "var/bench"  # the benchmark's own stack, never the tests' or `
 BENCH_GATEWAY_PORT = 18080
 BENCH_DATABASE_URL = "mysql+asyncmy://root@127.0.0.1:3306"  # the faster driver (docs/performance.md)
 STAGE_PAUSE_S = 5  # let the previous stage's connections close
-FANOUT_TIMEOUT_S = 240
+FANOUT_TIMEOUT_S = 600
 
 
 def log(message: str) -> None:
@@ -178,6 +182,7 @@ def locust_stage(url: str, users: int, args: argparse.Namespace, team_ids: list[
         *watch_args(state),
     ]
     log(f"Locust mix: {users} users, spawn {args.spawn_rate:g}/s, {args.seconds:g}s measured")
+    load_before = os.getloadavg()
     result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True)
     if result.returncode != 0 or not out.exists():
         log(f"the {users}-user stage failed:\n{result.stderr[-3000:]}")
@@ -185,15 +190,16 @@ def locust_stage(url: str, users: int, args: argparse.Namespace, team_ids: list[
     log(result.stdout.strip())
     figures = json.loads(out.read_text())
     out.unlink()
+    figures["load_average"] = {"before": load_before, "after": os.getloadavg()}
     return figures
 
 
-def wrk(binary: str, target: str, seconds: int, state: dict, token: str = "") -> dict:
+def wrk(binary: str, target: str, seconds: int, state: dict, token: str = "", connections: int = 50) -> dict:
     """wrk with 2 threads and 50 connections; its figures and every process's CPU share meanwhile."""
     procs = {e["name"]: e["pid"] for e in state["processes"]}
     before, started = {name: cpu_seconds(pid) for name, pid in procs.items()}, time.monotonic()
     result = subprocess.run(
-        [binary, "-t2", "-c50", f"-d{seconds}s", "--latency", "-s", str(WRK_SCRIPT), target],
+        [binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", str(WRK_SCRIPT), target],
         capture_output=True,
         text=True,
         env={**os.environ, "TEAMMOA_BENCH_TOKEN": token},
@@ -207,7 +213,7 @@ def wrk(binary: str, target: str, seconds: int, state: dict, token: str = "") ->
     errors = sum(raw["errors"].values())
     return {
         "target": target,
-        "connections": 50,
+        "connections": connections,
         "threads": 2,
         "seconds": round(seconds_run, 1),
         "requests": raw["requests"],
@@ -237,9 +243,47 @@ def trailing_json(text: str) -> dict | None:
     return None
 
 
-def fanout(env: dict[str, str]) -> dict:
+def overload_stage(url: str, args: argparse.Namespace, team_ids: list[int], state: dict) -> dict:
+    """The overload stage (target 3): ``--overload`` users, then back to ``--recover-to``; its figures."""
+    out = RESULTS / f"overload-{args.overload}.json.tmp"
+    command = [
+        str(LOAD_PYTHON),
+        "-m",
+        "tools.bench.locust_stage",
+        "--host",
+        url,
+        "--users",
+        str(args.overload),
+        "--spawn-rate",
+        str(args.overload_spawn_rate),
+        "--seconds",
+        str(args.overload_seconds),
+        "--recover-to",
+        str(args.recover_to),
+        "--recover-seconds",
+        str(args.recover_seconds),
+        "--team-ids",
+        ",".join(map(str, team_ids)),
+        "--out",
+        str(out),
+        *watch_args(state),
+    ]
+    log(f"overload: {args.overload} users (spawn {args.overload_spawn_rate:g}/s), then {args.recover_to}")
+    load_before = os.getloadavg()
+    result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True)
+    if result.returncode != 0 or not out.exists():
+        log(f"the overload stage failed:\n{result.stderr[-3000:]}")
+        return {"users": args.overload, "error": result.stderr[-1000:] or f"exit {result.returncode}"}
+    log(result.stdout.strip())
+    figures = json.loads(out.read_text())
+    out.unlink()
+    figures["load_average"] = {"before": load_before, "after": os.getloadavg()}
+    return figures
+
+
+def fanout(env: dict[str, str], idle: int) -> dict:
     """The realtime fan-out benchmark, when it exists: it starts its own realtime instances and Redis."""
-    command = [sys.executable, "-m", "tools.bench.realtime_fanout"]
+    command = [sys.executable, "-m", "tools.bench.realtime_fanout", "--idle", str(idle)]
     log("realtime fan-out: " + " ".join(command[1:]))
     try:
         result = subprocess.run(command, cwd=ROOT, env=env, text=True, capture_output=True, timeout=FANOUT_TIMEOUT_S)
@@ -260,8 +304,15 @@ def fanout(env: dict[str, str]) -> dict:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", default="300,1000,2000,3000", help="user counts of the Locust stages")
-    parser.add_argument("--spawn-rate", type=float, default=50)
+    parser.add_argument("--users", default="1000,2000,3000", help="user counts of the Locust stages")
+    parser.add_argument("--spawn-rate", type=float, default=20, help="users started per second (the reference's rate)")
+    parser.add_argument("--overload", type=int, default=6000, help="users of the overload stage (0: none)")
+    parser.add_argument("--overload-spawn-rate", type=float, default=100)
+    parser.add_argument("--overload-seconds", type=float, default=30)
+    parser.add_argument("--recover-to", type=int, default=1000, help="users after the overload")
+    parser.add_argument("--recover-seconds", type=float, default=30)
+    parser.add_argument("--overload-connections", type=int, default=200, help="wrk's connections when overloading")
+    parser.add_argument("--idle-sockets", type=int, default=10000, help="idle subscribed sockets on one realtime instance")
     parser.add_argument("--seconds", type=float, default=90, help="measured seconds per stage, after sign-in")
     parser.add_argument("--wrk-seconds", type=int, default=20)
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running afterwards")
@@ -288,13 +339,21 @@ def main(argv: list[str]) -> int:
         for users in [int(n) for n in args.users.split(",")]:
             stages.append(locust_stage(url, users, args, team_ids, state))
             time.sleep(STAGE_PAUSE_S)
+        overload = overload_stage(url, args, team_ids, state) if args.overload else None
+        time.sleep(STAGE_PAUSE_S)
         log(f"wrk: todo list and /health/ through Nginx, {args.wrk_seconds}s each")
         todo_url = f"{url}/api/v1/teams/{team_ids[0]}/todos/?page=1&page_size=100"
+        token = sign_in(url)
         wrk_runs = {
-            "todo_list": wrk(wrk_binary, todo_url, args.wrk_seconds, state, sign_in(url)),
+            "todo_list": wrk(wrk_binary, todo_url, args.wrk_seconds, state, token),
             "health": wrk(wrk_binary, f"{url}/health/", args.wrk_seconds, state),
         }
-        realtime = fanout(env)
+        if args.overload_connections:  # closed loop: 4x the connections of the sustainable run offers 4x its rate
+            log(f"wrk overload: todo list with {args.overload_connections} connections")
+            wrk_runs["todo_list_overload"] = wrk(
+                wrk_binary, todo_url, args.wrk_seconds, state, token, connections=args.overload_connections
+            )
+        realtime = fanout(env, args.idle_sockets)
     finally:
         if started_here and not args.keep_stack:
             log("stopping the stack: python -m tools.stack down")
@@ -310,9 +369,17 @@ def main(argv: list[str]) -> int:
             "processes": [e["name"] for e in state["processes"]],
             "database_url": env["TEAMMOA_STACK_DATABASE_URL"],
         },
-        "settings": {"spawn_rate": args.spawn_rate, "seconds": args.seconds, "wrk_seconds": args.wrk_seconds},
+        "settings": {
+            "spawn_rate": args.spawn_rate,
+            "seconds": args.seconds,
+            "wrk_seconds": args.wrk_seconds,
+            "overload": args.overload,
+            "overload_spawn_rate": args.overload_spawn_rate,
+            "recover_to": args.recover_to,
+        },
         "team_ids": team_ids,
         "stages": stages,
+        "overload": overload,
         "wrk": wrk_runs,
         "fanout": realtime,
         "duration_s": round(time.monotonic() - began),

@@ -39,14 +39,19 @@ export function providerButtons(mode) {
   return box;
 }
 
-/** The notice for a failed provider sign-in (?oauth_error=…&provider=…), or null. */
+/** The notice for a failed provider sign-in (?oauth_error=…&provider=…), or null. The provider is named by its
+ *  configured label, never by text from the address bar (a crafted link cannot put words in the notice). */
 export function providerError(query) {
   const code = query.get("oauth_error");
   if (!code) return null;
-  const provider = query.get("provider") || "";
   const key = has(`social.error.${code}`) ? `social.error.${code}` : "social.error.unknown";
   const kind = code === "access_denied" ? "info" : code === "email_not_verified" ? "warning" : "error";
-  return el("div", { class: "provider-error", "data-code": code }, notice(kind, t(key, { provider })));
+  const box = el("div", { class: "provider-error", "data-code": code });
+  providers().then((list) => {
+    const known = list.find((provider) => provider.name === query.get("provider"));
+    box.replaceChildren(notice(kind, t(key, { provider: known ? known.label : t("social.theProvider") })));
+  });
+  return box;
 }
 
 function identityRow(identity, onRemove) {
@@ -103,7 +108,7 @@ export function connectedAccounts(query) {
       button.addEventListener("click", () => connect(provider, button));
       return button;
     });
-    body.replaceChildren(
+    body.replaceChildren(...[
       message,
       el("p", { class: "muted" }, t("social.lead")),
       list,
@@ -111,7 +116,8 @@ export function connectedAccounts(query) {
       data.has_password ? null : el("div", { class: "stack" },
         el("h3", {}, t("social.setPasswordTitle")),
         el("p", { class: "muted" }, t("social.setPasswordLead")),
-        setPasswordForm(() => refresh(notice("success", t("social.passwordSet"))))));
+        setPasswordForm(() => refresh(notice("success", t("social.passwordSet"))))),
+    ].filter(Boolean));
   }
 
   async function connect(provider, button) {

@@ -23,7 +23,11 @@ async def list_posts(request: Request) -> JSONResponse:
     caller = await member(request)
     query = parse_query(request, PostsQuery)
     state = request.app.state
-    return json(await posts.listing(db=state.db, users=state.users, caller=caller, query=query))
+    return json(
+        await posts.listing(
+            db=state.db, users=state.users, caller=caller, query=query, quota_bytes=state.storage.quota_bytes
+        )
+    )
 
 
 @documented(body=PostCreate)

@@ -42,7 +42,12 @@ async def preview(request: Request) -> JSONResponse:
     state = request.app.state
     return json(
         await teams.preview(
-            db=state.db, users=state.users, limiter=state.join_limiter, user_id=principal.user_id, code=body.invite_code
+            db=state.db,
+            users=state.users,
+            limiter=state.join_limiter,
+            user_id=principal.user_id,
+            code=body.invite_code,
+            address=request.client.host if request.client else "",
         )
     )
 
@@ -62,6 +67,7 @@ async def join(request: Request) -> JSONResponse:
             limiter=state.join_limiter,
             user_id=principal.user_id,
             body=body,
+            address=request.client.host if request.client else "",
         ),
         201,
     )

@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { el, fill, notice, pageTitle, toast } from "../dom.js";
 import { formatDateTime, t, tn } from "../i18n.js";
 import { navigate } from "../router.js";
+import { formatSize } from "../format.js";
 import {
   isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
 } from "../team-common.js";
@@ -86,6 +87,8 @@ export async function render(root, { teamId, query }) {
       }
       fill(results,
         el("p", { class: "muted result-count" }, q ? tn("board.found", data.total, { q }) : tn("board.total", data.total)),
+        data.storage ? el("p", { class: "muted storage-use", dataset: { used: data.storage.used_bytes, quota: data.storage.quota_bytes } },
+          t("board.storage", { used: formatSize(data.storage.used_bytes), quota: formatSize(data.storage.quota_bytes) })) : null,
         data.items.length
           ? el("ul", { class: "post-list" }, data.items.map((post) => postItem(ctx.team.id, post)))
           : el("div", { class: "card empty" }, el("p", {}, q ? t("board.noMatch") : t("board.empty"))),

@@ -14,8 +14,8 @@ import { setUser } from "../session.js";
 
 export async function render(root) {
   pageTitle(t("social.signupTitle"));
-  const box = card(loading());
-  root.append(box);
+  const box = el("div", {}, loading());  // inside the card: card() wraps its children in a container
+  root.append(card(box));
   let proposal;
   try {
     proposal = await api.get("users/oauth/signup/");

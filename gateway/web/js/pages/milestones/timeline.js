@@ -6,6 +6,10 @@
  * Dragging a bar moves it, dragging its edges resizes it (whole days; pointer events, so touch works);
  * on release onChange(milestone, {start_date?, end_date?}, bar) is called, which saves and redraws (or
  * reverts). A click without a drag, or Enter on a focused bar, calls onOpen(milestone).
+ *
+ * The cost of drawing does not depend on the span: the axis (months, days) and the weekend shading are
+ * drawn only for the days around the visible part, again as it scrolls; the rest is one wide, empty
+ * canvas. Milestones far outside the API's date range are clipped to MAX_RANGE_DAYS around today.
  */
 
 import { el } from "../../dom.js";
@@ -16,22 +20,35 @@ const CLICK_SLOP_PX = 4;
 const MARGIN_BEFORE_DAYS = 7;
 const MARGIN_AFTER_DAYS = 21;
 const MIN_SPAN_DAYS = 42;
+const MAX_RANGE_DAYS = 50 * 366; // either side of today: older data with absurd dates stays drawable
+const WINDOW_MIN_DAYS = 90; // drawn beyond each edge of the visible part
 
 function range(milestones, today) {
-  const days = milestones.flatMap((m) => [dayOf(m.start_date), dayOf(m.end_date)]);
-  const first = Math.min(today, ...days) - MARGIN_BEFORE_DAYS;
-  const last = Math.max(today, ...days) + MARGIN_AFTER_DAYS;
+  let first = today;
+  let last = today;
+  for (const m of milestones) {
+    first = Math.min(first, dayOf(m.start_date));
+    last = Math.max(last, dayOf(m.end_date));
+  }
+  first = Math.max(first - MARGIN_BEFORE_DAYS, today - MAX_RANGE_DAYS);
+  last = Math.min(last + MARGIN_AFTER_DAYS, today + MAX_RANGE_DAYS);
   return { first, last: Math.max(last, first + MIN_SPAN_DAYS) };
 }
 
-function axis(first, last, dayWidth, today) {
-  const months = [];
-  const dayCells = [];
-  for (let day = first; day <= last; day += 1) {
+function spacer(days, dayWidth) {
+  return el("span", { class: "axis-spacer", style: `flex: none; width: ${days * dayWidth}px` });
+}
+
+/** The axis cells of the days from..to (inclusive) only, after a spacer for the days before them. */
+function axisCells(first, from, to, dayWidth, today) {
+  const months = [spacer(from - first, dayWidth)];
+  const dayCells = [spacer(from - first, dayWidth)];
+  const last = to;
+  for (let day = from; day <= to; day += 1) {
     const date = new Date(day * 86400000);
     const dom = date.getUTCDate();
     const weekend = [0, 6].includes(date.getUTCDay());
-    if (day === first || dom === 1) {
+    if (day === from || dom === 1) {
       const monthEnd = Math.min(last, day + new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate() - dom);
       months.push(el("span", { class: "axis-month", style: `width: ${(monthEnd - day + 1) * dayWidth}px` },
         el("span", { class: "axis-month-label" }, formatDay(day, { year: "numeric", month: "short" }))));
@@ -40,8 +57,18 @@ function axis(first, last, dayWidth, today) {
     dayCells.push(el("span", { class: ["axis-day", weekend ? "weekend" : "", day === today ? "today" : ""],
                                style: `width: ${dayWidth}px` }, label));
   }
-  return el("div", { class: "timeline-axis", "aria-hidden": "true" },
-    el("div", { class: "axis-months" }, months), el("div", { class: "axis-days" }, dayCells));
+  return { months, dayCells };
+}
+
+function weekendShades(first, from, to, dayWidth) {
+  const shade = [];
+  for (let day = from; day <= to; day += 1) {
+    const weekday = new Date(day * 86400000).getUTCDay();
+    if (weekday === 0 || weekday === 6) {
+      shade.push(el("span", { class: "grid-weekend", style: `left: ${(day - first) * dayWidth}px; width: ${dayWidth}px` }));
+    }
+  }
+  return shade;
 }
 
 function barOf(m, first, dayWidth, handlers) {
@@ -130,26 +157,50 @@ export function timeline({ milestones, today, dayWidth, onChange, onOpen }) {
   const { first, last } = range(milestones, today);
   const width = (last - first + 1) * dayWidth;
   const rows = milestones.map((m) => el("div", { class: "timeline-row" }, barOf(m, first, dayWidth, { onChange, onOpen })));
-  const shade = [];
-  for (let day = first; day <= last; day += 1) {
-    const weekday = new Date(day * 86400000).getUTCDay();
-    if (weekday === 0 || weekday === 6) {
-      shade.push(el("span", { class: "grid-weekend", style: `left: ${(day - first) * dayWidth}px; width: ${dayWidth}px` }));
-    }
-  }
+  const months = el("div", { class: "axis-months" });
+  const days = el("div", { class: "axis-days" });
+  const shades = el("div", { class: "grid-weekends" });
   const canvas = el("div", { class: "timeline-canvas", style: `width: ${width}px; --day: ${dayWidth}px` },
-    axis(first, last, dayWidth, today),
+    el("div", { class: "timeline-axis", "aria-hidden": "true" }, months, days),
     el("div", { class: "timeline-body" },
-      el("div", { class: "timeline-grid", "aria-hidden": "true" }, shade,
+      el("div", { class: "timeline-grid", "aria-hidden": "true" }, shades,
         el("span", { class: "grid-today", style: `left: ${(today - first) * dayWidth}px; width: ${dayWidth}px`,
                      title: t("milestones.today") })),
       el("div", { class: "timeline-rows" }, rows)));
   const scroller = el("div", { class: "timeline-scroller", tabindex: "0", "aria-label": t("milestones.timelineLabel") },
     canvas);
   scroller.dataset.first = textOfDay(first);
+  let drawn = null;
+  /** Draw the axis and the shading around the visible days (a bounded number of elements). */
+  const paint = () => {
+    const visible = Math.ceil((scroller.clientWidth || 1600) / dayWidth);
+    const margin = Math.max(WINDOW_MIN_DAYS, visible);
+    const left = first + Math.floor(scroller.scrollLeft / dayWidth);
+    const from = Math.max(first, left - margin);
+    const to = Math.min(last, left + visible + margin);
+    if (drawn && from >= drawn.from && to <= drawn.to) return;
+    const wideFrom = Math.max(first, from - margin);
+    const wideTo = Math.min(last, to + margin);
+    drawn = { from: wideFrom, to: wideTo };
+    const cells = axisCells(first, wideFrom, wideTo, dayWidth, today);
+    months.replaceChildren(...cells.months);
+    days.replaceChildren(...cells.dayCells);
+    shades.replaceChildren(...weekendShades(first, wideFrom, wideTo, dayWidth));
+  };
+  let pending = false;
+  scroller.addEventListener("scroll", () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      paint();
+    });
+  });
+  paint();
   /** Scroll so today (or a day) sits near the left edge. */
   scroller.showDay = (day) => {
     scroller.scrollLeft = Math.max(0, (day - first - 3) * dayWidth);
+    paint();
   };
   return scroller;
 }
