@@ -7,7 +7,7 @@ export TEAMMOA_PORT ?= 8000
 export TEAMMOA_DATA_DIR ?= var
 
 .PHONY: monitoring monitoring-down monitoring-status backup restore
-.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate reliability seed-load bench
+.PHONY: run test test-fast lint format lock clean help stack stack-down stack-status stack-restart migrate reliability seed-load bench screenshots
 
 help:
 	@echo "make run    - run TeamMoa on http://127.0.0.1:$(TEAMMOA_PORT) (SQLite, in-memory broker)"
@@ -19,6 +19,7 @@ help:
 	@echo "make backup - dump the stack's databases and files; make restore BACKUP=<dir> loads one"
 	@echo "make seed-load - the load-test data set in the running stack; make bench - the whole benchmark (~20 min)"
 	@echo "make reliability - faults, fuzzing and attacks against a private stack, full durations (~17 min)"
+	@echo "make screenshots - seed a demo team in a private TeamMoa and write docs/screenshots/*.png (Chromium)"
 
 $(STAMP): requirements/app.txt requirements/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +33,10 @@ $(OIDC_PROVIDER): tests/oidc_provider/package.json tests/oidc_provider/package-l
 
 run: $(STAMP)
 	$(PY) -m gateway --port $(TEAMMOA_PORT)
+
+# Pictures for the README: a private embedded TeamMoa (temporary data), a seeded demo team, Debian's Chromium.
+screenshots: $(STAMP)
+	$(PY) -m tests.browser.screenshots $(SCREENSHOTS_ARGS)
 
 # Ruff first, so style slips show before a long run; coverage of services/ and gateway/ is printed at the end.
 test: $(STAMP) $(OIDC_PROVIDER)

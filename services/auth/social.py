@@ -29,7 +29,7 @@ from services.kit.responses import iso, utcnow
 
 from .keys import KeyRing
 from .mail import Mailer, verification_mail
-from .provider_clients import Identity, ProviderClient
+from .provider_clients import Identity, ProviderClient, ProviderRejected, ProviderUnavailable
 from .schemas import check_nickname, check_password, email_key
 from .sessions import digest
 from .tables import email_tokens, identities, sign_in_flows, users
@@ -46,9 +46,10 @@ VERIFY_TTL = timedelta(hours=24)
 class FlowFailed(Exception):
     """A provider sign-in that cannot go on; ``code`` is what the browser is told."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", purpose: str = "signin") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
+        self.purpose = purpose  # signin | connect: which page explains the failure
 
 
 class LastSignInMethod(AppError):
@@ -139,8 +140,8 @@ async def finish(
 ) -> tuple[str, Outcome]:
     """Check the callback against this browser's flow, ask the provider who it is, and decide.
 
-    Returns the flow's purpose (so failures can be shown on the right page) and the outcome; raises
-    FlowFailed (with the purpose in ``args``) for anything that must not go on.
+    Returns the flow's purpose and the outcome; raises FlowFailed (with the flow's purpose, so the failure
+    is shown on the right page) for anything that must not go on.
     """
     flow = await _spend(db, keys, cookie, "signin-flow")
     purpose = str(flow["purpose"])
@@ -151,12 +152,17 @@ async def finish(
             raise FlowFailed("access_denied" if error == "access_denied" else "provider_error", error[:64])
         if not code:
             raise FlowFailed("provider_error", "no code")
-        identity = await client.identity(code=code, verifier=flow["code_verifier"], nonce=flow["nonce"])
+        try:
+            identity = await client.identity(code=code, verifier=flow["code_verifier"], nonce=flow["nonce"])
+        except ProviderRejected as exc:
+            raise FlowFailed("provider_rejected", str(exc)) from None
+        except ProviderUnavailable as exc:
+            raise FlowFailed("provider_unavailable", str(exc)) from None
         if purpose == "connect":
             return purpose, await _connect(db, identity, int(flow["user_id"]))
         return purpose, await _sign_in(db, keys, identity)
     except FlowFailed as exc:
-        exc.args = (*exc.args, purpose)
+        exc.purpose = purpose
         raise
 
 

@@ -134,7 +134,7 @@ async def callback(request: Request) -> Response:
         if exc.code in ("state_mismatch", "provider_rejected"):
             await state.login_limiter.fail(address_key)
         log.warning("sign-in with %s refused: %s", client.config.name, exc.args[0])
-        return _failed(request, exc.args[-1] if len(exc.args) > 1 else purpose, exc.code, client)
+        return _failed(request, exc.purpose, exc.code, client)
     except ProviderRejected as exc:
         await state.login_limiter.fail(address_key)
         log.warning("sign-in with %s refused: %s", client.config.name, exc)

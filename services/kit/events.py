@@ -29,7 +29,18 @@ log = logging.getLogger("teammoa.events")
 HISTORY_MAX_EVENTS = 500  # per channel; older gaps get "resync"
 HISTORY_TTL_S = 24 * 3600
 PUBLISH_TIMEOUT_S = 2.0
+VERSION_TIMEOUT_S = 0.5  # a read that cannot check versions answers without caches instead of waiting
 RECONNECT_MAX_DELAY_S = 5.0
+
+
+def members_key(team_id: int) -> str:
+    """The version key of a team's members, host and time zone (bumped by teams, read by schedule)."""
+    return f"team.{team_id}.members"
+
+
+def availability_key(team_id: int) -> str:
+    """The version key of a team's stored availability (bumped and read by schedule)."""
+    return f"team.{team_id}.availability"
 
 
 def encode(channel: str, type_: str, data: Any, version: int | None = None) -> str:
@@ -147,6 +158,13 @@ class ResilientRedisBackend(BroadcastBackend):
             pipe.publish(self._prefix + channel, message)
             await pipe.execute()
 
+    async def bump(self, key: str) -> int:
+        return int(await self._publisher.incr(self._prefix + "v:" + key))
+
+    async def versions(self, keys: list[str]) -> list[int]:
+        raw = await self._publisher.mget([self._prefix + "v:" + key for key in keys])
+        return [int(value) if value is not None else 0 for value in raw]
+
     async def history(self, channel: str, since: int) -> list[str]:
         raw = await self._publisher.zrangebyscore(self._prefix + "h:" + channel, f"({since}", "+inf")
         return [item.decode() for item in raw if isinstance(item, bytes)]  # bytes: no decode_responses
@@ -162,6 +180,7 @@ class EventBus:
         self.broadcast = broadcast
         self._redis = backend if isinstance(backend, ResilientRedisBackend) else None
         self._memory_history: dict[str, deque[tuple[int, str]]] = defaultdict(lambda: deque(maxlen=HISTORY_MAX_EVENTS))
+        self._memory_versions: dict[str, int] = {}
 
     @classmethod
     def create(cls, settings: Settings, *, on_state: Callable[[bool], None] | None = None) -> EventBus:
@@ -194,6 +213,34 @@ class EventBus:
             log.warning("event %s on %s not published: %r", type_, channel, exc)
             return False
         return True
+
+    async def bump(self, key: str) -> int | None:
+        """Count one change of ``key`` where every instance reads it (Redis; this process when embedded).
+
+        Called after a commit and before the write is acknowledged, so an instance that reads the
+        version on its next request knows its cached copy is stale: invalidation synchronous with the
+        write, unlike an event, which arrives a moment later. None when the broker is unreachable
+        (readers that cannot read versions either do not cache).
+        """
+        try:
+            if self._redis is not None:
+                return await asyncio.wait_for(self._redis.bump(key), PUBLISH_TIMEOUT_S)
+        except Exception as exc:
+            log.warning("version of %s not bumped: %r", key, exc)
+            return None
+        self._memory_versions[key] = self._memory_versions.get(key, 0) + 1
+        return self._memory_versions[key]
+
+    async def versions(self, *keys: str) -> tuple[int, ...] | None:
+        """The current versions of ``keys`` (0 when never bumped); None when they cannot be read."""
+        try:
+            if self._redis is not None:
+                async with asyncio.timeout(VERSION_TIMEOUT_S):  # no extra task per call, unlike wait_for
+                    return tuple(await self._redis.versions(list(keys)))
+        except Exception as exc:
+            log.warning("versions of %s unreadable: %r", keys, exc)
+            return None
+        return tuple(self._memory_versions.get(key, 0) for key in keys)
 
     async def history(self, channel: str, since: int) -> list[dict[str, Any]]:
         """Events of a channel with a version above ``since``, oldest first."""

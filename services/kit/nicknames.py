@@ -32,7 +32,7 @@ class Nicknames:
 
     def __init__(self, peers: Peers) -> None:
         self._peers = peers
-        self._cache = TTLCache(NICKNAME_TTL_S)
+        self._cache: TTLCache[int, str] = TTLCache(NICKNAME_TTL_S)
 
     async def nicknames(self, user_ids: Iterable[int]) -> dict[int, str | None]:
         """Map each id to its nickname (None while auth cannot answer), fetching the uncached ones at once."""

@@ -10,7 +10,7 @@ import asyncio
 import hmac
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from starlette.requests import HTTPConnection
@@ -51,6 +51,10 @@ async def send(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any)
             if lost_retried or method.upper() not in IDEMPOTENT:
                 raise
             lost_retried = True
+
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Peers:
@@ -96,20 +100,20 @@ def require_service(conn: HTTPConnection) -> None:
         raise NotAuthenticated("Service credential required.")
 
 
-class TTLCache:
+class TTLCache(Generic[K, V]):
     """A small time-bounded cache for read-mostly peer answers (membership, profiles)."""
 
     def __init__(self, ttl_s: float, max_items: int = 10_000) -> None:
         self.ttl_s, self.max_items = ttl_s, max_items
-        self._items: dict[Any, tuple[float, Any]] = {}
+        self._items: dict[K, tuple[float, V]] = {}
 
-    def get(self, key: Any, default: Any = None) -> Any:
+    def get(self, key: K) -> V | None:
         hit = self._items.get(key)
         if hit is None or hit[0] < time.monotonic():
-            return default
+            return None
         return hit[1]
 
-    def set(self, key: Any, value: Any) -> None:
+    def set(self, key: K, value: V) -> None:
         if len(self._items) >= self.max_items:
             now = time.monotonic()
             self._items = {k: v for k, v in self._items.items() if v[0] >= now}
@@ -117,8 +121,8 @@ class TTLCache:
                 self._items.clear()
         self._items[key] = (time.monotonic() + self.ttl_s, value)
 
-    def drop(self, key: Any) -> None:
+    def drop(self, key: K) -> None:
         self._items.pop(key, None)
 
-    def drop_where(self, predicate: Callable[[Any], bool]) -> None:
+    def drop_where(self, predicate: Callable[[K], bool]) -> None:
         self._items = {k: v for k, v in self._items.items() if not predicate(k)}

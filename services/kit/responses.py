@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
+from databases import Database
 from pydantic import Field
 from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response
@@ -38,6 +41,18 @@ def iso(value: dt.datetime | None) -> str | None:
 def utcnow() -> dt.datetime:
     """Now, as the naive UTC time the databases store (MySQL drops zones)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+async def page_total(db: Database, count_query: sa.Select[Any], *, rows: Sequence[object], query: PageQuery) -> int:
+    """The total of a paginated list: a page that is not full ends the list, so no COUNT is needed.
+
+    ``rows`` is the page as fetched with ``query``'s limit and offset; ``count_query`` counts every
+    match (run only when the page is full, or empty past the first page).
+    """
+    if len(rows) < query.page_size and (rows or query.offset == 0):
+        return query.offset + len(rows)
+    total = await db.fetch_val(count_query)
+    return int(total or 0)
 
 
 def page(items: list[Any], query: PageQuery, total: int) -> dict[str, Any]:

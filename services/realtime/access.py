@@ -28,8 +28,8 @@ class Access:
 
     def __init__(self, peers: Peers, *, ttl_s: float = MEMBERSHIP_TTL_S) -> None:
         self._peers = peers
-        self._members = TTLCache(ttl_s)
-        self._maps = TTLCache(MAP_TTL_S)
+        self._members: TTLCache[tuple[int, int], bool] = TTLCache(ttl_s)
+        self._maps: TTLCache[int, dict[str, Any]] = TTLCache(MAP_TTL_S)
         self._asking: dict[Hashable, asyncio.Task[Any]] = {}
         self.epochs: dict[int, int] = defaultdict(int)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from .slots import SLOTS_PER_DAY
@@ -15,7 +16,8 @@ from .slots import SLOTS_PER_DAY
 Masks = Mapping[int, Mapping[dt.date, int]]
 
 
-class Slot(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Slot:  # not a NamedTuple: the ``count`` field would shadow tuple.count
     count: int
     share: float
     who: list[int]

@@ -10,6 +10,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
+from services.kit.cache import ResponseCache
+from services.kit.nicknames import NICKNAME_TTL_S
 from services.kit.settings import Settings, service_settings
 
 from .directory import TeamDirectory
@@ -18,12 +20,15 @@ from .settings import ScheduleSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PRUNE_EVERY_S = 60
+VIEW_CACHE_ENTRIES = 256  # team views (team, range) per instance: ~50 KB each with the gzip form
+VIEW_MAX_AGE_S = NICKNAME_TTL_S  # a view shows nicknames: no staler than the nickname cache itself (kit.nicknames)
 
 
 @contextlib.asynccontextmanager
 async def follow_teams(app: Starlette) -> AsyncIterator[None]:
     """Keep the team directory (and its event subscriptions) for the app's lifetime."""
     directory = app.state.directory = TeamDirectory(peers=app.state.peers, events=app.state.events)
+    app.state.views = ResponseCache(max_entries=VIEW_CACHE_ENTRIES, max_age_s=VIEW_MAX_AGE_S)
 
     async def prune_forever() -> None:
         while True:
@@ -39,7 +44,7 @@ async def follow_teams(app: Starlette) -> AsyncIterator[None]:
         await directory.aclose()
 
 
-def create_app(settings: Settings | None = None, shared: Shared | None = None):
+def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
     spec = ServiceSpec(
         name="schedule",
         title="TeamMoa schedule API",

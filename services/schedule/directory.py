@@ -1,10 +1,14 @@
 """What the schedule service knows of teams and people, asked of their owners and cached briefly.
 
-Teams (time zone, current members) come from the teams service, nicknames from auth (the kit's
+Teams (time zone, current members) come from the teams service, nicknames from auth (the kit's one
 lookup, services/kit/nicknames.py). A team's entry
-is cached only while this instance follows the team's event channel: any ``member.*``,
-``team.updated`` or ``team.disbanded`` event drops it at once, so a member who leaves stops counting
-on the next request, and the short TTL bounds staleness if an event is ever lost.
+is cached only under the team's members version (``kit.events.members_key``), which the teams
+service bumps after committing any change of members, host or time zone and before acknowledging it:
+every request reads that version (one Redis round trip, shared with the availability version) and an
+entry of another version is never used, so a removed member is refused by every instance on the
+first request after the removal was acknowledged. When the version cannot be read nothing is cached.
+The entry is also dropped at once by the team's ``member.*``, ``team.updated`` or ``team.disbanded``
+events while this instance follows the team's channel, and the TTL bounds its age.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.kit.channels import MEMBER_PREFIX, TEAM_DISBANDED, TEAM_UPDATED, team_channel
 from services.kit.errors import NotFound, Unavailable
@@ -23,7 +27,7 @@ from services.kit.nicknames import Nicknames
 from services.kit.peers import Peers, TTLCache
 
 log = logging.getLogger("teammoa.schedule.directory")
-TEAM_TTL_S = 5.0  # membership: brief, and dropped by events anyway
+TEAM_TTL_S = 60.0  # checked against the members version on every request; the TTL only bounds age
 FOLLOW_IDLE_S = 10 * 60  # stop following a team nobody asked about for this long
 FOLLOW_MAX = 1000  # teams followed at once by one instance
 SUBSCRIBE_WAIT_S = 1.0
@@ -36,6 +40,7 @@ class Team:
     time_zone: str
     members: frozenset[int]
     name: str | None = None
+    version: int | None = None  # the members version the facts were read under (None: not cacheable)
 
 
 class TeamDirectory:
@@ -43,17 +48,21 @@ class TeamDirectory:
 
     def __init__(self, *, peers: Peers, events: EventBus) -> None:
         self._peers, self._events = peers, events
-        self._teams = TTLCache(TEAM_TTL_S)
+        self._teams: TTLCache[int, Team] = TTLCache(TEAM_TTL_S)
         self._nicknames = Nicknames(peers)
         self._generation: dict[int, int] = {}
-        self._follows: dict[int, tuple[asyncio.Task, asyncio.Event]] = {}
+        self._follows: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
         self._last_used: dict[int, float] = {}
 
-    async def team(self, team_id: int) -> Team:
-        """The team's time zone and current members; NotFound when there is no such team."""
+    async def team(self, team_id: int, version: int | None) -> Team:
+        """The team's time zone and current members; NotFound when there is no such team.
+
+        ``version`` is the team's members version read for this request (None when unreadable: then
+        the teams service is asked every time).
+        """
         self._last_used[team_id] = time.monotonic()
         cached = self._teams.get(team_id)
-        if cached is not None:
+        if cached is not None and version is not None and cached.version == version:
             return cached
         following = await self._follow(team_id)
         generation = self._generation.get(team_id, 0)
@@ -62,13 +71,14 @@ class TeamDirectory:
         except NotFound:
             self._unfollow(team_id)  # nothing to follow: probing ids must not pile up subscriptions
             raise
-        if following and self._generation.get(team_id, 0) == generation:
+        team = replace(team, version=version)
+        if following and version is not None and self._generation.get(team_id, 0) == generation:
             self._teams.set(team_id, team)  # no event arrived while we asked
         return team
 
-    async def member_team(self, team_id: int, user_id: int) -> Team:
+    async def member_team(self, team_id: int, user_id: int, version: int | None) -> Team:
         """The team, if ``user_id`` is a current member; NotFound otherwise (never reveal the team)."""
-        team = await self.team(team_id)
+        team = await self.team(team_id, version)
         if user_id not in team.members:
             raise NotFound()
         return team

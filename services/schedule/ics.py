@@ -27,7 +27,8 @@ def _unsafe(char: str) -> bool:
 
 def fold(line: str) -> str:
     """Fold a content line into chunks of at most 75 octets, never splitting a character."""
-    chunks, current, size = [], "", 0
+    chunks: list[str] = []
+    current, size = "", 0
     for char in line:
         width = len(char.encode())
         limit = FOLD_OCTETS if not chunks else FOLD_OCTETS - 1  # continuation lines start with a space

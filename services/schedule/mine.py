@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from databases import Database
 
@@ -20,7 +21,7 @@ def default_week(team: Team) -> dt.date:
     return monday_of(today(zone_of(team.time_zone)))
 
 
-async def read_week(*, db: Database, team: Team, user_id: int, start: dt.date) -> dict:
+async def read_week(*, db: Database, team: Team, user_id: int, start: dt.date) -> dict[str, Any]:
     """Read the member's seven days from ``start``."""
     dates = week_dates(start)
     days = await read_days(db=db, team_id=team.id, user_id=user_id, start=dates[0], end=dates[-1])
@@ -32,7 +33,9 @@ async def read_week(*, db: Database, team: Team, user_id: int, start: dt.date) -
     }
 
 
-async def save_week(*, db: Database, team: Team, user_id: int, start: dt.date, slots: dict[dt.date, list[int]]) -> dict:
+async def save_week(
+    *, db: Database, team: Team, user_id: int, start: dt.date, slots: dict[dt.date, list[int]]
+) -> dict[str, Any]:
     """Replace the member's seven days from ``start`` (dates left out are cleared)."""
     dates = week_dates(start)
     outside = sorted(day for day in slots if day not in dates)
@@ -46,7 +49,7 @@ async def save_week(*, db: Database, team: Team, user_id: int, start: dt.date, s
     return await read_week(db=db, team=team, user_id=user_id, start=start)
 
 
-async def import_csv(*, db: Database, team: Team, user_id: int, raw: bytes) -> dict:
+async def import_csv(*, db: Database, team: Team, user_id: int, raw: bytes) -> dict[str, Any]:
     """Replace the member's availability on every date the CSV names; all rows or none."""
     try:
         days = csvio.parse(csvio.decode(raw))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from databases import Database
 
@@ -18,13 +19,13 @@ MAX_EVENT = dt.timedelta(days=7)
 DEFAULT_SUMMARY = "Team meeting"
 
 
-async def _members(directory: TeamDirectory, team: Team) -> list[dict]:
+async def _members(directory: TeamDirectory, team: Team) -> list[dict[str, Any]]:
     ids = sorted(team.members)
     names = await directory.nicknames(ids)
     return [{"user_id": uid, "nickname": names.get(uid)} for uid in ids]
 
 
-async def team_view(*, db: Database, directory: TeamDirectory, team: Team, dates: list[dt.date]) -> dict:
+async def team_view(*, db: Database, directory: TeamDirectory, team: Team, dates: list[dt.date]) -> dict[str, Any]:
     """Per date and slot: how many current members are free, their share, who, and whether all are."""
     masks = await read_team(db=db, team_id=team.id, members=team.members, start=dates[0], end=dates[-1])
     days = aggregate(dates=dates, members=team.members, masks=masks)
@@ -61,7 +62,7 @@ async def suggestions(
     duration_minutes: int,
     min_attendance: int,
     limit: int,
-) -> dict:
+) -> dict[str, Any]:
     """The best non-overlapping windows of the asked length, everyone first, then earliest."""
     zone = zone_of(team.time_zone)
     masks = await read_team(db=db, team_id=team.id, members=team.members, start=dates[0], end=dates[-1])

@@ -10,7 +10,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.kit.bodies import allow_body
+from services.kit.cache import respond
 from services.kit.errors import InvalidInput, PayloadTooLarge
+from services.kit.events import availability_key, members_key
 from services.kit.openapi import documented
 from services.kit.responses import json
 from services.kit.tokens import authenticate
@@ -27,9 +29,25 @@ MAX_CSV_BYTES = 512 * 1024  # a personal calendar; years of rows fit well below 
 
 async def _caller(request: Request) -> tuple[int, Team]:
     """The signed-in caller and the team in the path, which they must belong to (404 otherwise)."""
+    user_id, team, _ = await _caller_and_versions(request)
+    return user_id, team
+
+
+async def _caller_and_versions(request: Request) -> tuple[int, Team, tuple[int, int] | None]:
+    """The caller, their team, and the team's (members, availability) versions (None: unreadable)."""
     principal = await authenticate(request)
-    team = await request.app.state.directory.member_team(path_int(request, "team_id"), principal.user_id)
-    return principal.user_id, team
+    team_id = path_int(request, "team_id")
+    state = request.app.state
+    versions = await state.events.versions(members_key(team_id), availability_key(team_id))
+    team = await state.directory.member_team(team_id, principal.user_id, versions[0] if versions else None)
+    return principal.user_id, team, (versions[0], versions[1]) if versions else None
+
+
+async def _availability_changed(request: Request, team: Team) -> None:
+    """After the commit, before the answer: every instance's cached views of the team are stale now."""
+    state = request.app.state
+    if await state.events.bump(availability_key(team.id)) is None:
+        state.views.clear()  # the broker is down: at least this instance forgets (the others cannot read versions)
 
 
 def _range_error(exc: RangeError) -> InvalidInput:
@@ -51,6 +69,7 @@ async def my_week(request: Request) -> JSONResponse:
     if request.method == "PUT":
         body = await parse_body(request, WeekBody)
         week = await mine.save_week(db=db, team=team, user_id=user_id, start=body.week_start, slots=body.days())
+        await _availability_changed(request, team)
         return json(week)
     query = parse_query(request, WeekQuery)
     try:
@@ -61,12 +80,18 @@ async def my_week(request: Request) -> JSONResponse:
 
 
 @documented(query=RangeQuery)
-async def team_view(request: Request) -> JSONResponse:
+async def team_view(request: Request) -> Response:
     """Show, per slot of a date range (≤ 62 days), how many members are free and who."""
-    _, team = await _caller(request)
+    _, team, versions = await _caller_and_versions(request)
     dates = _dates(parse_query(request, RangeQuery), team)
     state = request.app.state
-    return json(await planning.team_view(db=state.db, directory=state.directory, team=team, dates=dates))
+    key = (team.id, dates[0], dates[-1])
+    tag = (versions, team) if versions else None  # the team facts too: an event may have refreshed them
+    cached = state.views.get(key, tag) if tag else None
+    if cached is None:
+        view = await planning.team_view(db=state.db, directory=state.directory, team=team, dates=dates)
+        cached = state.views.put(key, tag, view)
+    return respond(request, cached)
 
 
 @documented(query=SuggestionQuery)
@@ -101,12 +126,12 @@ async def _upload(request: Request) -> bytes:
                 raise InvalidInput.field("file", "Attach the CSV file as the form field 'file'.")
             raw = await upload.read(MAX_CSV_BYTES + 1)
     else:
-        raw = bytearray()
+        buffer = bytearray()
         async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > MAX_CSV_BYTES:
+            buffer += chunk
+            if len(buffer) > MAX_CSV_BYTES:
                 break
-        raw = bytes(raw)
+        raw = bytes(buffer)
     if len(raw) > MAX_CSV_BYTES:
         raise PayloadTooLarge("The CSV file is too large.")
     return raw
@@ -116,7 +141,9 @@ async def import_csv(request: Request) -> JSONResponse:
     """Import my availability from CSV rows date,start,end (text/csv body or multipart field 'file')."""
     user_id, team = await _caller(request)
     raw = await _upload(request)
-    return json(await mine.import_csv(db=request.app.state.db, team=team, user_id=user_id, raw=raw))
+    imported = await mine.import_csv(db=request.app.state.db, team=team, user_id=user_id, raw=raw)
+    await _availability_changed(request, team)
+    return json(imported)
 
 
 @documented(query=RangeQuery)

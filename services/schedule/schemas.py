@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field, StrictInt, field_validator
+from pydantic import Field, StrictInt, ValidationInfo, field_validator
 
 from services.kit.validation import Schema
 
@@ -68,8 +68,8 @@ class RangeQuery(Query):
 
     @field_validator("start", "end", mode="before")
     @classmethod
-    def _dates(cls, value: object, info) -> dt.date | None:
-        return _date(value, info.field_name)
+    def _dates(cls, value: object, info: ValidationInfo) -> dt.date | None:
+        return _date(value, info.field_name or "date")
 
 
 class SuggestionQuery(RangeQuery):

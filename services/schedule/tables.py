@@ -1,7 +1,8 @@
 """The schedule service's tables (SQLAlchemy Core).
 
-One row per (team, member, local date) that has at least one free slot; ``mask`` bit k set means
-free in slot k (48 bits). A date without a row has no free slot.
+One row per (team, member, local date) that was ever saved; ``mask`` bit k set means free in slot k
+(48 bits). A date without a row, or with mask 0 (a cleared date: saves upsert, never delete, so
+that they cannot deadlock), has no free slot.
 """
 
 from __future__ import annotations

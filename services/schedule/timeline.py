@@ -89,12 +89,12 @@ def date_range(
     start: dt.date | None, end: dt.date | None, *, zone: ZoneInfo, now: dt.datetime | None = None
 ) -> list[dt.date]:
     """The dates from start to end inclusive (the current week when neither is given)."""
-    if start is None and end is None:
-        return week_dates(monday_of(today(zone, now)))
-    if end is None:
-        end = start + dt.timedelta(days=WEEK_DAYS - 1)
-    elif start is None:
+    if start is None:
+        if end is None:
+            return week_dates(monday_of(today(zone, now)))
         start = end - dt.timedelta(days=WEEK_DAYS - 1)
+    elif end is None:
+        end = start + dt.timedelta(days=WEEK_DAYS - 1)
     if end < start:
         raise RangeError("end", "end must not be before start.")
     days = (end - start).days + 1

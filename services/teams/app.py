@@ -11,6 +11,8 @@ import anyio.to_thread
 from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
+from services.kit.cache import ResponseCache
+from services.kit.health import Check
 from services.kit.nicknames import Nicknames
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings, service_settings
@@ -22,9 +24,13 @@ from .settings import TeamsSettings
 from .teams import JOIN_WINDOW_S
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Answers cached per team data version (teams.data_version, read by every membership check): todo
+# lists, the team as a member sees it, my teams. The age bound only keeps memory fresh.
+ANSWER_CACHE_ENTRIES = 4096
+ANSWER_MAX_AGE_S = 300.0
 
 
-def _resources(settings: TeamsSettings):
+def _resources(settings: TeamsSettings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     files_dir = settings.files_dir
 
     @contextlib.asynccontextmanager
@@ -33,12 +39,13 @@ def _resources(settings: TeamsSettings):
         state.storage = Storage(files_dir, settings.storage_quota_bytes)
         state.users = Nicknames(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
+        state.answers = ResponseCache(max_entries=ANSWER_CACHE_ENTRIES, max_age_s=ANSWER_MAX_AGE_S)
         yield
 
     return resources
 
 
-def _checks(app: Starlette):
+def _checks(app: Starlette) -> dict[str, Check]:
     def probe() -> None:
         root = app.state.storage.root
         root.mkdir(parents=True, exist_ok=True)
@@ -51,7 +58,7 @@ def _checks(app: Starlette):
     return {"files": files}
 
 
-def create_app(settings: Settings | None = None, shared: Shared | None = None):
+def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
     settings = service_settings(TeamsSettings, settings)
     spec = ServiceSpec(
         name="teams",

@@ -4,9 +4,10 @@ Every write to a team's data runs inside ``team_change``. Locking the team row f
 writers of one team, which is what keeps capacity, positions and milestone progress exact under
 concurrent requests, and — being the only lock taken first — cannot deadlock:
 
-- MySQL: ``SELECT … FOR UPDATE`` on the team row; later plain reads in the transaction take their
-  snapshot after the lock was granted, so they see every earlier writer's commit.
-- SQLite: a no-op ``UPDATE`` as the first statement takes the database's write lock (waiting out the
+- MySQL: an ``UPDATE`` of the team row (counting ``data_version`` up) locks it; later plain reads in
+  the transaction take their snapshot after the lock was granted, so they see every earlier writer's
+  commit.
+- SQLite: the same ``UPDATE`` as the first statement takes the database's write lock (waiting out the
   busy timeout); reading first and writing later would fail with "database is locked" instead. Writers
   of this process also queue on an ``asyncio.Lock`` first: SQLite's busy handler polls with sleeps of
   up to 100 ms, which made bursts of concurrent writes several times slower than running them in turn.
@@ -25,30 +26,33 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
-from services.kit.channels import team_channel
+from services.kit.channels import MEMBER_PREFIX, TEAM_DISBANDED, TEAM_UPDATED, team_channel
 from services.kit.errors import NotFound
-from services.kit.events import EventBus
+from services.kit.events import EventBus, members_key
 
 from .tables import teams
 
 log = logging.getLogger("teammoa.teams")
+MEMBERS_EVENTS = (MEMBER_PREFIX, TEAM_UPDATED, TEAM_DISBANDED)  # what the schedule service caches of a team
 
 
-async def lock_team(db: Database, team_id: int):
-    """Lock one team row for the rest of the transaction; None when the team is gone."""
-    query = sa.select(teams).where(teams.c.id == team_id)
-    if db.url.dialect == "mysql":
-        return await db.fetch_one(query.with_for_update())
-    await db.execute(teams.update().where(teams.c.id == team_id).values(id=teams.c.id))
-    return await db.fetch_one(query)
+async def lock_team(db: Database, team_id: int) -> Record | None:
+    """Lock one team row for the rest of the transaction and count its data version up; None when gone.
+
+    The UPDATE takes the row's write lock (MySQL) or the database's write lock (SQLite) as the first
+    statement; the plain read after it takes its snapshot once the lock is granted.
+    """
+    await db.execute(teams.update().where(teams.c.id == team_id).values(data_version=teams.c.data_version + 1))
+    return await db.fetch_one(sa.select(teams).where(teams.c.id == team_id))
 
 
 @dataclass
 class Change:
     """The locked team and the events to publish once the transaction commits."""
 
-    team: Any
+    team: Record  # the locked ``teams`` row
     events: list[tuple[str, Any]] = field(default_factory=list)
 
     def publish(self, type_: str, data: Any) -> None:
@@ -58,7 +62,7 @@ class Change:
 _sqlite_writers: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def _writer_lock(db: Database) -> contextlib.AbstractAsyncContextManager:
+def _writer_lock(db: Database) -> contextlib.AbstractAsyncContextManager[object]:
     if db.url.dialect != "sqlite":
         return contextlib.nullcontext()
     return _sqlite_writers.setdefault(db, asyncio.Lock())
@@ -73,6 +77,8 @@ async def team_change(db: Database, bus: EventBus, team_id: int) -> AsyncIterato
             raise NotFound()
         change = Change(team=team)
         yield change
+    if any(type_.startswith(MEMBERS_EVENTS) for type_, _ in change.events):
+        await bus.bump(members_key(team_id))  # before the answer: other services' caches of the team are stale now
     for type_, data in change.events:
         await bus.publish(team_channel(team_id), type_, data)
 

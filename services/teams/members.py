@@ -6,6 +6,7 @@ name of who did them). The host cannot leave: they transfer the host role or dis
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from databases import Database
 
 from services.kit.channels import MEMBER_JOINED, MEMBER_LEFT, MEMBER_REMOVED, MEMBER_ROLE_CHANGED, TEAM_DISBANDED
+from services.kit.db import cell
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.nicknames import Nicknames
@@ -38,15 +40,15 @@ def member_out(row: Any, host_id: int, nickname: str | None) -> dict[str, Any]:
 
 async def add(*, db: Database, change: Change, user_id: int) -> None:
     """Add a member to the locked team, refusing duplicates and a full team."""
-    team = change.team
-    rows = await db.fetch_all(sa.select(memberships.c.user_id).where(memberships.c.team_id == team.id))
-    if any(row.user_id == user_id for row in rows):
+    team_id, capacity = cell(change.team, "id", int), cell(change.team, "capacity", int)
+    rows = await db.fetch_all(sa.select(memberships.c.user_id).where(memberships.c.team_id == team_id))
+    if any(cell(row, "user_id", int) == user_id for row in rows):
         raise Conflict("You are already a member of this team.", code="already_member")
-    if len(rows) >= team.capacity:
+    if len(rows) >= capacity:
         raise Conflict("The team is full.", code="team_full")
     now = utcnow()
     try:
-        await db.execute(memberships.insert().values(team_id=team.id, user_id=user_id, joined_at=now, last_seen_at=now))
+        await db.execute(memberships.insert().values(team_id=team_id, user_id=user_id, joined_at=now, last_seen_at=now))
     except Exception as exc:
         if is_duplicate(exc):
             raise Conflict("You are already a member of this team.", code="already_member") from None
@@ -67,8 +69,8 @@ async def listing(*, db: Database, users: Nicknames, caller: Caller, query: Page
         .limit(query.page_size)
         .offset(query.offset)
     )
-    names = await users.nicknames(row.user_id for row in rows)
-    return page([member_out(row, caller.host_id, names[row.user_id]) for row in rows], query, total)
+    names = await users.nicknames(cell(row, "user_id", int) for row in rows)
+    return page([member_out(row, caller.host_id, names[cell(row, "user_id", int)]) for row in rows], query, total)
 
 
 async def _is_member(db: Database, team_id: int, user_id: int) -> bool:
@@ -82,7 +84,7 @@ async def _is_member(db: Database, team_id: int, user_id: int) -> bool:
 async def _end(db: Database, team_id: int, user_id: int) -> list[int]:
     """Delete a membership and put the member's open todos back on the backlog, in order; return their ids."""
     open_todos = sa.and_(todos.c.team_id == team_id, todos.c.assignee_id == user_id, todos.c.is_completed.is_(False))
-    moved = [row.id for row in await db.fetch_all(sa.select(todos.c.id).where(open_todos))]
+    moved = [cell(row, "id", int) for row in await db.fetch_all(sa.select(todos.c.id).where(open_todos))]
     if moved:
         backlog_end = await db.fetch_val(
             sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
@@ -102,7 +104,7 @@ async def remove(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -
     if not leaving and not caller.is_host:
         raise PermissionDenied("Only the team's host can remove members.")
     async with team_change(db, bus, caller.team_id) as change:
-        if change.team.host_id == user_id:
+        if cell(change.team, "host_id", int) == user_id:
             raise Conflict("The host cannot leave; transfer the host role or disband the team.", code="host_cannot_leave")
         if not await _is_member(db, caller.team_id, user_id):
             raise NotFound("No such member in this team.")
@@ -116,7 +118,7 @@ async def remove(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -
 async def transfer_host(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -> None:
     """Hand the host role to another member (host)."""
     async with team_change(db, bus, caller.team_id) as change:
-        if change.team.host_id != caller.user_id:
+        if cell(change.team, "host_id", int) != caller.user_id:
             raise PermissionDenied("Only the team's host can do that.")
         if user_id == caller.user_id:
             raise InvalidInput.field("user_id", "You are already the host.")
@@ -133,7 +135,8 @@ async def deactivate(*, db: Database, bus: EventBus, user_id: int) -> list[int]:
     Idempotent: a second call finds no membership left. Returns the ids of the disbanded teams.
     """
     team_ids = [
-        row.team_id for row in await db.fetch_all(sa.select(memberships.c.team_id).where(memberships.c.user_id == user_id))
+        cell(row, "team_id", int)
+        for row in await db.fetch_all(sa.select(memberships.c.team_id).where(memberships.c.user_id == user_id))
     ]
     disbanded = []
     for team_id in team_ids:
@@ -147,8 +150,8 @@ async def deactivate(*, db: Database, bus: EventBus, user_id: int) -> list[int]:
 
 
 async def _leave_for_good(db: Database, change: Change, user_id: int) -> bool:
-    team_id = change.team.id
-    if change.team.host_id == user_id:
+    team_id = cell(change.team, "id", int)
+    if cell(change.team, "host_id", int) == user_id:
         successor = await db.fetch_one(
             sa.select(memberships.c.user_id)
             .where(memberships.c.team_id == team_id, memberships.c.user_id != user_id)
@@ -159,8 +162,10 @@ async def _leave_for_good(db: Database, change: Change, user_id: int) -> bool:
             await delete_rows(db, teams, teams.c.id == team_id)
             change.publish(TEAM_DISBANDED, {"id": team_id})
             return True
-        await db.execute(teams.update().where(teams.c.id == team_id).values(host_id=successor.user_id, updated_at=utcnow()))
-        change.publish(MEMBER_ROLE_CHANGED, {"user_id": successor.user_id, "role": "host"})
+        await db.execute(
+            teams.update().where(teams.c.id == team_id).values(host_id=cell(successor, "user_id", int), updated_at=utcnow())
+        )
+        change.publish(MEMBER_ROLE_CHANGED, {"user_id": cell(successor, "user_id", int), "role": "host"})
     moved = await _end(db, team_id, user_id)
     change.publish(MEMBER_LEFT, {"user_id": user_id, "reason": "deactivated", "unassigned_todo_ids": moved})
     return False
@@ -180,10 +185,14 @@ async def roster(*, db: Database, team_id: int) -> dict[str, Any]:
     )
     return {
         "team_id": team_id,
-        "name": team.name,
-        "time_zone": team.time_zone,
+        "name": cell(team, "name", str),
+        "time_zone": cell(team, "time_zone", str),
         "members": [
-            {"user_id": row.user_id, "role": role_of(row.user_id, team.host_id), "joined_at": iso(row.joined_at)}
+            {
+                "user_id": cell(row, "user_id", int),
+                "role": role_of(cell(row, "user_id", int), cell(team, "host_id", int)),
+                "joined_at": iso(cell(row, "joined_at", dt.datetime)),
+            }
             for row in rows
         ],
     }
@@ -198,4 +207,9 @@ async def membership(*, db: Database, team_id: int, user_id: int) -> dict[str, A
     )
     if row is None:
         raise NotFound()
-    return {"team_id": team_id, "user_id": user_id, "role": role_of(user_id, row.host_id), "time_zone": row.time_zone}
+    return {
+        "team_id": team_id,
+        "user_id": user_id,
+        "role": role_of(user_id, cell(row, "host_id", int)),
+        "time_zone": cell(row, "time_zone", str),
+    }

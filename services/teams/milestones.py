@@ -16,7 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
+from services.kit.db import cell, cell_or_none, one_row
 from services.kit.errors import InvalidInput, NotFound
 from services.kit.events import EventBus
 from services.kit.responses import iso, page, utcnow
@@ -68,7 +70,7 @@ def _completion(progress: int, completed_at: dt.datetime | None) -> dt.datetime 
     return completed_at or utcnow()
 
 
-async def _get(db: Database, team_id: int, milestone_id: int):
+async def _get(db: Database, team_id: int, milestone_id: int) -> Record:
     row = await db.fetch_one(sa.select(milestones).where(milestones.c.id == milestone_id, milestones.c.team_id == team_id))
     if row is None:
         raise NotFound()
@@ -88,10 +90,11 @@ async def ensure_in_team(db: Database, team_id: int, milestone_id: int | None) -
 
 async def todo_stats(db: Database, milestone_id: int) -> dict[str, int]:
     done = sa.func.coalesce(sa.func.sum(sa.case((todos.c.is_completed, 1), else_=0)), 0)
-    row = await db.fetch_one(
-        sa.select(sa.func.count().label("total"), done.label("done")).where(todos.c.milestone_id == milestone_id)
+    row = await one_row(
+        db, sa.select(sa.func.count().label("total"), done.label("done")).where(todos.c.milestone_id == milestone_id)
     )
-    return {"total": int(row.total), "completed": int(row.done), "open": int(row.total) - int(row.done)}
+    total, completed = int(row["total"]), int(row["done"])  # SUM is a Decimal on MySQL
+    return {"total": total, "completed": completed, "open": total - completed}
 
 
 async def _auto_values(db: Database, milestone_id: int, completed_at: dt.datetime | None) -> dict[str, Any]:
@@ -102,13 +105,14 @@ async def _auto_values(db: Database, milestone_id: int, completed_at: dt.datetim
 
 async def refresh_progress(db: Database, change: Change, milestone_ids: Iterable[int | None]) -> None:
     """Recompute ``auto`` progress of the given milestones inside the team's change; publish what moved."""
-    today = today_in(change.team.time_zone)
+    today = today_in(cell(change.team, "time_zone", str))
     for milestone_id in sorted({mid for mid in milestone_ids if mid is not None}):
         row = await db.fetch_one(sa.select(milestones).where(milestones.c.id == milestone_id))
-        if row is None or row.progress_mode != "auto":
+        if row is None or cell(row, "progress_mode", str) != "auto":
             continue
-        values = await _auto_values(db, milestone_id, row.completed_at)
-        if values == {"progress": row.progress, "completed_at": row.completed_at}:
+        completed_at = cell_or_none(row, "completed_at", dt.datetime)
+        values = await _auto_values(db, milestone_id, completed_at)
+        if values == {"progress": cell(row, "progress", int), "completed_at": completed_at}:
             continue
         await db.execute(milestones.update().where(milestones.c.id == milestone_id).values(**values))
         moved = await db.fetch_one(sa.select(milestones).where(milestones.c.id == milestone_id))
@@ -155,7 +159,7 @@ async def create(*, db: Database, bus: EventBus, caller: Caller, body: Milestone
             )
         )
         row = await _get(db, caller.team_id, milestone_id)
-        out = milestone_out(row, today_in(change.team.time_zone))
+        out = milestone_out(row, today_in(cell(change.team, "time_zone", str)))
         change.publish("milestone.created", out)
     return out
 
@@ -172,13 +176,14 @@ async def update(
             raise InvalidInput.field(field, problem)
         if "progress" in changes and merged["progress_mode"] != "manual":
             raise InvalidInput.field("progress", "Progress is set by hand only in manual mode.")
+        completed_at = cell_or_none(row, "completed_at", dt.datetime)
         if merged["progress_mode"] == "manual":
-            changes["completed_at"] = _completion(merged["progress"], row.completed_at)
+            changes["completed_at"] = _completion(merged["progress"], completed_at)
         else:
-            changes.update(await _auto_values(db, milestone_id, row.completed_at))
+            changes.update(await _auto_values(db, milestone_id, completed_at))
         await db.execute(milestones.update().where(milestones.c.id == milestone_id).values(**changes, updated_at=utcnow()))
         row = await _get(db, caller.team_id, milestone_id)
-        out = milestone_out(row, today_in(change.team.time_zone))
+        out = milestone_out(row, today_in(cell(change.team, "time_zone", str)))
         change.publish("milestone.updated", out)
     return out
 
@@ -187,7 +192,10 @@ async def delete(*, db: Database, bus: EventBus, caller: Caller, milestone_id: i
     """Delete a milestone; its todos stay, unlinked (any member)."""
     async with team_change(db, bus, caller.team_id) as change:
         await _get(db, caller.team_id, milestone_id)
-        linked = [row.id for row in await db.fetch_all(sa.select(todos.c.id).where(todos.c.milestone_id == milestone_id))]
+        linked = [
+            cell(row, "id", int)
+            for row in await db.fetch_all(sa.select(todos.c.id).where(todos.c.milestone_id == milestone_id))
+        ]
         await db.execute(todos.update().where(todos.c.milestone_id == milestone_id).values(milestone_id=None))
         await db.execute(milestones.delete().where(milestones.c.id == milestone_id))
         change.publish("milestone.deleted", {"id": milestone_id, "unlinked_todo_ids": linked})
@@ -204,8 +212,17 @@ async def statistics(*, db: Database, caller: Caller) -> dict[str, Any]:
     by_status = dict.fromkeys(STATUSES, 0)
     for row in rows:
         by_status[status_of(row, today)] += 1
-    current = next((row for row in rows if row.start_date <= today <= row.end_date and row.completed_at is None), None)
-    todo_counts = await db.fetch_one(
+    current = next(
+        (
+            row
+            for row in rows
+            if cell(row, "start_date", dt.date) <= today <= cell(row, "end_date", dt.date)
+            and cell_or_none(row, "completed_at", dt.datetime) is None
+        ),
+        None,
+    )
+    todo_counts = await one_row(
+        db,
         sa.select(
             sa.func.count().label("total"),
             sa.func.coalesce(sa.func.sum(sa.case((todos.c.is_completed, 1), else_=0)), 0).label("done"),
@@ -213,14 +230,14 @@ async def statistics(*, db: Database, caller: Caller) -> dict[str, Any]:
                 sa.func.sum(sa.case((sa.and_(todos.c.is_completed.is_(False), todos.c.assignee_id.is_(None)), 1), else_=0)),
                 0,
             ).label("backlog"),
-        ).where(todos.c.team_id == caller.team_id)
+        ).where(todos.c.team_id == caller.team_id),
     )
-    total, done, backlog = int(todo_counts.total), int(todo_counts.done), int(todo_counts.backlog)
+    total, done, backlog = int(todo_counts["total"]), int(todo_counts["done"]), int(todo_counts["backlog"])
     return {
         "today": today.isoformat(),
         "milestones": {"total": len(rows), "by_status": by_status},
         "today_milestone": None
         if current is None
-        else {**milestone_out(current, today), "days_left": (current.end_date - today).days},
+        else {**milestone_out(current, today), "days_left": (cell(current, "end_date", dt.date) - today).days},
         "todos": {"total": total, "backlog": backlog, "assigned": total - done - backlog, "done": done},
     }

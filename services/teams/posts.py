@@ -12,9 +12,11 @@ from typing import Any
 import nh3
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 from markdown_it import MarkdownIt
 from starlette.requests import Request
 
+from services.kit.db import cell
 from services.kit.errors import Conflict, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.nicknames import Nicknames
@@ -121,11 +123,11 @@ async def _files_of(db: Database, post_ids: list[int]) -> dict[int, list[Any]]:
     if post_ids:
         rows = await db.fetch_all(sa.select(post_files).where(post_files.c.post_id.in_(post_ids)).order_by(post_files.c.id))
         for row in rows:
-            by_post[row.post_id].append(row)
+            by_post[cell(row, "post_id", int)].append(row)
     return by_post
 
 
-async def _get(db: Database, team_id: int, post_id: int):
+async def _get(db: Database, team_id: int, post_id: int) -> Record:
     row = await db.fetch_one(sa.select(posts).where(posts.c.id == post_id, posts.c.team_id == team_id))
     if row is None:
         raise NotFound()
@@ -143,7 +145,7 @@ async def listing(*, db: Database, users: Nicknames, caller: Caller, query: Post
     if query.q:
         pattern = _like(query.q)
         authors = await db.fetch_all(sa.select(posts.c.author_id).distinct().where(posts.c.team_id == caller.team_id))
-        names = await users.nicknames(row.author_id for row in authors)
+        names = await users.nicknames(cell(row, "author_id", int) for row in authors)
         matching = [uid for uid, name in names.items() if name and query.q.lower() in name.lower()]
         where.append(
             sa.or_(
@@ -160,9 +162,11 @@ async def listing(*, db: Database, users: Nicknames, caller: Caller, query: Post
         .limit(query.page_size)
         .offset(query.offset)
     )
-    files = await _files_of(db, [row.id for row in rows])
-    names = await users.nicknames(row.author_id for row in rows)
-    out = page([post_out(row, names[row.author_id], files[row.id]) for row in rows], query, total)
+    files = await _files_of(db, [cell(row, "id", int) for row in rows])
+    names = await users.nicknames(cell(row, "author_id", int) for row in rows)
+    out = page(
+        [post_out(row, names[cell(row, "author_id", int)], files[cell(row, "id", int)]) for row in rows], query, total
+    )
     out["storage"] = {"used_bytes": await storage_used(db, caller.team_id), "quota_bytes": quota_bytes}
     return out
 
@@ -178,7 +182,7 @@ async def storage_used(db: Database, team_id: int) -> int:
 async def read(*, db: Database, users: Nicknames, caller: Caller, post_id: int) -> dict[str, Any]:
     """One post of the team with its files."""
     row = await _get(db, caller.team_id, post_id)
-    return await _out(db, await users.nickname(row.author_id), row)
+    return await _out(db, await users.nickname(cell(row, "author_id", int)), row)
 
 
 async def create(*, db: Database, bus: EventBus, users: Nicknames, caller: Caller, body: PostCreate) -> dict[str, Any]:
@@ -202,9 +206,9 @@ async def create(*, db: Database, bus: EventBus, users: Nicknames, caller: Calle
     return out
 
 
-async def _own(db: Database, caller: Caller, post_id: int):
+async def _own(db: Database, caller: Caller, post_id: int) -> Record:
     row = await _get(db, caller.team_id, post_id)
-    if row.author_id != caller.user_id:
+    if cell(row, "author_id", int) != caller.user_id:
         raise PermissionDenied("Only the author can change this post.")
     return row
 
@@ -228,7 +232,7 @@ async def delete(*, db: Database, bus: EventBus, storage: Storage, caller: Calle
     """Delete a post and its files (author, or the host as moderator)."""
     async with team_change(db, bus, caller.team_id) as change:
         row = await _get(db, caller.team_id, post_id)
-        if row.author_id != caller.user_id and change.team.host_id != caller.user_id:
+        if cell(row, "author_id", int) != caller.user_id and cell(change.team, "host_id", int) != caller.user_id:
             raise PermissionDenied("Only the author or the host can delete this post.")
         stored = (await _files_of(db, [post_id]))[post_id]
         await delete_rows(db, posts, posts.c.id == post_id)
@@ -294,11 +298,11 @@ async def detach(
         await db.execute(post_files.delete().where(post_files.c.id == file_id))
         out = await _out(db, nickname, await _get(db, caller.team_id, post_id))
         change.publish("post.updated", out)
-    await storage.remove([storage.path(caller.team_id, row.storage_key)])
+    await storage.remove([storage.path(caller.team_id, cell(row, "storage_key", str))])
     return out
 
 
-async def stored_file(*, db: Database, caller: Caller, file_id: int):
+async def stored_file(*, db: Database, caller: Caller, file_id: int) -> Record:
     """The row of one of the team's files (members only)."""
     row = await db.fetch_one(sa.select(post_files).where(post_files.c.id == file_id, post_files.c.team_id == caller.team_id))
     if row is None:

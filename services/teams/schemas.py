@@ -1,7 +1,8 @@
 """Request models of the teams API (responses are plain dicts built next to the rules).
 
-Partial updates (``*Update``) declare required fields with a ``None`` default that is never
-validated: an absent field stays unchanged, an explicit ``null`` is refused with the field named.
+Partial updates (``*Update``) declare every field optional with a ``None`` default that is never
+validated: an absent field stays unchanged, an explicit ``null`` is refused with the field named
+(``Patch._not_null``), so ``changes()`` never holds a None.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ Capacity = Annotated[int, Field(ge=1, le=100)]
 
 
 class Patch(Schema):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
+
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""
         return self.model_dump(exclude_unset=True)
@@ -77,10 +85,10 @@ class TeamCreate(Schema):
 
 
 class TeamUpdate(Patch):
-    name: TeamName = None
-    description: Description = None
-    capacity: Capacity = None
-    time_zone: TimeZone = None
+    name: TeamName | None = None
+    description: Description | None = None
+    capacity: Capacity | None = None
+    time_zone: TimeZone | None = None
 
 
 class InvitePreview(Schema):
@@ -140,13 +148,13 @@ class MilestoneCreate(Schema):
 
 
 class MilestoneUpdate(Patch):
-    title: MilestoneTitle = None
-    description: MilestoneDescription = None
-    start_date: MilestoneDate = None
-    end_date: MilestoneDate = None
-    priority: Priority = None
-    progress_mode: ProgressMode = None
-    progress: Percent = None
+    title: MilestoneTitle | None = None
+    description: MilestoneDescription | None = None
+    start_date: MilestoneDate | None = None
+    end_date: MilestoneDate | None = None
+    priority: Priority | None = None
+    progress_mode: ProgressMode | None = None
+    progress: Percent | None = None
 
 
 class MilestonesQuery(PageQuery):
@@ -199,8 +207,8 @@ class PostCreate(Schema):
 
 
 class PostUpdate(Patch):
-    title: PostTitle = None
-    body: PostBody = None
+    title: PostTitle | None = None
+    body: PostBody | None = None
 
 
 class PostsQuery(PageQuery):

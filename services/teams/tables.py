@@ -30,6 +30,7 @@ teams = sa.Table(
     sa.Column("host_id", sa.Integer, nullable=False),
     sa.Column("created_at", DateTime, nullable=False),
     sa.Column("updated_at", DateTime, nullable=False),
+    sa.Column("data_version", sa.BigInteger, nullable=False, server_default="0"),  # counted up by team_change
     sa.UniqueConstraint("invite_code", name="uq_teams_invite_code"),
 )
 

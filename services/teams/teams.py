@@ -13,14 +13,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
 from services.kit.channels import TEAM_DISBANDED, TEAM_UPDATED
+from services.kit.db import Prepared, cell
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.nicknames import Nicknames
 from services.kit.passwords import PasswordHasher
 from services.kit.ratelimit import AttemptLimiter
-from services.kit.responses import PageQuery, iso, page, utcnow
+from services.kit.responses import PageQuery, iso, page, page_total, utcnow
 
 from . import members
 from .access import Caller, role_of
@@ -74,7 +76,7 @@ def team_out(row: Any, *, count: int, user_id: int | None = None) -> dict[str, A
 
 
 async def _count(db: Database, team_id: int) -> int:
-    return await db.fetch_val(sa.select(sa.func.count()).where(memberships.c.team_id == team_id))
+    return int(await db.fetch_val(sa.select(sa.func.count()).where(memberships.c.team_id == team_id)))
 
 
 async def create(*, db: Database, passwords: PasswordHasher, user_id: int, body: TeamCreate) -> dict[str, Any]:
@@ -113,13 +115,12 @@ async def read(*, db: Database, team_id: int, user_id: int) -> dict[str, Any]:
     row = await db.fetch_one(sa.select(teams, member_count).where(teams.c.id == team_id))
     if row is None:
         raise NotFound()
-    return team_out(row, count=row.member_count, user_id=user_id)
+    return team_out(row, count=cell(row, "member_count", int), user_id=user_id)
 
 
 async def mine(*, db: Database, user_id: int, query: PageQuery) -> dict[str, Any]:
     """The teams the caller belongs to, oldest membership first."""
     mine_filter = teams.c.id.in_(sa.select(memberships.c.team_id).where(memberships.c.user_id == user_id))
-    total = await db.fetch_val(sa.select(sa.func.count()).select_from(teams).where(mine_filter))
     rows = await db.fetch_all(
         sa.select(teams, member_count)
         .join(memberships, sa.and_(memberships.c.team_id == teams.c.id, memberships.c.user_id == user_id))
@@ -127,7 +128,25 @@ async def mine(*, db: Database, user_id: int, query: PageQuery) -> dict[str, Any
         .limit(query.page_size)
         .offset(query.offset)
     )
-    return page([team_out(row, count=row.member_count, user_id=user_id) for row in rows], query, total)
+    total = await page_total(db, sa.select(sa.func.count()).select_from(teams).where(mine_filter), rows=rows, query=query)
+    return page([team_out(row, count=cell(row, "member_count", int), user_id=user_id) for row in rows], query, total)
+
+
+async def mine_versions(*, db: Database, user_id: int) -> tuple[tuple[int, int], ...]:
+    """(team id, data version) of every team of the caller: what their list of teams is built from.
+
+    A join, a departure, a new team and every change to one of the teams (member counts included:
+    they go through ``team_change``) changes this, so an answer cached under it is current.
+    """
+    return tuple(await _MINE_VERSIONS.fetch_all(db, user_id=user_id))
+
+
+_MINE_VERSIONS = Prepared(
+    sa.select(memberships.c.team_id, teams.c.data_version)
+    .join(teams, teams.c.id == memberships.c.team_id)
+    .where(memberships.c.user_id == sa.bindparam("user_id"))
+    .order_by(memberships.c.team_id)
+)
 
 
 async def update(*, db: Database, bus: EventBus, caller: Caller, changes: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +198,7 @@ async def change_password(*, db: Database, passwords: PasswordHasher, caller: Ca
     )
 
 
-async def _by_code(db: Database, limiter: AttemptLimiter, user_id: int, code: str, address: str = ""):
+async def _by_code(db: Database, limiter: AttemptLimiter, user_id: int, code: str, address: str = "") -> Record:
     user_key, address_key = f"join:user:{user_id}", f"join:addr:{address}"
     await limiter.check({user_key: JOIN_FAILURES_PER_USER, address_key: JOIN_FAILURES_PER_ADDRESS})
     row = await db.fetch_one(sa.select(teams, member_count).where(teams.c.invite_code == normalise_code(code)))
@@ -194,17 +213,18 @@ async def preview(
 ) -> dict[str, Any]:
     """What a team looks like to someone holding its invite code."""
     row = await _by_code(db, limiter, user_id, code, address)
+    team_id, host_id = cell(row, "id", int), cell(row, "host_id", int)
     is_member = await db.fetch_val(
-        sa.select(sa.func.count()).where(memberships.c.team_id == row.id, memberships.c.user_id == user_id)
+        sa.select(sa.func.count()).where(memberships.c.team_id == team_id, memberships.c.user_id == user_id)
     )
     return {
-        "id": row.id,
-        "name": row.name,
-        "description": row.description,
-        "capacity": row.capacity,
-        "member_count": row.member_count,
-        "host_id": row.host_id,
-        "host_nickname": await users.nickname(row.host_id),
+        "id": team_id,
+        "name": row["name"],
+        "description": row["description"],
+        "capacity": row["capacity"],
+        "member_count": row["member_count"],
+        "host_id": host_id,
+        "host_nickname": await users.nickname(host_id),
         "is_member": bool(is_member),
     }
 
@@ -221,15 +241,16 @@ async def join(
 ) -> dict[str, Any]:
     """Join a team with its invite code and password, within its capacity."""
     row = await _by_code(db, limiter, user_id, body.invite_code, address)
-    guesser_key = f"join:team-user:{row.id}:{user_id}"
+    team_id = cell(row, "id", int)
+    guesser_key = f"join:team-user:{team_id}:{user_id}"
     await limiter.check({guesser_key: JOIN_FAILURES_PER_TEAM_USER})
-    if not await passwords.verify(row.join_password_hash, body.password):
+    if not await passwords.verify(cell(row, "join_password_hash", str), body.password):
         await limiter.fail(f"join:user:{user_id}", guesser_key, f"join:addr:{address}")
         raise PermissionDenied(
             "The join password is wrong.",
             code="wrong_join_password",
             details=[{"field": "password", "message": "Wrong password.", "type": "wrong"}],
         )
-    async with team_change(db, bus, row.id) as change:
+    async with team_change(db, bus, team_id) as change:
         await members.add(db=db, change=change, user_id=user_id)
-    return await read(db=db, team_id=row.id, user_id=user_id)
+    return await read(db=db, team_id=team_id, user_id=user_id)

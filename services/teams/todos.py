@@ -18,10 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
+from services.kit.db import cell, cell_or_none, one_row
 from services.kit.errors import InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
-from services.kit.responses import iso, page, utcnow
+from services.kit.responses import iso, page, page_total, utcnow
 
 from .access import Caller
 from .changes import Change, team_change
@@ -59,14 +61,16 @@ def _column(team_id: int, *, assignee_id: int | None, done: bool) -> sa.ColumnEl
 
 
 async def _end_of(db: Database, team_id: int, *, assignee_id: int | None, done: bool) -> int:
-    return await db.fetch_val(
-        sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
-            _column(team_id, assignee_id=assignee_id, done=done)
+    return int(
+        await db.fetch_val(
+            sa.select(sa.func.coalesce(sa.func.max(todos.c.position) + 1, 0)).where(
+                _column(team_id, assignee_id=assignee_id, done=done)
+            )
         )
     )
 
 
-async def _get(db: Database, team_id: int, todo_id: int):
+async def _get(db: Database, team_id: int, todo_id: int) -> Record:
     row = await db.fetch_one(sa.select(todos).where(todos.c.id == todo_id, todos.c.team_id == team_id))
     if row is None:
         raise NotFound()
@@ -74,7 +78,7 @@ async def _get(db: Database, team_id: int, todo_id: int):
 
 
 def _host(change: Change, caller: Caller) -> bool:
-    return change.team.host_id == caller.user_id
+    return cell(change.team, "host_id", int) == caller.user_id
 
 
 def _may_handle(change: Change, caller: Caller, row: Any) -> None:
@@ -100,10 +104,10 @@ async def _place(db: Database, row: Any, *, assignee_id: int | None, done: bool)
 
 async def _changed(db: Database, change: Change, todo_id: int, *milestone_ids: int | None) -> dict[str, Any]:
     """Publish the todo as it is now and refresh the progress of the milestones it touched."""
-    row = await db.fetch_one(sa.select(todos).where(todos.c.id == todo_id))
+    row = await one_row(db, sa.select(todos).where(todos.c.id == todo_id))
     out = todo_out(row)
     change.publish("todo.updated", out)
-    await refresh_progress(db, change, [*milestone_ids, row.milestone_id])
+    await refresh_progress(db, change, [*milestone_ids, cell_or_none(row, "milestone_id", int)])
     return out
 
 
@@ -122,10 +126,10 @@ async def listing(*, db: Database, caller: Caller, query: TodosQuery) -> dict[st
         where.append(todos.c.assignee_id == query.assignee_id)
     if query.milestone_id is not None:
         where.append(todos.c.milestone_id == query.milestone_id)
-    total = await db.fetch_val(sa.select(sa.func.count()).select_from(todos).where(*where))
     rows = await db.fetch_all(
         sa.select(todos).where(*where).order_by(todos.c.position, todos.c.id).limit(query.page_size).offset(query.offset)
     )
+    total = await page_total(db, sa.select(sa.func.count()).select_from(todos).where(*where), rows=rows, query=query)
     return page([todo_out(row) for row in rows], query, total)
 
 
@@ -174,14 +178,14 @@ async def assign(*, db: Database, bus: EventBus, caller: Caller, todo_id: int, u
         if not _host(change, caller):
             if user_id != caller.user_id:
                 raise PermissionDenied("Only the host assigns todos to other members.")
-            if row.assignee_id not in (None, caller.user_id):
+            if cell_or_none(row, "assignee_id", int) not in (None, caller.user_id):
                 raise PermissionDenied("This todo is already assigned to someone else.")
         is_member = await db.fetch_val(
             sa.select(sa.func.count()).where(memberships.c.team_id == caller.team_id, memberships.c.user_id == user_id)
         )
         if not is_member:
             raise InvalidInput.field("user_id", "That user is not a member of this team.")
-        await _place(db, row, assignee_id=user_id, done=row.is_completed)
+        await _place(db, row, assignee_id=user_id, done=cell(row, "is_completed", bool))
         return await _changed(db, change, todo_id)
 
 
@@ -190,7 +194,7 @@ async def complete(*, db: Database, bus: EventBus, caller: Caller, todo_id: int,
     async with team_change(db, bus, caller.team_id) as change:
         row = await _get(db, caller.team_id, todo_id)
         _may_finish(change, caller, row)
-        await _place(db, row, assignee_id=row.assignee_id, done=completed)
+        await _place(db, row, assignee_id=cell_or_none(row, "assignee_id", int), done=completed)
         return await _changed(db, change, todo_id)
 
 
@@ -200,7 +204,7 @@ async def move(*, db: Database, bus: EventBus, caller: Caller, todo_id: int, to:
         row = await _get(db, caller.team_id, todo_id)
         _may_handle(change, caller, row)
         if to == "done":
-            await _place(db, row, assignee_id=row.assignee_id, done=True)
+            await _place(db, row, assignee_id=cell_or_none(row, "assignee_id", int), done=True)
         else:
             await _place(db, row, assignee_id=None, done=False)
         return await _changed(db, change, todo_id)
@@ -211,8 +215,13 @@ async def reorder(*, db: Database, bus: EventBus, caller: Caller, todo_id: int, 
     async with team_change(db, bus, caller.team_id) as change:
         row = await _get(db, caller.team_id, todo_id)
         _may_handle(change, caller, row)
-        column = _column(caller.team_id, assignee_id=row.assignee_id, done=row.is_completed)
-        ids = [r.id for r in await db.fetch_all(sa.select(todos.c.id).where(column).order_by(todos.c.position, todos.c.id))]
+        column = _column(
+            caller.team_id, assignee_id=cell_or_none(row, "assignee_id", int), done=cell(row, "is_completed", bool)
+        )
+        ids = [
+            cell(r, "id", int)
+            for r in await db.fetch_all(sa.select(todos.c.id).where(column).order_by(todos.c.position, todos.c.id))
+        ]
         ids.remove(todo_id)
         ids.insert(min(position, len(ids)), todo_id)
         await db.execute(
@@ -221,7 +230,8 @@ async def reorder(*, db: Database, bus: EventBus, caller: Caller, todo_id: int, 
             .values(position=sa.case({tid: index for index, tid in enumerate(ids)}, value=todos.c.id))
         )
         change.publish(
-            "todo.reordered", {"id": todo_id, "state": state_of(row), "assignee_id": row.assignee_id, "order": ids}
+            "todo.reordered",
+            {"id": todo_id, "state": state_of(row), "assignee_id": cell_or_none(row, "assignee_id", int), "order": ids},
         )
         return await _changed(db, change, todo_id)
 
@@ -232,7 +242,7 @@ async def link(*, db: Database, bus: EventBus, caller: Caller, todo_id: int, mil
         row = await _get(db, caller.team_id, todo_id)
         await ensure_in_team(db, caller.team_id, milestone_id)
         await db.execute(todos.update().where(todos.c.id == todo_id).values(milestone_id=milestone_id))
-        return await _changed(db, change, todo_id, row.milestone_id)
+        return await _changed(db, change, todo_id, cell_or_none(row, "milestone_id", int))
 
 
 async def delete(*, db: Database, bus: EventBus, caller: Caller, todo_id: int) -> None:
@@ -242,4 +252,4 @@ async def delete(*, db: Database, bus: EventBus, caller: Caller, todo_id: int) -
         _may_finish(change, caller, row)
         await db.execute(todos.delete().where(todos.c.id == todo_id))
         change.publish("todo.deleted", {"id": todo_id})
-        await refresh_progress(db, change, [row.milestone_id])
+        await refresh_progress(db, change, [cell_or_none(row, "milestone_id", int)])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import anyio.to_thread
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
@@ -18,6 +18,9 @@ from services.kit.bodies import allow_body
 from services.kit.errors import Conflict, InvalidInput, PayloadTooLarge
 
 from .files import MAX_FILE_BYTES, SNIFF_BYTES, Storage, clean_name, sniff
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks  # a TypedDict declared for type checkers only
 
 PART_OVERHEAD_BYTES = 16 * 1024  # boundaries and part headers allowed on top of the file bytes
 FLUSH_BYTES = 1024 * 1024  # write to disk in 1 MB batches, off the event loop
@@ -97,7 +100,7 @@ class _Reader:
         self.header_value = bytearray()
         self.headers: dict[bytes, bytes] = {}
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._begin,
             "on_header_field": self._field,

@@ -3,8 +3,8 @@ Debian's Chromium into docs/screenshots/*.png (the README shows them).
 
     python -m tests.browser.screenshots [--out docs/screenshots] [--suffix -before] [--only fix1 fix2 …]
 
-The `fix…` views show the states issue 15's fixes are about (the same steps as their browser tests), so
-running this on an older commit with `--suffix -before` gives the "before" pictures.
+The `fix…` views show the states issue 15's fixes are about (the same steps as their browser tests) and are
+written as `fix…-after.png`; running this on an older commit with `--suffix=-before` gave the "before" ones.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.browser.demo import Demo, api_sign_up, call, paint_week, seed_demo_team
 from tests.servers import CHROMIUM_ARGS, free_port
@@ -96,7 +97,8 @@ class Shooter:
         return self.context(who, **kwargs).new_page()
 
     def shot(self, page: Any, name: str, *, full: bool = False) -> None:
-        path = self.out / f"{name}{self.suffix}.png"
+        suffix = self.suffix or ("-after" if name.startswith("fix") else "")  # fixN-…-before/-after pairs
+        path = self.out / f"{name}{suffix}.png"
         page.screenshot(path=str(path), full_page=full)
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         page.close()
@@ -188,7 +190,7 @@ def _fix1(s: Shooter, demo: Demo) -> None:
     open_path(page, _team(demo, f"/mindmaps/{demo.map_id}"))
     page.locator(".mm-node").first.wait_for()
     box = page.locator(".mm-canvas").bounding_box()
-    page.mouse.dblclick(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+    page.mouse.dblclick(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.6)
     page.keyboard.type("Budget plan", delay=60)
     page.keyboard.press("Enter")
     page.wait_for_timeout(600)
@@ -313,7 +315,7 @@ def seed(s: Shooter) -> Demo:
     api_sign_up(member, "minjun", "Minjun Lee")
     demo = seed_demo_team(host, member)
     team = call(host, "GET", f"teams/{demo.team_id}/")
-    today = dt.date.today()
+    today = dt.datetime.now(ZoneInfo(team["time_zone"])).date()
     monday = today - dt.timedelta(days=today.weekday())
     # A shared 4-hour window on Wednesday afternoon (14:00–18:00), and a few more hours each.
     paint_week(host, demo.team_id, monday, {2: list(range(26, 36)), 3: list(range(18, 24))})

@@ -100,6 +100,7 @@ def drag(page, source, target, *, top: bool = False) -> None:
 
 def drag_bar(page, target, dx: float) -> None:
     """Drag a timeline bar (or one of its handles) sideways and wait for the milestone to be saved."""
+    target.scroll_into_view_if_needed()  # the timeline scrolls sideways: bring the part to drag into view
     box = box_of(target)
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     with page.expect_response(lambda r: "/milestones/" in r.url and r.request.method == "PATCH") as saved:
@@ -170,7 +171,7 @@ def test_a_team_is_created_joined_planned_on_the_board_and_timeline_and_shares_a
     expect(card(host, "Write the project brief")).to_be_visible()
     card(host, "Order pizza").locator("[data-action=more]").click()
     host.select_option("dialog select[name=milestone_id]", label="Prototype")
-    host.click("dialog [data-action=link]")
+    host.click("dialog [data-action=save]")  # one save for text, milestone and column
     expect(card(host, "Order pizza").locator(".todo-milestone")).to_have_text("Prototype")
     card(host, "Order pizza").locator("[data-action=more]").click()
     host.click("dialog [data-action=delete]")

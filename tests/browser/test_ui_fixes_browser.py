@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,53 +16,26 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, open_path
 from tests.browser.contrast import contrast
-from tests.browser.demo import Demo, api_sign_up, call, paint_week, seed_demo_team
+from tests.browser.demo import call
+from tests.browser.demo_team import fx_as_user, fx_team  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-
-
-class Team:
-    def __init__(self, demo: Demo, host: list[dict[str, Any]], member: list[dict[str, Any]], monday: dt.date) -> None:
-        self.demo, self.host, self.member, self.monday = demo, host, member, monday
-
-    def path(self, rest: str = "") -> str:
-        return f"/teams/{self.demo.team_id}{rest}"
-
-
-@pytest.fixture(name="team", scope="module")
-def fx_team(browser, live_server) -> Iterator[Team]:
-    """A seeded team of two (host "uihost", member "uimember") with a shared 4-hour window this week."""
-    contexts = [browser.new_context(base_url=live_server.base_url) for _ in range(2)]
-    host, member = contexts
-    api_sign_up(host, "uihost", "Alice Kim (host)")
-    api_sign_up(member, "uimember", "Minjun Lee")
-    demo = seed_demo_team(host, member, name="UI fixes crew")
-    team = call(host, "GET", f"teams/{demo.team_id}/")
-    today = dt.date.fromisoformat(team.get("today") or dt.date.today().isoformat())
-    monday = today - dt.timedelta(days=today.weekday())
-    paint_week(host, demo.team_id, monday, {2: list(range(26, 36))})  # Wed 13:00–18:00
-    paint_week(member, demo.team_id, monday, {2: list(range(28, 38))})  # Wed 14:00–19:00 → 4 h shared
-    yield Team(demo, host.cookies(), member.cookies(), monday)
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture(name="as_user")
-def fx_as_user(new_page, team) -> Callable[..., Any]:
-    """as_user("host"|"member", viewport=…, locale=…) → a page signed in as that person."""
-
-    def make(who: str = "host", *, viewport: dict[str, int] | None = None, locale: str = "en-US") -> Any:
-        page = new_page(viewport=viewport or DESKTOP, locale=locale)
-        page.context.add_cookies(team.host if who == "host" else team.member)
-        return page
-
-    return make
+DEMO_NICKNAMES = ("Alice Kim (host)", "Minjun Lee")
 
 
 def in_viewport(page: Any, locator: Any) -> bool:
+    """On screen and not covered (by the sticky header or anything else): the element under its centre is it."""
     box = locator.bounding_box()
     size = page.viewport_size
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] >= 0
+    if box is None or box["y"] < 0 or box["y"] + box["height"] > size["height"] or box["x"] < 0:
+        return False
+    return bool(
+        locator.evaluate(
+            """(e) => { const r = e.getBoundingClientRect();
+                        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + Math.min(r.height / 2, 12));
+                        return !!hit && (e === hit || e.contains(hit)); }"""
+        )
+    )
 
 
 # 2. A wrong invite code ----------------------------------------------------------------------------------
@@ -156,9 +128,10 @@ SLOW_SOCKET_JS = """(() => {
 
 
 def add_idea_by_double_click(page: Any) -> None:
+    page.locator(".mm-canvas").scroll_into_view_if_needed()
     box = page.locator(".mm-canvas").bounding_box()
     with page.expect_response(lambda r: r.url.endswith("/nodes/") and r.request.method == "POST"):
-        page.mouse.dblclick(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+        page.mouse.dblclick(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.6)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -218,3 +191,244 @@ def test_5_the_first_view_shows_every_milestone_and_titles_stay_readable_at_the_
     title = bar.locator(".bar-title")
     expect(title).to_be_visible()
     assert horizontally_inside(title.bounding_box(), view), (title.bounding_box(), view)
+
+
+# 8. Todo board -----------------------------------------------------------------------------------------
+
+
+def test_8_the_board_fits_its_box_with_equal_columns_and_whole_titles(as_user, team):
+    page = as_user()
+    open_path(page, team.path("/todos"))
+    columns = page.locator(".todo-column")
+    expect(columns).to_have_count(4)
+    scroller = page.locator(".todo-scroller")
+    sizes = scroller.evaluate("s => [s.scrollWidth, s.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the board overflows its box by {sizes[0] - sizes[1]} px"
+    view = scroller.bounding_box()
+    widths = [columns.nth(i).bounding_box()["width"] for i in range(4)]
+    assert max(widths) - min(widths) <= 1, widths
+    done = columns.last.bounding_box()
+    assert done["x"] + done["width"] <= view["x"] + view["width"] + 0.5, (done, view)
+    mine = page.locator(".column-mine .todo-column-title")
+    expect(mine).to_contain_text("Alice Kim (host)")
+    expect(mine).to_contain_text("(you)")
+    cut = mine.evaluate("h => h.scrollWidth > h.clientWidth + 1 || h.scrollHeight > h.clientHeight + 1")
+    assert not cut, "the host's own column title is cut"
+
+
+def test_8_the_todo_dialog_saves_text_milestone_and_column_with_one_button(as_user, team):
+    page = as_user()
+    todo = call(page.context, "POST", f"teams/{team.demo.team_id}/todos/", {"content": "Print the posters"})
+    open_path(page, team.path("/todos"))
+    card = page.locator(".todo-card", has_text="Print the posters")
+    card.locator("[data-action=more]").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog.get_by_role("button", name=re.compile(r"^Save"))).to_have_count(1)
+    dialog.locator("textarea[name=content]").fill("Print the A2 posters")
+    dialog.locator("select[name=milestone_id]").select_option(label="Usability testing round")
+    dialog.locator("select[name=column]").select_option(label="Done")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.locator(".todo-column[data-column=done] .todo-card", has_text="Print the A2 posters")).to_be_visible()
+    stored = call(page.context, "GET", f"teams/{team.demo.team_id}/todos/{todo['id']}/")
+    assert stored["content"] == "Print the A2 posters"
+    assert stored["milestone_id"] == team.demo.milestones["Usability testing round"]
+
+
+# 3. Meeting suggestions --------------------------------------------------------------------------------
+
+
+def test_3_one_card_per_shared_window_everyone_by_default_and_who_is_free_stays_in_view(as_user, team):
+    page = as_user()
+    open_path(page, team.path(f"/schedule?view=team&week={team.monday.isoformat()}"))
+    expect(page.locator("select[name=min_attendance]")).to_have_value("2")  # "at least": everyone by default
+    cards = page.locator(".suggestion")
+    expect(cards.first).to_be_visible()
+    windows = cards.evaluate_all("cs => cs.map(c => [Date.parse(c.dataset.start), Date.parse(c.dataset.end), c.innerText])")
+    assert len(windows) == 1, [w[2] for w in windows]  # Wed 14:00–18:00, not four or ten hourly cards
+    expect(cards.first.locator(".when")).to_contain_text("14:00–18:00")
+    expect(cards.first).to_contain_text("4 hours")
+    # Point at 09:00 on Wednesday, high up in the tall grid: the "who is free" readout is on screen.
+    wednesday = (team.monday + dt.timedelta(days=2)).isoformat()
+    cell = page.locator(f'.heatmap .slot-cell[data-date="{wednesday}"][data-slot="28"]')
+    cell.scroll_into_view_if_needed()
+    cell.hover()
+    detail = page.locator(".heat-detail")
+    expect(detail).to_contain_text("Minjun Lee")
+    assert in_viewport(page, detail)
+    page.mouse.wheel(0, 500)
+    page.locator(f'.heatmap .slot-cell[data-date="{wednesday}"][data-slot="40"]').hover()
+    expect(detail).to_contain_text("20:00")
+    assert in_viewport(page, detail)
+
+
+# 4. Painting a week ------------------------------------------------------------------------------------
+
+# The date part of a day heading ("12/10") is on one line: its characters share one line box.
+ONE_LINE_DATE_JS = """(head) => {
+  const date = head.querySelector('.day-head-date') || head;
+  const range = document.createRange();
+  range.selectNodeContents(date);
+  const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+  return tops.size;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_4_save_stays_in_view_while_painting_and_a_phone_shows_the_whole_week(as_user, team, viewport):
+    page = as_user("member", viewport=viewport)
+    open_path(page, team.path(f"/schedule?view=mine&week={team.monday.isoformat()}"))
+    heads = page.locator(".editor .day-head")
+    expect(heads).to_have_count(7)
+    wrap = page.locator(".editor").locator("xpath=..").bounding_box()
+    for index in range(7):
+        head = heads.nth(index)
+        box = head.bounding_box()
+        assert box["x"] >= wrap["x"] - 0.5 and box["x"] + box["width"] <= wrap["x"] + wrap["width"] + 0.5, (
+            f"{head.inner_text()!r} is outside the grid's box"
+        )
+        assert head.evaluate(ONE_LINE_DATE_JS) == 1, "a date wraps"
+    # Paint 20:00–21:00 on Friday, far down the grid: Save and "unsaved" are still on screen.
+    friday = (team.monday + dt.timedelta(days=4)).isoformat()
+    first = page.locator(f'.editor .slot-cell[data-date="{friday}"][data-slot="40"]')
+    first.scroll_into_view_if_needed()
+    start, end = (
+        first.bounding_box(),
+        page.locator(f'.editor .slot-cell[data-date="{friday}"][data-slot="41"]').bounding_box(),
+    )
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 4)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 8, steps=4)
+    page.mouse.up()
+    save = page.locator(".editor-card [data-action=save]")
+    expect(save).to_be_enabled()
+    expect(page.locator(".dirty-state")).to_have_attribute("data-dirty", "true")
+    assert in_viewport(page, save), "Save scrolled away while painting"
+    assert in_viewport(page, page.locator(".dirty-state")), "the unsaved-changes notice scrolled away"
+    time_label = page.locator(".editor .time-label").nth(40)
+    assert time_label.bounding_box()["x"] >= wrap["x"] - 0.5, "the time labels scrolled away"
+
+
+def test_10_sign_up_tells_a_taken_username_and_a_common_password_on_the_first_submit(new_page, team):
+    page = new_page()
+    open_path(page, "/signup")
+    page.fill("input[name=username]", team.host_name)  # the team's host has it
+    page.fill("input[name=email]", "someone-new@example.com")
+    page.fill("input[name=nickname]", "Someone new")
+    page.fill("input[name=password]", "qwertyuiop")
+    page.click("form button[type=submit]")
+    expect(page.locator(".field[data-field=password] .field-message")).to_have_text("This password is too common.")
+    expect(page.locator(".field[data-field=username] .field-message")).to_have_text("This username is already taken.")
+
+
+def test_10_toasts_do_not_pile_up(as_user, team):
+    page = as_user()
+    open_path(page, team.path(f"/mindmaps/{team.demo.map_id}"))
+    page.locator(f'.mm-node[data-node-id="{team.demo.nodes["Shared calendar"]}"]').click()
+    save = page.locator(".mm-node-form button[type=submit]")
+    for _ in range(3):
+        with page.expect_response(lambda r: "/nodes/" in r.url and r.request.method == "PATCH"):
+            save.click()
+        expect(save).to_be_enabled()
+    expect(page.locator(".toast")).to_have_count(1)  # "Saved." three times is one toast
+    page.evaluate("""async () => { const { toast } = await import('/js/dom.js');
+                                   for (const word of ['one', 'two', 'three', 'four']) toast(word); }""")
+    expect(page.locator(".toast")).to_have_count(2)
+    expect(page.locator(".toast").last).to_have_text(re.compile("four"))
+
+
+# 9. Share board ----------------------------------------------------------------------------------------
+
+
+def test_9_the_post_editor_has_a_toolbar_and_a_preview(as_user, team):
+    page = as_user()
+    open_path(page, team.path("/board/new"))
+    body = page.locator("textarea[name=body]")
+    body.fill("Plan ")
+    body.press("End")
+    page.get_by_role("button", name="Bold (Ctrl+B)").click()
+    page.keyboard.type("now")
+    expect(body).to_have_value("Plan **now**")
+    body.press("End")
+    body.press("Enter")
+    page.keyboard.type("See https://example.com/plan for details")
+    page.get_by_role("tab", name="Preview").click()
+    shown = page.locator(".md-preview")
+    expect(shown.locator("strong")).to_have_text("now")
+    expect(shown.locator("a")).to_have_attribute("href", "https://example.com/plan")
+    expect(body).to_be_hidden()
+    page.get_by_role("tab", name="Write").click()
+    expect(body).to_be_focused()
+
+
+def test_9_a_post_links_bare_urls_and_previews_image_attachments(as_user, team):
+    page = as_user()
+    open_path(page, team.path(f"/board/{team.demo.post_id}"))
+    link = page.locator(".post-body a", has_text="https://example.com/notes")
+    expect(link).to_have_attribute("href", "https://example.com/notes")
+    open_path(page, team.path(f"/board/{team.demo.image_post_id}"))
+    image = page.locator(".post-attachments img[alt='whiteboard.png']")
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 160", arg=image.element_handle())  # loaded
+
+
+# Match what the reference UI had ---------------------------------------------------------------------
+
+
+def test_milestone_filters_and_paging_into_the_past_and_future(as_user, team):
+    page = as_user()
+    open_path(page, team.path("/milestones"))
+    bars = page.locator(".timeline-bar")
+    expect(bars).to_have_count(4)
+    page.locator("[data-filter=open]").click()  # not completed: the finished research drops out
+    expect(bars).to_have_count(3)
+    expect(page.locator(".timeline-bar", has_text="Research and interviews")).to_have_count(0)
+    page.locator("[data-filter=in_progress]").click()
+    expect(bars).to_have_count(2)
+    expect(page.locator(".milestone-list li")).to_have_count(2)
+    page.locator("[data-filter=overdue]").click()
+    expect(page.locator("main")).to_contain_text("No milestone matches this filter.")
+    page.locator("[data-filter=all]").click()
+    expect(bars).to_have_count(4)
+    scroller = page.locator(".timeline-scroller")
+    page.locator("[data-zoom=in], button[aria-label='Zoom in']").first.click()
+    page.locator("[data-zoom=in], button[aria-label='Zoom in']").first.click()
+    start = scroller.evaluate("s => s.scrollLeft")
+    page.locator("[data-nav=later]").click()
+    page.wait_for_function("([s, x]) => s.scrollLeft > x + 100", arg=[scroller.element_handle(), start])
+    later = scroller.evaluate("s => s.scrollLeft")
+    page.locator("[data-nav=earlier]").click()
+    page.wait_for_function("([s, x]) => s.scrollLeft < x - 100", arg=[scroller.element_handle(), later])
+
+
+def test_availability_quick_fills_select_all_weekends_and_copy_last_week(as_user, team):
+    page = as_user("member")
+    next_monday = team.monday + dt.timedelta(days=7)
+    open_path(page, team.path(f"/schedule?view=mine&week={next_monday.isoformat()}"))
+    cells = page.locator(".editor .slot-cell")
+    checked = page.locator('.editor .slot-cell[aria-checked="true"]')
+    page.locator("[data-fill=all]").click()
+    expect(checked).to_have_count(7 * 48)
+    page.locator("[data-fill=weekends]").click()
+    expect(checked).to_have_count(2 * 18)
+    saturday = (next_monday + dt.timedelta(days=5)).isoformat()
+    expect(page.locator(f'.editor .slot-cell[data-date="{saturday}"][data-slot="18"]')).to_have_attribute(
+        "aria-checked", "true"
+    )
+    page.locator("[data-fill=lastWeek]").click()  # this week: Wednesday 14:00–19:00 (slots 28–37)
+    expect(checked).to_have_count(10)
+    wednesday = (next_monday + dt.timedelta(days=2)).isoformat()
+    expect(page.locator(f'.editor .slot-cell[data-date="{wednesday}"][data-slot="28"]')).to_have_attribute(
+        "aria-checked", "true"
+    )
+    assert cells.count() == 7 * 48
+
+
+def test_images_show_inline_in_a_post(as_user, team):
+    page = as_user("member")
+    files = call(page.context, "GET", f"teams/{team.demo.team_id}/posts/{team.demo.image_post_id}/")["files"]
+    body = f"Today's board:\n\n![The whiteboard]({files[0]['url']})\n"
+    post = call(page.context, "POST", f"teams/{team.demo.team_id}/posts/", {"title": "Inline picture", "body": body})
+    open_path(page, team.path(f"/board/{post['id']}"))
+    image = page.locator(".post-body img[alt='The whiteboard']")
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 160", arg=image.element_handle())

@@ -154,7 +154,7 @@ def test_my_availability_in_one_team_is_not_shown_in_another(client, alice, team
 
 
 def test_many_members_saving_their_weeks_at_once_all_succeed(client, signup, make_team):
-    """On MariaDB concurrent weeks of one team contend for gap locks; a deadlock victim is run again."""
+    """Concurrent weeks of one team all land (on MariaDB the upsert cannot deadlock: test_concurrent_saves)."""
     import asyncio
 
     import httpx

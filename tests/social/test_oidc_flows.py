@@ -388,3 +388,16 @@ def test_taken_names_at_provider_sign_up_spend_the_availability_budget(op, socia
         )
         answers.append(response.status_code)
     assert answers[0] == 409 and answers[-1] == 429, answers
+
+
+def test_a_refused_connect_goes_back_to_the_profile(op, social_client, social_environ, auth_db):
+    owner = _password_user(social_client, social_environ, "tamp" + uuid.uuid4().hex[:6])
+    sub = _sub()
+    op.add_account(sub, email=f"{sub}@example.org")
+    op.tamper_next_token("aud")
+    started = social_client.post(f"{API}/oauth/local/connect/", headers=owner["csrf"])
+    back = op.sign_in(started.json()["authorize_url"], sub, until="http://testserver")
+    _refused(
+        social_client.get(back.removeprefix("http://testserver"), follow_redirects=False), "provider_rejected", "/profile"
+    )
+    assert auth_db.count(identities) == 0

@@ -5,15 +5,19 @@ from __future__ import annotations
 import pytest
 
 from services.kit.responses import utcnow
-from services.teams.tables import memberships, post_files, posts, todos
+from services.teams.tables import memberships, post_files, posts, teams, todos
 
 from .conftest import API, in_app, teams_app
 
 
 def add_rows(client, table, rows: list[dict]) -> None:
+    """Insert rows behind the service's back, counting their teams' data version up as every write does."""
+
     async def insert(state):
         for row in rows:
             await state.db.execute(table.insert().values(**row))
+        for team_id in {row["team_id"] for row in rows}:
+            await state.db.execute(teams.update().where(teams.c.id == team_id).values(data_version=teams.c.data_version + 1))
 
     in_app(client, insert)
 

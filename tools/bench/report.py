@@ -8,6 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from tools.bench import stack_cpu
 from tools.common import ROOT
 
 LOAD_PYTHON = ROOT / ".venv-load" / "bin" / "python"
@@ -367,6 +368,18 @@ def markdown(results: dict, chart: str | None) -> str:
         parts += ["", f"### By request at {top['users']} users", "", by_name_table(top)]
         if top.get("errors"):
             parts += ["", "Errors:", ""] + [f"- {count} × {text}" for text, count in top["errors"].items()]
+    if results.get("cpu_per_request"):
+        parts += [
+            "",
+            "## CPU per request (tools/bench/stack_cpu.py)",
+            "",
+            "Each read endpoint of the mix alone under wrk through Nginx, before the Locust stages. CPU is the "
+            "utime + stime of the stack's own processes over the requests served (MariaDB and Redis apart: "
+            "other users of the machine share them); the floor is a trivial Starlette endpoint behind the same "
+            "Nginx and uvicorn settings, measured in the same run.",
+            "",
+            stack_cpu.table(results["cpu_per_request"]),
+        ]
     parts += [
         "",
         "## CPU by process",

@@ -34,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from tools.bench import report
+from tools.bench import report, stack_cpu
 from tools.common import ROOT, apt_install, cpu_seconds, sign_in
 
 RESULTS = ROOT / "tools" / "bench" / "results"
@@ -47,6 +47,8 @@ BENCH_GATEWAY_PORT = 18080
 BENCH_DATABASE_URL = "mysql+asyncmy://root@127.0.0.1:3306"  # the faster driver (docs/performance.md)
 STAGE_PAUSE_S = 5  # let the previous stage's connections close
 FANOUT_TIMEOUT_S = 600
+CPU_SECONDS = 10  # wrk per endpoint in the CPU-per-request step (issue 13's method: 32 connections)
+CPU_CONNECTIONS = 32
 
 
 def log(message: str) -> None:
@@ -335,6 +337,9 @@ def main(argv: list[str]) -> int:
     try:
         team_ids = seed(env)
         RESULTS.mkdir(parents=True, exist_ok=True)
+        log("CPU per request of each mix endpoint and of the floor: tools/bench/stack_cpu.py")
+        cpu_per_request = stack_cpu.run(state, team_id=team_ids[0], seconds=CPU_SECONDS, connections=CPU_CONNECTIONS)
+        log("\n" + stack_cpu.table(cpu_per_request))
         stages = []
         for users in [int(n) for n in args.users.split(",")]:
             stages.append(locust_stage(url, users, args, team_ids, state))
@@ -381,6 +386,7 @@ def main(argv: list[str]) -> int:
         "stages": stages,
         "overload": overload,
         "wrk": wrk_runs,
+        "cpu_per_request": cpu_per_request,
         "fanout": realtime,
         "duration_s": round(time.monotonic() - began),
     }

@@ -247,17 +247,27 @@ export function onSubmit(form, action, { validate, busyLabel } = {}) {
   });
 }
 
-/** A short message in the corner that stays for a few seconds (or until closed). */
+const TOASTS_SHOWN = 2;
+
+/**
+ * A short message in the corner that stays for a few seconds (or until closed). The same message again
+ * restarts its time instead of stacking a copy, and at most TOASTS_SHOWN are shown (the oldest goes), so
+ * toasts never pile up over the page.
+ */
 export function toast(message, kind = "info", { timeoutMs = 6000 } = {}) {
   const region = document.getElementById("toasts");
   if (!region) return;
+  const text = String(message);
+  const same = [...region.children].find((item) => item.dataset.kind === kind && item.dataset.text === text);
   const close = el("button", { type: "button", class: "toast-close", "aria-label": t("common.close") }, "×");
-  const item = el("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" },
-    el("span", {}, message), close);
+  const item = same || el("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status",
+                                   dataset: { kind, text } }, el("span", {}, text), close);
   const remove = () => item.remove();
-  close.addEventListener("click", remove);
+  if (!same) close.addEventListener("click", remove);
+  clearTimeout(Number(item.dataset.timer || 0));
   region.append(item);
-  if (timeoutMs) setTimeout(remove, kind === "error" ? timeoutMs * 2 : timeoutMs);
+  while (region.children.length > TOASTS_SHOWN) region.firstElementChild.remove();
+  if (timeoutMs) item.dataset.timer = String(setTimeout(remove, kind === "error" ? timeoutMs * 2 : timeoutMs));
 }
 
 /** Call fn after the input has been quiet for waitMs; `.cancel()` drops a pending call. */

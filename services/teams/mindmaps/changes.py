@@ -17,8 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
 from services.kit.channels import mindmap_channel
+from services.kit.db import cell
 from services.kit.errors import NotFound
 from services.kit.events import EventBus
 
@@ -41,7 +43,7 @@ class MapChange:
         self.event = (type_, data)
 
 
-async def bump_version(db: Database, *, team_id: int, map_id: int):
+async def bump_version(db: Database, *, team_id: int, map_id: int) -> Record | None:
     """Increment a map's version and read the map back (None when the team has no such map)."""
     await db.execute(
         mindmaps.update()
@@ -60,7 +62,9 @@ async def map_change(db: Database, bus: EventBus, *, team_id: int, map_id: int) 
         row = await bump_version(db, team_id=team_id, map_id=map_id)
         if row is None:
             raise NotFound()
-        change = MapChange(map_id=map_id, team_id=team_id, version=int(row.version), created_by=row.created_by)
+        change = MapChange(
+            map_id=map_id, team_id=team_id, version=cell(row, "version", int), created_by=cell(row, "created_by", int)
+        )
         yield change
     if change.event is not None:
         type_, data = change.event

@@ -6,9 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
+from services.kit.db import cell
 from services.kit.errors import NotFound, PermissionDenied
 from services.kit.events import EventBus
+from services.kit.nicknames import Nicknames
 from services.kit.responses import PageQuery, iso, page, utcnow
 from services.teams.access import Caller
 
@@ -18,15 +21,15 @@ from .nodes import load_node
 from .tables import mindmap_comments
 
 
-def comment_out(row, nickname: str | None) -> dict[str, Any]:
+def comment_out(row: Record, nickname: str | None) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "node_id": row.node_id,
-        "author_id": row.author_id,
+        "id": row["id"],
+        "node_id": row["node_id"],
+        "author_id": row["author_id"],
         "author_nickname": nickname,
-        "body": row.body,
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
+        "body": row["body"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
     }
 
 
@@ -38,7 +41,7 @@ async def _count(db: Database, node_id: int) -> int:
     )
 
 
-async def _load(db: Database, *, map_id: int, node_id: int, comment_id: int):
+async def _load(db: Database, *, map_id: int, node_id: int, comment_id: int) -> Record:
     row = await db.fetch_one(
         sa.select(mindmap_comments).where(
             mindmap_comments.c.id == comment_id,
@@ -52,7 +55,7 @@ async def _load(db: Database, *, map_id: int, node_id: int, comment_id: int):
 
 
 async def list_comments(
-    *, db: Database, directory, caller: Caller, map_id: int, node_id: int, query: PageQuery
+    *, db: Database, directory: Nicknames, caller: Caller, map_id: int, node_id: int, query: PageQuery
 ) -> dict[str, Any]:
     """List a node's comments, oldest first."""
     await require_map(db, caller=caller, map_id=map_id)
@@ -62,12 +65,12 @@ async def list_comments(
     rows = await db.fetch_all(
         sa.select(mindmap_comments).where(where).order_by(mindmap_comments.c.id).limit(query.page_size).offset(query.offset)
     )
-    names = await directory.nicknames({row.author_id for row in rows})
-    return page([comment_out(row, names.get(row.author_id)) for row in rows], query, total)
+    names = await directory.nicknames({cell(row, "author_id", int) for row in rows})
+    return page([comment_out(row, names.get(cell(row, "author_id", int))) for row in rows], query, total)
 
 
 async def create_comment(
-    *, db: Database, bus: EventBus, directory, caller: Caller, map_id: int, node_id: int, body: str
+    *, db: Database, bus: EventBus, directory: Nicknames, caller: Caller, map_id: int, node_id: int, body: str
 ) -> dict[str, Any]:
     """Comment on a node."""
     nickname = await directory.nickname(caller.user_id)
@@ -86,13 +89,21 @@ async def create_comment(
 
 
 async def update_comment(
-    *, db: Database, bus: EventBus, directory, caller: Caller, map_id: int, node_id: int, comment_id: int, body: str
+    *,
+    db: Database,
+    bus: EventBus,
+    directory: Nicknames,
+    caller: Caller,
+    map_id: int,
+    node_id: int,
+    comment_id: int,
+    body: str,
 ) -> dict[str, Any]:
     """Edit one's own comment."""
     nickname = await directory.nickname(caller.user_id)
     async with map_change(db, bus, team_id=caller.team_id, map_id=map_id) as change:
         row = await _load(db, map_id=map_id, node_id=node_id, comment_id=comment_id)
-        if row.author_id != caller.user_id:
+        if cell(row, "author_id", int) != caller.user_id:
             raise PermissionDenied("Only the author can edit a comment.")
         await db.execute(
             mindmap_comments.update().where(mindmap_comments.c.id == comment_id).values(body=body, updated_at=utcnow())
@@ -106,7 +117,7 @@ async def delete_comment(*, db: Database, bus: EventBus, caller: Caller, map_id:
     """Delete a comment (its author, or the host as moderation)."""
     async with map_change(db, bus, team_id=caller.team_id, map_id=map_id) as change:
         row = await _load(db, map_id=map_id, node_id=node_id, comment_id=comment_id)
-        if row.author_id != caller.user_id and not caller.is_host:
+        if cell(row, "author_id", int) != caller.user_id and not caller.is_host:
             raise PermissionDenied("Only the author or the host can delete a comment.")
         await db.execute(mindmap_comments.delete().where(mindmap_comments.c.id == comment_id))
         change.publish("comment.deleted", {"id": comment_id, "node_id": node_id, "comment_count": await _count(db, node_id)})

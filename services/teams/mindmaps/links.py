@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 
+from services.kit.db import one_row
 from services.kit.errors import Conflict, InvalidInput, NotFound
 from services.kit.events import EventBus
 from services.kit.responses import utcnow
@@ -53,7 +54,7 @@ async def create_link(*, db: Database, bus: EventBus, caller: Caller, map_id: in
             if is_duplicate(exc):
                 raise duplicate from None
             raise
-        view = link_out(await db.fetch_one(sa.select(mindmap_links).where(mindmap_links.c.id == link_id)))
+        view = link_out(await one_row(db, sa.select(mindmap_links).where(mindmap_links.c.id == link_id)))
         change.publish("link.created", view)
     return {**view, "map_version": change.version}
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
 from services.kit.channels import MINDMAP_CREATED, MINDMAP_DELETED, team_channel
+from services.kit.db import cell, one_row
 from services.kit.errors import Conflict, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.responses import PageQuery, iso, page, utcnow
@@ -21,36 +23,36 @@ from .tables import mindmap_comments, mindmap_links, mindmap_nodes, mindmap_vote
 MAX_MAPS_PER_TEAM = 200  # a team's maps are listed and browsed by people, not generated
 
 
-def map_out(row, caller: Caller) -> dict[str, Any]:
+def map_out(row: Record, caller: Caller) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "title": row.title,
-        "version": int(row.version),
-        "created_by": row.created_by,
-        "created_at": iso(row.created_at),
-        "can_delete": caller.is_host or row.created_by == caller.user_id,
+        "id": row["id"],
+        "title": row["title"],
+        "version": cell(row, "version", int),
+        "created_by": row["created_by"],
+        "created_at": iso(row["created_at"]),
+        "can_delete": caller.is_host or cell(row, "created_by", int) == caller.user_id,
     }
 
 
-def node_out(row, *, votes: int = 0, comments: int = 0, voted: bool = False) -> dict[str, Any]:
+def node_out(row: Record, *, votes: int = 0, comments: int = 0, voted: bool = False) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "title": row.title,
-        "content": row.content,
-        "x": row.x,
-        "y": row.y,
-        "color": row.color,
-        "version": row.version,
+        "id": row["id"],
+        "title": row["title"],
+        "content": row["content"],
+        "x": row["x"],
+        "y": row["y"],
+        "color": row["color"],
+        "version": row["version"],
         "vote_count": votes,
         "comment_count": comments,
         "voted": voted,
-        "created_by": row.created_by,
-        "updated_at": iso(row.updated_at),
+        "created_by": row["created_by"],
+        "updated_at": iso(row["updated_at"]),
     }
 
 
-def link_out(row) -> dict[str, Any]:
-    return {"id": row.id, "source_id": row.source_id, "target_id": row.target_id}
+def link_out(row: Record) -> dict[str, Any]:
+    return {"id": row["id"], "source_id": row["source_id"], "target_id": row["target_id"]}
 
 
 async def list_maps(*, db: Database, caller: Caller, query: PageQuery) -> dict[str, Any]:
@@ -86,7 +88,7 @@ async def create_map(*, db: Database, bus: EventBus, caller: Caller, title: str)
         if is_duplicate(exc):
             raise taken from None
         raise
-    row = await db.fetch_one(sa.select(mindmaps).where(mindmaps.c.id == map_id))
+    row = await one_row(db, sa.select(mindmaps).where(mindmaps.c.id == map_id))
     created = map_out(row, caller)
     await bus.publish(
         team_channel(caller.team_id),
@@ -113,11 +115,11 @@ async def require_map(db: Database, *, caller: Caller, map_id: int) -> None:
         raise NotFound()
 
 
-async def _counts(db: Database, table, map_id: int) -> dict[int, int]:
+async def _counts(db: Database, table: sa.Table, map_id: int) -> dict[int, int]:
     rows = await db.fetch_all(
         sa.select(table.c.node_id, sa.func.count().label("n")).where(table.c.mindmap_id == map_id).group_by(table.c.node_id)
     )
-    return {row.node_id: int(row.n) for row in rows}
+    return {cell(row, "node_id", int): cell(row, "n", int) for row in rows}
 
 
 async def snapshot(*, db: Database, caller: Caller, map_id: int) -> dict[str, Any]:
@@ -135,7 +137,7 @@ async def snapshot(*, db: Database, caller: Caller, map_id: int) -> dict[str, An
         votes = await _counts(db, mindmap_votes, map_id)
         comments = await _counts(db, mindmap_comments, map_id)
         mine = {
-            r.node_id
+            cell(r, "node_id", int)
             for r in await db.fetch_all(
                 sa.select(mindmap_votes.c.node_id).where(
                     mindmap_votes.c.mindmap_id == map_id, mindmap_votes.c.user_id == caller.user_id
@@ -144,7 +146,15 @@ async def snapshot(*, db: Database, caller: Caller, map_id: int) -> dict[str, An
         }
     return {
         **map_out(row, caller),
-        "nodes": [node_out(n, votes=votes.get(n.id, 0), comments=comments.get(n.id, 0), voted=n.id in mine) for n in nodes],
+        "nodes": [
+            node_out(
+                n,
+                votes=votes.get(cell(n, "id", int), 0),
+                comments=comments.get(cell(n, "id", int), 0),
+                voted=cell(n, "id", int) in mine,
+            )
+            for n in nodes
+        ],
         "links": [link_out(link) for link in links],
     }
 
@@ -154,4 +164,4 @@ async def lookup(*, db: Database, map_id: int) -> dict[str, Any]:
     row = await db.fetch_one(sa.select(mindmaps.c.id, mindmaps.c.team_id, mindmaps.c.version).where(mindmaps.c.id == map_id))
     if row is None:
         raise NotFound()
-    return {"id": row.id, "team_id": row.team_id, "version": int(row.version)}
+    return {"id": cell(row, "id", int), "team_id": cell(row, "team_id", int), "version": cell(row, "version", int)}

@@ -7,7 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
+from services.kit.db import cell
 from services.kit.errors import Conflict, NotFound
 from services.kit.events import EventBus
 from services.kit.responses import utcnow
@@ -21,7 +23,7 @@ from .tables import mindmap_comments, mindmap_links, mindmap_nodes, mindmap_vote
 MAX_NODES_PER_MAP = 1000  # beyond this a canvas is unusable, and a snapshot too large to send often
 
 
-async def load_node(db: Database, *, map_id: int, node_id: int):
+async def load_node(db: Database, *, map_id: int, node_id: int) -> Record:
     """A node of this map, or 404."""
     row = await db.fetch_one(
         sa.select(mindmap_nodes).where(mindmap_nodes.c.id == node_id, mindmap_nodes.c.mindmap_id == map_id)
@@ -31,18 +33,19 @@ async def load_node(db: Database, *, map_id: int, node_id: int):
     return row
 
 
-async def node_view(db: Database, row, *, user_id: int) -> dict[str, Any]:
+async def node_view(db: Database, row: Record, *, user_id: int) -> dict[str, Any]:
     """A node with its vote and comment counts and whether this user voted."""
+    node_id = cell(row, "id", int)
     votes = await db.fetch_val(
-        sa.select(sa.func.count()).select_from(mindmap_votes).where(mindmap_votes.c.node_id == row.id)
+        sa.select(sa.func.count()).select_from(mindmap_votes).where(mindmap_votes.c.node_id == node_id)
     )
     voted = await db.fetch_val(
         sa.select(sa.func.count())
         .select_from(mindmap_votes)
-        .where(mindmap_votes.c.node_id == row.id, mindmap_votes.c.user_id == user_id)
+        .where(mindmap_votes.c.node_id == node_id, mindmap_votes.c.user_id == user_id)
     )
     comments = await db.fetch_val(
-        sa.select(sa.func.count()).select_from(mindmap_comments).where(mindmap_comments.c.node_id == row.id)
+        sa.select(sa.func.count()).select_from(mindmap_comments).where(mindmap_comments.c.node_id == node_id)
     )
     return node_out(row, votes=int(votes), comments=int(comments), voted=bool(voted))
 
@@ -86,7 +89,7 @@ async def update_node(
     """Edit or move a node; a stale ``version`` is refused with the current node."""
     async with map_change(db, bus, team_id=caller.team_id, map_id=map_id) as change:
         row = await load_node(db, map_id=map_id, node_id=node_id)
-        if data.version is not None and data.version != row.version:
+        if data.version is not None and data.version != cell(row, "version", int):
             current = await node_view(db, row, user_id=caller.user_id)
             raise Conflict(
                 "Someone changed this node in the meantime.",
@@ -119,7 +122,7 @@ async def delete_node(*, db: Database, bus: EventBus, caller: Caller, map_id: in
         await load_node(db, map_id=map_id, node_id=node_id)
         touching = sa.or_(mindmap_links.c.source_id == node_id, mindmap_links.c.target_id == node_id)
         link_ids = [
-            row.id
+            cell(row, "id", int)
             for row in await db.fetch_all(
                 sa.select(mindmap_links.c.id).where(mindmap_links.c.mindmap_id == map_id, touching)
             )

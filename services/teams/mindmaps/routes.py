@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.kit.idempotency import idempotent
+from services.kit.nicknames import Nicknames
 from services.kit.openapi import documented
 from services.kit.peers import require_service
 from services.kit.responses import PageQuery, json
@@ -25,8 +26,9 @@ MAP = MAPS + "{map_id}/"
 NODE = MAP + "nodes/{node_id}/"
 
 
-def _directory(request: Request):
-    return request.app.state.users
+def _directory(request: Request) -> Nicknames:
+    users: Nicknames = request.app.state.users
+    return users
 
 
 def _ids(request: Request, *names: str) -> list[int]:

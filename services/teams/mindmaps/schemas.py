@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictInt, field_validator
 
@@ -16,7 +16,7 @@ CONTENT_MAX = 2000
 COMMENT_MAX = 1000
 
 
-def _clamp(value):
+def _clamp(value: object) -> object:
     """Round a finite number and clamp it to the canvas; anything else is left for pydantic to refuse."""
     if isinstance(value, bool):
         raise ValueError("must be a number")
@@ -56,12 +56,12 @@ class NodeUpdate(Schema):
 
     @field_validator("title", "content", "x", "y", "color", mode="before")
     @classmethod
-    def _not_null(cls, value):
+    def _not_null(cls, value: object) -> object:
         if value is None:
             raise ValueError("may be left out but not null")
         return value
 
-    def changes(self) -> dict:
+    def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude={"version"})
 
 

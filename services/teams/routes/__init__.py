@@ -6,6 +6,10 @@ before anything else, so every nested id is looked up within that team only.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from . import internal, members, milestones, posts, teams, todos
@@ -13,7 +17,7 @@ from . import internal, members, milestones, posts, teams, todos
 T = "/api/v1/teams/{team_id}"
 
 
-def _internal(path: str, endpoint, methods: list[str]) -> list[Route]:
+def _internal(path: str, endpoint: Callable[[Request], Awaitable[Response]], methods: list[str]) -> list[Route]:
     """An internal route with and without its trailing slash (peers do not follow redirects)."""
     bare = path.rstrip("/")
     return [Route(bare, endpoint, methods=methods), Route(bare + "/", endpoint, methods=methods)]

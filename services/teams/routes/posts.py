@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from services.kit.db import cell
 from services.kit.errors import NotFound
 from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
@@ -111,14 +112,14 @@ async def download_file(request: Request) -> Response:
     caller = await member(request)
     state = request.app.state
     row = await posts.stored_file(db=state.db, caller=caller, file_id=path_int(request, "file_id"))
-    path = state.storage.path(caller.team_id, row.storage_key)
+    path = state.storage.path(caller.team_id, cell(row, "storage_key", str))
     if not path.is_file():
         raise NotFound("The file is missing from storage.")
     return FileResponse(
         path,
-        media_type=row.content_type,
+        media_type=cell(row, "content_type", str),
         headers={
-            "Content-Disposition": content_disposition(row.name),
+            "Content-Disposition": content_disposition(cell(row, "name", str)),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
             "Content-Security-Policy": "sandbox",

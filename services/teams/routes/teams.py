@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.kit.cache import respond
 from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.responses import json, no_content
@@ -17,11 +18,17 @@ from ..schemas import InvitePreview, Join, MyTeamsQuery, PasswordChange, TeamCre
 
 
 @documented(query=MyTeamsQuery)
-async def my_teams(request: Request) -> JSONResponse:
+async def my_teams(request: Request) -> Response:
     """List the teams I belong to."""
     principal = await authenticate(request)
     query = parse_query(request, MyTeamsQuery)
-    return json(await teams.mine(db=request.app.state.db, user_id=principal.user_id, query=query))
+    state = request.app.state
+    key = ("mine", principal.user_id, query.page, query.page_size)
+    tag = await teams.mine_versions(db=state.db, user_id=principal.user_id)
+    cached = state.answers.get(key, tag)
+    if cached is None:
+        cached = state.answers.put(key, tag, await teams.mine(db=state.db, user_id=principal.user_id, query=query))
+    return respond(request, cached)
 
 
 @documented(body=TeamCreate)
@@ -73,10 +80,16 @@ async def join(request: Request) -> JSONResponse:
     )
 
 
-async def read_team(request: Request) -> JSONResponse:
+async def read_team(request: Request) -> Response:
     """Read one of my teams."""
     caller = await member(request)
-    return json(await teams.read(db=request.app.state.db, team_id=caller.team_id, user_id=caller.user_id))
+    state = request.app.state
+    key = ("team", caller.team_id, caller.is_host)  # the answer differs by role only (my_role)
+    cached = state.answers.get(key, caller.version)
+    if cached is None:
+        answer = await teams.read(db=state.db, team_id=caller.team_id, user_id=caller.user_id)
+        cached = state.answers.put(key, caller.version, answer)
+    return respond(request, cached)
 
 
 @documented(body=TeamUpdate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.kit.cache import respond
 from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.responses import json, no_content
@@ -16,11 +17,16 @@ from ..schemas import TodoAssign, TodoComplete, TodoCreate, TodoEdit, TodoMilest
 
 
 @documented(query=TodosQuery)
-async def list_todos(request: Request) -> JSONResponse:
+async def list_todos(request: Request) -> Response:
     """List the team's todos in board order."""
     caller = await member(request)
     query = parse_query(request, TodosQuery)
-    return json(await todos.listing(db=request.app.state.db, caller=caller, query=query))
+    state = request.app.state
+    key = ("todos", caller.team_id, query.page, query.page_size, query.state, query.assignee_id, query.milestone_id)
+    cached = state.answers.get(key, caller.version)
+    if cached is None:
+        cached = state.answers.put(key, caller.version, await todos.listing(db=state.db, caller=caller, query=query))
+    return respond(request, cached)
 
 
 @documented(body=TodoCreate)

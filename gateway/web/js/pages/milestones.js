@@ -17,6 +17,12 @@ import { closeDialogs } from "../dialogs.js";
 import { coalesce } from "../timing.js";
 
 const STATUSES = ["not_started", "in_progress", "overdue", "completed"];
+const FILTERS = {
+  all: () => true,
+  in_progress: (m) => m.status === "in_progress",
+  overdue: (m) => m.status === "overdue",
+  open: (m) => m.status !== "completed",
+};
 const ZOOMS = [14, 22, 32, 48];  // pixels per day
 const PRIORITY_RANK = { critical: 0, high: 1, medium: 2, low: 3, minimal: 4 };
 
@@ -111,9 +117,19 @@ export async function render(root, { teamId }) {
   }
 
   function draw() {
+    if (chart.querySelector(".timeline-bar:active, .timeline-bar.is-dragging")) {
+      setTimeout(draw, 200);  // a live update waits until the bar in hand is let go: redrawing would drop it
+      return;
+    }
     const old = chart.querySelector(".timeline-scroller");
     const scrollLeft = old ? old.scrollLeft : null;
-    const sorted = [...milestones].sort(byStart);
+    const shown = milestones.filter(FILTERS[filter]);
+    const sorted = [...shown].sort(byStart);
+    if (!sorted.length && milestones.length) {
+      chart.replaceChildren(el("div", { class: "card empty" }, el("p", {}, t("milestones.filter.none"))));
+      list.replaceChildren();
+      return;
+    }
     if (!sorted.length) {
       chart.replaceChildren(el("div", { class: "card empty" }, el("p", {}, t("milestones.empty")),
         el("button", { type: "button", class: "btn btn-primary", onclick: create }, t("milestones.new"))));
@@ -127,8 +143,28 @@ export async function render(root, { teamId }) {
     else scroller.scrollLeft = Math.max(0, (first - dayOf(scroller.dataset.first) - 1) * ZOOMS[zoom]);
     list.replaceChildren(el("section", { class: "card milestone-list-card" },
       el("h2", {}, t("milestones.byPriority")),
-      el("ul", { class: "milestone-list" }, [...milestones].sort(byPriority).map((m) => listRow(m, open)))));
+      el("ul", { class: "milestone-list" }, [...shown].sort(byPriority).map((m) => listRow(m, open)))));
   }
+
+  // Filters (as the reference UI had) and paging the timeline into the past or the future.
+  let filter = "all";
+  const filterButtons = Object.keys(FILTERS).map((name) => el("button", {
+    type: "button", class: "chip", dataset: { filter: name }, "aria-pressed": String(name === filter),
+    onclick: () => {
+      filter = name;
+      filterButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.filter === filter)));
+      chart.querySelector(".timeline-scroller")?.remove();  // a new first view for what is shown
+      draw();
+    },
+  }, t(`milestones.filter.${name}`)));
+  const page = (direction) => {
+    const scroller = chart.querySelector(".timeline-scroller");
+    if (scroller) scroller.scrollBy({ left: direction * scroller.clientWidth * 0.8, behavior: "smooth" });
+  };
+  const earlier = el("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { nav: "earlier" },
+                                 onclick: () => page(-1) }, t("milestones.earlier"));
+  const later = el("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { nav: "later" },
+                               onclick: () => page(1) }, t("milestones.later"));
 
   const zoomOut = el("button", { type: "button", class: "btn btn-secondary btn-sm", "aria-label": t("milestones.zoomOut"),
                                  title: t("milestones.zoomOut") }, "−");
@@ -175,9 +211,10 @@ export async function render(root, { teamId }) {
     el("div", { class: "board-toolbar" },
       el("div", {}, el("h2", { class: "board-title" }, t("milestones.title")),
         el("p", { class: "muted board-lead" }, t("milestones.lead"))),
-      el("div", { class: "row" }, toToday, zoomOut, zoomIn,
+      el("div", { class: "row" }, earlier, toToday, later, zoomOut, zoomIn,
         el("button", { type: "button", class: "btn btn-primary btn-sm", dataset: { action: "new-milestone" }, onclick: create },
           teamIcon("plus"), t("milestones.new")))),
+    el("div", { class: "milestone-filters", role: "group", "aria-label": t("milestones.filter.label") }, filterButtons),
     el("ul", { class: "legend", "aria-label": t("milestones.legend") }, STATUSES.map((s) => el("li", { class: `legend-${s}` },
       el("span", { class: `legend-swatch status-${s}`, "aria-hidden": "true" }), t(`milestones.status.${s}`)))),
     status, chart, list));

@@ -15,7 +15,7 @@ import { navigate } from "../router.js";
 import { loadTeam, teamError, teamFailure, teamHeader, teamLoading } from "../team-common.js";
 import { connectionState, onStateChange, publish, reconnect, subscribe } from "../realtime.js";
 import { mindmapCanvas } from "./mindmap/canvas.js";
-import { MindMapModel } from "./mindmap/model.js";
+import { CANVAS_SIZE, MindMapModel } from "./mindmap/model.js";
 import { mindmapPanel } from "./mindmap/panel.js";
 import { closeDialogs } from "../dialogs.js";
 
@@ -71,7 +71,52 @@ export async function render(root, { teamId, mapId }) {
     },
     cursor: (x, y) => publish(channel, "cursor", { x, y }),
     drag: (node, x, y) => publish(channel, "drag", { node_id: node.id, x, y }),
+    keyboard: {
+      addChild: (parent) => addIdea(parent, { x: parent.x + 240, y: parent.y + 90 * childrenOf(parent.id).length }),
+      addSibling: (node) => {
+        const parent = parentOf(node.id);
+        return addIdea(parent, { x: node.x, y: node.y + 90 });
+      },
+      rename: (id, title) => act(async () => {
+        model.remember(await api.patch(`${base}nodes/${id}/`, { title }));
+        canvas.redrawNode(id);
+        panel.changed({ kind: "node", id });
+        announce(t("mindmap.renamed", { title }));
+      }),
+      remove: (selection) => act(async () => {
+        if (selection.kind === "link") {
+          await api.delete(`${base}links/${selection.id}/`);
+          announce(t("mindmap.linkDeleted"));
+          return;
+        }
+        const node = model.nodes.get(selection.id);
+        const next = parentOf(selection.id);
+        await api.delete(`${base}nodes/${selection.id}/`);
+        announce(t("mindmap.nodeDeleted", { title: node?.title ?? "" }));
+        canvas.select(next ? { kind: "node", id: next.id } : null);
+      }),
+    },
   });
+  const announcer = el("p", { class: "visually-hidden mm-announcer", role: "status", "aria-live": "polite" });
+  const announce = (text) => { announcer.textContent = text; };
+  const childrenOf = (id) => [...model.links.values()].filter((l) => l.source_id === id);
+  const parentOf = (id) => {
+    const link = [...model.links.values()].find((l) => l.target_id === id);
+    return link ? model.nodes.get(link.source_id) : null;
+  };
+  /** A new idea (linked under `parent` when there is one), selected, its title edited in place. */
+  function addIdea(parent, { x, y }) {
+    const clamp = (v) => Math.min(CANVAS_SIZE, Math.max(0, Math.round(v)));
+    return act(async () => {
+      const node = await api.post(`${base}nodes/`, { title: t("mindmap.newNode"), x: clamp(x), y: clamp(y) });
+      model.remember(node);
+      if (parent) await api.post(`${base}links/`, { source_id: parent.id, target_id: node.id });
+      canvas.redrawNode(node.id);
+      canvas.select({ kind: "node", id: node.id });
+      canvas.editTitle(node.id);
+      announce(parent ? t("mindmap.addedUnder", { title: parent.title }) : t("mindmap.added"));
+    });
+  }
   const panel = mindmapPanel({
     model, ctx, base,
     onLink: () => {
@@ -169,7 +214,9 @@ export async function render(root, { teamId, mapId }) {
       el("h2", { class: "mm-title" }, snapshot.title), status, presenceList,
       el("div", { class: "mm-zoom row" }, zoom(1 / 1.25), zoom(1.25),
         el("button", { type: "button", class: "btn btn-secondary btn-sm", onclick: () => canvas.fit() }, t("mindmap.fit")))),
+    el("p", { class: "mm-keys muted", id: `mm-keys-${snapshot.id}` }, t("mindmap.keysHelp")), announcer,
     el("div", { class: "mm-layout" }, canvas.element, panel.element)));
+  canvas.element.querySelector(".mm-canvas")?.setAttribute("aria-describedby", `mm-keys-${snapshot.id}`);
   canvas.fit();
   return () => {
     stopAll();

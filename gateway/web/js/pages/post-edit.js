@@ -10,8 +10,40 @@ import { t } from "../i18n.js";
 import { navigate } from "../router.js";
 import { attempt, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading } from "../team-common.js";
 import { formatSize } from "../format.js";
+import { markdownToolbar, preview } from "../markdown.js";
 import { TEAM_LIMITS } from "../team-rules.js";
 import { closeDialogs } from "../dialogs.js";
+
+/** A toolbar over the body and "Write" / "Preview" tabs: the preview shows the Markdown as it will read. */
+function addWriteAndPreview(textarea) {
+  const labels = Object.fromEntries(["toolbar", "bold", "italic", "heading", "list", "link", "code"]
+    .map((name) => [name, t(`board.md.${name}`)]));
+  const shown = el("div", { class: "md-preview", id: "post-body-preview", hidden: true, tabindex: "0",
+                            "aria-label": t("board.md.preview") });
+  const tab = (name, selected) => el("button", { type: "button", role: "tab", class: "md-tab", dataset: { tab: name },
+                                                 "aria-selected": String(selected) }, t(`board.md.${name}`));
+  const write = tab("write", true);
+  const look = tab("preview", false);
+  const toolbar = markdownToolbar(textarea, labels);
+  const select = (previewing) => {
+    write.setAttribute("aria-selected", String(!previewing));
+    look.setAttribute("aria-selected", String(previewing));
+    shown.hidden = !previewing;
+    textarea.hidden = previewing;
+    toolbar.hidden = previewing;
+    if (previewing) {
+      shown.replaceChildren(textarea.value.trim() ? preview(textarea.value)
+        : el("p", { class: "muted" }, t("board.md.nothing")));
+    } else {
+      textarea.focus();
+    }
+  };
+  write.addEventListener("click", () => select(false));
+  look.addEventListener("click", () => select(true));
+  textarea.before(el("div", { class: "md-bar" },
+    el("div", { class: "md-tabs", role: "tablist", "aria-label": t("board.field.body") }, write, look), toolbar));
+  textarea.after(shown);
+}
 
 export async function render(root, { teamId, postId }) {
   pageTitle(postId ? t("board.editTitle") : t("board.write"));
@@ -50,6 +82,7 @@ export async function render(root, { teamId, postId }) {
       el("a", { href: post ? `${boardPath}/${post.id}` : boardPath, class: "btn btn-secondary" }, t("teams.cancel")),
       el("button", { type: "submit", class: "btn btn-primary" }, post ? t("common.save") : t("board.publish"))));
   counter(form, "body", TEAM_LIMITS.postBodyMax);
+  addWriteAndPreview(form.querySelector("textarea[name=body]"));
   const fileMessage = fileBox.querySelector(".field-message");
 
   function fileProblem(message) {

@@ -8,6 +8,7 @@ import {
   isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamIcon, teamLoading, watchTeam,
 } from "../team-common.js";
 import { formatSize } from "../format.js";
+import { linkify } from "../markdown.js";
 import { closeDialogs, confirmAction } from "../dialogs.js";
 
 /**
@@ -20,6 +21,7 @@ import { closeDialogs, confirmAction } from "../dialogs.js";
 function postBody(post) {
   const body = el("div", { class: "post-body" });
   body.innerHTML = post.body_html;  // server-sanitised HTML (see above) — the only innerHTML in the UI
+  linkify(body);  // bare URLs become links, as the editor's hint promises
   for (const link of body.querySelectorAll("a[href]")) {
     if (new URL(link.href, location.href).origin !== location.origin) {
       link.target = "_blank";
@@ -29,10 +31,17 @@ function postBody(post) {
   return body;
 }
 
+const isImage = (file) => /^image\/(png|jpeg|gif|webp|avif)$/.test(file.content_type || "");
+
 function attachments(post) {
   if (!post.files.length) return null;
+  const images = post.files.filter(isImage);
   return el("section", { class: "post-attachments", "aria-labelledby": "post-files-title" },
     el("h2", { id: "post-files-title", class: "section-title" }, teamIcon("clip"), t("board.attachments")),
+    images.length ? el("div", { class: "image-previews" }, images.map((file) => el("figure", { class: "image-preview" },
+      el("a", { href: file.url, target: "_blank", rel: "noopener" },
+        el("img", { src: file.url, alt: file.name, loading: "lazy" })),
+      el("figcaption", { class: "muted" }, file.name)))) : null,
     el("ul", { class: "file-list" }, post.files.map((file) => el("li", { class: "file-item", dataset: { fileId: file.id } },
       el("span", { class: "file-name" }, file.name),
       el("span", { class: "muted file-size" }, formatSize(file.size)),

@@ -12,11 +12,12 @@ import { emailProblem, LIMITS, nicknameProblem, passwordProblem, problems, profi
 const CHECKED = { username: usernameProblem, email: emailProblem, nickname: nicknameProblem };
 const CHECK_DELAY_MS = 450;  // wait for a pause in typing: the check is rate-limited
 
-/** Ask the server whether a value is free, as the user types (after a pause); stale answers are dropped. */
+/** Ask the server whether a value is free, as the user types (after a pause); stale answers are dropped.
+ *  Returns the check to run at once (after a submission that failed for another reason). */
 function watchAvailability(form, name) {
   const input = form.elements.namedItem(name);
   let controller = null;
-  const check = debounce(async () => {
+  const checkNow = async () => {
     const value = input.value.trim();
     controller?.abort();
     if (!value || CHECKED[name](value)) return;  // the local rule speaks on blur
@@ -31,7 +32,8 @@ function watchAvailability(form, name) {
       if (err.name === "AbortError") return;
       setFieldMessage(form, name, t("signup.cannotCheck"), "note");
     }
-  }, CHECK_DELAY_MS);
+  };
+  const check = debounce(checkNow, CHECK_DELAY_MS);
   input.addEventListener("input", () => {
     setFieldMessage(form, name, "");
     check();
@@ -44,6 +46,7 @@ function watchAvailability(form, name) {
     const problem = input.value.trim() ? CHECKED[name](input.value) : null;
     if (problem) setFieldMessage(form, name, problem);
   });
+  return checkNow;
 }
 
 export function render(root) {
@@ -61,20 +64,32 @@ export function render(root) {
     el("div", { class: "form-notice" }),
     el("button", { type: "submit", class: "btn btn-primary btn-block" }, t("signup.submit")));
   counter(form, "profile", LIMITS.profileMax);
-  for (const name of Object.keys(CHECKED)) watchAvailability(form, name);
+  const checks = Object.keys(CHECKED).map((name) => watchAvailability(form, name));
+  // A submission stopped by one problem (a common password) still tells at once that the username is taken,
+  // rather than on the next try.
+  const checkTheRest = () => checks.forEach((checkNow) => checkNow());
 
   onSubmit(form, async (values) => {
     const body = { username: values.username.trim(), email: values.email.trim(), nickname: values.nickname.trim(),
                    password: values.password };
     if (values.profile.trim()) body.profile = values.profile.trim();
-    await api.post("users/register/", body);
+    try {
+      await api.post("users/register/", body);
+    } catch (err) {
+      checkTheRest();
+      throw err;
+    }
     rememberEmail(body.email);
     navigate("/check-email");
   }, {
     busyLabel: t("signup.submitting"),
-    validate: (v) => problems({ username: usernameProblem(v.username), email: emailProblem(v.email),
-                                nickname: nicknameProblem(v.nickname), password: passwordProblem(v.password, v.username),
-                                profile: profileProblem(v.profile) }),
+    validate: (v) => {
+      const found = problems({ username: usernameProblem(v.username), email: emailProblem(v.email),
+                               nickname: nicknameProblem(v.nickname), password: passwordProblem(v.password, v.username),
+                               profile: profileProblem(v.profile) });
+      if (found && Object.keys(found).length) checkTheRest();
+      return found;
+    },
   });
 
   root.append(card(

@@ -4,8 +4,12 @@
  * preview goes to peers while dragging; one write on drop), click to select, and the peers' cursors.
  *
  *   const canvas = mindmapCanvas(model, handlers)   handlers: create(x, y), move(node, x, y), select(sel),
- *                                                   link(sourceId, targetId), cursor(x, y), drag(node, x, y)
+ *                                                   link(sourceId, targetId), cursor(x, y), drag(node, x, y),
+ *                                                   keyboard: {addChild(node), addSibling(node), rename(id, title),
+ *                                                              remove(selection)}
  *   canvas.element / redraw() / redrawNode(id) / select({kind, id}) / setLinkMode(on) / zoomBy(f) / fit()
+ *   canvas.editTitle(id) — the in-place title editor (keyboard-first editing: see the keydown handler)
+ *   Ctrl+drag from an idea to another links them.
  *   canvas.peerCursor(frame) / peerDrag(frame) / forgetPeers(connections)
  */
 
@@ -17,6 +21,7 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const NODE_W = 168;
 const NODE_H = 60;
 const TITLE_CHARS = 18;
+const TITLE_MAX = 64;
 const SEND_EVERY_MS = 50;  // cursor and drag previews: at most 20 a second (the server allows 30)
 const DRAG_THRESHOLD_PX = 4;
 const PEER_IDLE_MS = 5_000;  // a cursor or drag preview with no news for this long disappears
@@ -98,7 +103,8 @@ export function mindmapCanvas(model, handlers) {
     const group = svg("g", {
       class: ["mm-node", selection?.kind === "node" && selection.id === node.id ? "is-selected" : "",
               previews.has(node.id) ? "is-peer-dragging" : "", node.voted ? "is-voted" : ""].filter(Boolean).join(" "),
-      transform: `translate(${x} ${y})`, tabindex: 0, role: "button",
+      transform: `translate(${x} ${y})`, tabindex: selection?.kind === "node" && selection.id === node.id ? 0 : -1,
+      role: "button",
       "data-node-id": node.id, "data-title": node.title, "data-x": x, "data-y": y,
       "aria-label": t("mindmap.nodeLabel", { title: node.title, votes: tn("mindmap.voteCount", node.vote_count),
                                               comments: tn("mindmap.comments", node.comment_count) }),
@@ -132,22 +138,32 @@ export function mindmapCanvas(model, handlers) {
   }
 
   function redraw() {
+    const focused = canvas.contains(document.activeElement);
     nodesLayer.replaceChildren(...[...model.nodes.values()].map(nodeElement));
     redrawLinks();
-    redrawn();
+    redrawn(focused);
   }
 
   function redrawNode(id) {
+    const focused = canvas.contains(document.activeElement);
     const old = nodesLayer.querySelector(`[data-node-id="${id}"]`);
     const node = model.nodes.get(id);
     if (node && old) old.replaceWith(nodeElement(node));
     else if (node) nodesLayer.append(nodeElement(node));
     else if (old) old.remove();
     redrawLinks();
-    redrawn();
+    redrawn(focused);
   }
 
-  function redrawn() {
+  /** Keyboard focus stays on the selected node across redraws (or on the canvas). */
+  function keepFocus(focused) {
+    if (!focused || canvas.contains(document.activeElement)) return;
+    const target = selection?.kind === "node" ? nodesLayer.querySelector(`[data-node-id="${selection.id}"]`) : null;
+    (target || canvas).focus({ preventScroll: true });
+  }
+
+  function redrawn(focused = false) {
+    keepFocus(focused);
     canvas.dataset.nodes = String(model.nodes.size);
     canvas.dataset.version = String(model.version);
     if (gesture?.kind === "node") {  // a node being dragged here keeps following the pointer
@@ -172,7 +188,10 @@ export function mindmapCanvas(model, handlers) {
     if (event.button !== 0) return;
     const nodeEl = event.target.closest(".mm-node");
     const linkEl = event.target.closest(".mm-link");
-    if (nodeEl) {
+    if (nodeEl && (event.ctrlKey || event.metaKey)) {  // Ctrl+drag from one idea to another links them
+      gesture = { kind: "linkdrag", from: Number(nodeEl.dataset.nodeId) };
+      element.classList.add("is-linking");
+    } else if (nodeEl) {
       const node = model.nodes.get(Number(nodeEl.dataset.nodeId));
       const start = toWorld(event);
       gesture = { kind: "node", node, start, origin: { x: node.x, y: node.y }, moved: false, el: nodeEl,
@@ -188,7 +207,7 @@ export function mindmapCanvas(model, handlers) {
   canvas.addEventListener("pointermove", (event) => {
     const world = toWorld(event);
     sendCursor(Math.round(world.x), Math.round(world.y));
-    if (!gesture || gesture.kind === "link") return;
+    if (!gesture || gesture.kind === "link" || gesture.kind === "linkdrag") return;
     if (!gesture.moved) {
       if (Math.hypot(event.clientX - gesture.screen.x, event.clientY - gesture.screen.y) <= DRAG_THRESHOLD_PX) return;
       gesture.moved = true;
@@ -214,7 +233,12 @@ export function mindmapCanvas(model, handlers) {
     gesture = null;
     if (!done) return;
     if (canvas.hasPointerCapture?.(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
-    if (done.kind === "node" && done.moved && done.at) {
+    if (done.kind === "linkdrag") {
+      element.classList.toggle("is-linking", linkMode);
+      const target = document.elementFromPoint(event.clientX, event.clientY)?.closest?.(".mm-node");
+      const to = target ? Number(target.dataset.nodeId) : null;
+      if (to && to !== done.from && event.type === "pointerup") handlers.link(done.from, to);
+    } else if (done.kind === "node" && done.moved && done.at) {
       handlers.move(done.node, done.at.x, done.at.y);
     } else if (done.kind === "node") {
       if (linkMode && selection?.kind === "node" && selection.id !== done.node.id) {
@@ -243,17 +267,116 @@ export function mindmapCanvas(model, handlers) {
     zoomAround(Math.exp(-event.deltaY * 0.0015), event.clientX - box.left, event.clientY - box.top);
   }, { passive: false });
 
+  // Keyboard first: arrows move the selection, Tab adds a child, Enter a sibling, F2 or typing edits the title
+  // in place, Delete removes the selected idea or link, Escape lets go (then Tab leaves the canvas).
+  const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  const keys = handlers.keyboard || {};
+
+  function selectedNode() {
+    return selection?.kind === "node" ? model.nodes.get(selection.id) : null;
+  }
+
+  /** The closest idea in a direction (straight ahead preferred), or the one nearest the view's centre. */
+  function nearest(from, [dx, dy]) {
+    const box = canvas.getBoundingClientRect();
+    const origin = from || { x: (box.width / 2 - view.x) / view.scale, y: (box.height / 2 - view.y) / view.scale };
+    let best = null;
+    let bestScore = Infinity;
+    for (const node of model.nodes.values()) {
+      if (from && node.id === from.id) continue;
+      const vx = node.x - origin.x;
+      const vy = node.y - origin.y;
+      const along = from ? vx * dx + vy * dy : 1;
+      if (along <= 0) continue;
+      const score = from ? along + 2 * Math.abs(vx * dy - vy * dx) : Math.hypot(vx, vy);
+      if (score < bestScore) [best, bestScore] = [node, score];
+    }
+    return best;
+  }
+
+  function focusNode(id) {
+    nodesLayer.querySelector(`[data-node-id="${id}"]`)?.focus({ preventScroll: true });
+  }
+
+  /** Edit an idea's title on the canvas: Enter or leaving saves, Escape cancels, Tab saves and adds a child. */
+  function editTitle(id, typed = null) {
+    const group = nodesLayer.querySelector(`[data-node-id="${id}"]`);
+    const node = model.nodes.get(id);
+    if (!group || !node) return;
+    element.querySelector(".mm-inplace")?.remove();
+    const box = group.querySelector("rect").getBoundingClientRect();
+    const stage = element.getBoundingClientRect();
+    const input = el("input", {
+      type: "text", class: "mm-inplace", maxlength: TITLE_MAX, value: typed ?? node.title, autocomplete: "off",
+      "aria-label": t("mindmap.nodeTitle"),
+      style: `left:${box.left - stage.left}px; top:${box.top - stage.top + box.height / 2 - 18}px; width:${Math.max(box.width, 140)}px`,
+    });
+    element.append(input);
+    input.focus({ preventScroll: true });
+    if (typed === null) input.select();
+    let done = false;
+    const finish = (save, then = null) => {
+      if (done) return;
+      done = true;
+      const title = input.value.trim();
+      input.remove();
+      focusNode(id);
+      if (save && title && title !== node.title) keys.rename?.(id, title);
+      if (then) then();
+    };
+    input.addEventListener("keydown", (event) => {
+      event.stopPropagation();
+      if (event.key === "Enter") {
+        event.preventDefault();
+        finish(true);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        finish(false);
+      } else if (event.key === "Tab" && !event.shiftKey) {
+        event.preventDefault();
+        finish(true, () => keys.addChild?.(model.nodes.get(id)));
+      }
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+
   canvas.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     const nodeEl = event.target.closest?.(".mm-node");
-    if (event.key === "Enter" && nodeEl) {
+    const node = selectedNode();
+    const { key } = event;
+    if (ARROWS[key]) {
+      event.preventDefault();
+      const next = nearest(node, ARROWS[key]);
+      if (next) {
+        select({ kind: "node", id: next.id });
+        focusNode(next.id);
+      }
+    } else if (key === "Tab" && node && !event.shiftKey && keys.addChild) {
+      event.preventDefault();
+      keys.addChild(node);
+    } else if (key === "Enter" && node && keys.addSibling) {
+      event.preventDefault();
+      keys.addSibling(node);
+    } else if (key === "Enter" && nodeEl) {
       select({ kind: "node", id: Number(nodeEl.dataset.nodeId) });
-    } else if (event.key === "Escape") {
+    } else if (key === "F2" && node) {
+      event.preventDefault();
+      editTitle(node.id);
+    } else if ((key === "Delete" || key === "Backspace") && selection && keys.remove) {
+      event.preventDefault();
+      keys.remove(selection);
+    } else if (key === "Escape") {
       setLinkMode(false);
       select(null);
-    } else if (event.key === "+" || event.key === "=") {
+      canvas.focus({ preventScroll: true });
+    } else if (key === "+" || key === "=") {
       zoomBy(1.2);
-    } else if (event.key === "-") {
+    } else if (key === "-") {
       zoomBy(1 / 1.2);
+    } else if (node && /^[\p{L}\p{N}]$/u.test(key)) {  // typing on a selected idea starts a new title
+      event.preventDefault();
+      editTitle(node.id, key);
     }
   });
 
@@ -346,7 +469,7 @@ export function mindmapCanvas(model, handlers) {
   applyView();
   redraw();
   return {
-    element, redraw, redrawNode, select, setLinkMode, zoomBy, fit, peerCursor, peerDrag, settle, forgetPeers,
+    element, redraw, redrawNode, select, setLinkMode, zoomBy, fit, peerCursor, peerDrag, settle, forgetPeers, editTitle,
     get selection() { return selection; },
     get linkMode() { return linkMode; },
     destroy() { clearInterval(sweep); },

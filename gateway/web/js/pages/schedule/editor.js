@@ -11,10 +11,16 @@
 import { api, describeError, ApiError } from "../../api.js";
 import { el, setBusy, toast } from "../../dom.js";
 import { t } from "../../i18n.js";
-import { DAYS, SLOTS, cellAt, rovingFocus, slotGrid, weekdayOf } from "./grid.js";
+import { DAYS, SLOTS, cellAt, rovingFocus, shiftDays, slotGrid, weekdayOf } from "./grid.js";
 
 const FILLS = {
+  all: { label: "schedule.fill.all", apply: (free) => free.fill(1) },
   working: { label: "schedule.fill.working", apply: (free, days) => fillRange(free, days, [0, 1, 2, 3, 4], 18, 36) },
+  weekends: { label: "schedule.fill.weekends", apply: (free, days) => {
+    free.fill(0);
+    fillRange(free, days, [5, 6], 18, 36);
+  } },
+  lastWeek: { label: "schedule.fill.lastWeek", apply: copyLastWeek },
   evenings: { label: "schedule.fill.evenings", apply: (free, days) => fillRange(free, days, [0, 1, 2, 3, 4, 5, 6], 36, 44) },
   weekdays: { label: "schedule.fill.weekdays", apply: copyMondayToWeekdays },
   clear: { label: "schedule.fill.clear", apply: (free) => free.fill(0) },
@@ -33,6 +39,15 @@ function copyMondayToWeekdays(free, days) {
   days.forEach((day, col) => {
     if (col === monday || weekdayOf(day) > 4) return;
     for (let slot = 0; slot < SLOTS; slot += 1) free[slot * DAYS + col] = free[slot * DAYS + monday];
+  });
+}
+
+/** The week before, as saved: the same weekdays and half-hours (replaces what is painted now). */
+async function copyLastWeek(free, days, base) {
+  const before = await api.get(base, { query: { week: shiftDays(days[0], -7) } });
+  free.fill(0);
+  days.forEach((day, col) => {
+    for (const slot of before.slots[shiftDays(day, -7)] || []) free[slot * DAYS + col] = 1;
   });
 }
 
@@ -141,12 +156,24 @@ export function weekEditor({ teamId, week, days, onImported }) {
   const fills = el("div", { class: "fills", role: "group", "aria-label": t("schedule.fill.label") },
     Object.entries(FILLS).map(([name, fill]) => el("button", {
       type: "button", class: "btn btn-secondary btn-sm", dataset: { fill: name },
-      onclick: () => { fill.apply(free, days); paint(); },
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        setBusy(button, true, t(fill.label));
+        try {
+          await fill.apply(free, days, base);
+        } catch (err) {
+          toast(describeError(err), "error");
+        } finally {
+          setBusy(button, false);
+          paint();
+        }
+      },
     }, t(fill.label))));
   const node = el("section", { class: "card editor-card", "aria-labelledby": "my-week-title" },
     el("h2", { id: "my-week-title" }, t("schedule.editor.title")),
     el("p", { class: "muted" }, t("schedule.editor.help")),
-    el("div", { class: "editor-bar" }, fills, el("span", { class: "spacer" }), state, save),
+    el("div", { class: "editor-fills" }, fills),
+    el("div", { class: "editor-bar" }, state, el("span", { class: "spacer" }), save),
     el("div", { class: "slot-grid-wrap" }, grid),
     csvTools({ teamId, isDirty, onImported }));
   paint();
@@ -162,7 +189,7 @@ export function weekEditor({ teamId, week, days, onImported }) {
 function csvTools({ teamId, isDirty, onImported }) {
   const base = `teams/${encodeURIComponent(teamId)}/schedules/me/`;
   const input = el("input", { type: "file", accept: ".csv,text/csv", class: "visually-hidden", id: "csv-file",
-                              dataset: { action: "import" } });
+                              "aria-label": t("schedule.csv.import"), tabindex: "-1", dataset: { action: "import" } });
   const pick = el("button", { type: "button", class: "btn btn-ghost btn-sm" }, t("schedule.csv.import"));
   pick.addEventListener("click", () => {
     if (isDirty() && !window.confirm(t("schedule.csv.importUnsaved"))) return;

@@ -45,7 +45,8 @@ export function slotGrid({ days, className, label, role, cell }) {
   for (const day of days) {
     const weekend = weekdayOf(day) >= 5;
     grid.append(el("div", { class: ["day-head", weekend && "weekend"], "aria-hidden": "true", dataset: { date: day } },
-      formatDay(day, { weekday: "short", month: "numeric", day: "numeric" })));
+      el("span", { class: "day-head-weekday" }, formatDay(day, { weekday: "short" })), " ",
+      el("span", { class: "day-head-date" }, formatDay(day, { month: "numeric", day: "numeric" }))));
   }
   const names = new Map(days.map((day) => [day, formatDay(day, { weekday: "long", month: "long", day: "numeric" })]));
   for (let slot = 0; slot < SLOTS; slot += 1) {

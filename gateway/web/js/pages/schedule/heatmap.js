@@ -66,7 +66,7 @@ export function heatMap({ view, days }) {
   const node = el("section", { class: "card heatmap-card", "aria-labelledby": "heatmap-title" },
     el("h2", { id: "heatmap-title" }, t("schedule.heatmap.title")),
     el("p", { class: "muted" }, tn("schedule.heatmap.members", view.member_count)),
-    el("div", { class: "slot-grid-wrap heatmap" }, grid), legend, detail);
+    detail, el("div", { class: "slot-grid-wrap heatmap" }, grid), legend);
   return {
     node,
     /** Outline the slots of a suggested window (null clears). */

@@ -12,6 +12,7 @@ import { language, t, tn } from "../../i18n.js";
 import { nameBook } from "./heatmap.js";
 
 const DURATIONS = [30, 60, 90, 120, 180, 240];
+const SHOWN = 10;
 
 function when(item, timeZone) {
   const locale = language() === "ko" ? "ko-KR" : "en";
@@ -36,6 +37,39 @@ function icsHref(teamId, item) {
   return `/api/v1/teams/${encodeURIComponent(teamId)}/schedules/ics/?${query}`;
 }
 
+/**
+ * One card per free window: the API proposes every `duration` slice of a long shared window (14:00–15:00,
+ * 14:30–15:30 …); slices with the same people that overlap or touch become one window. Its .ics is the
+ * first slice (the meeting's length), its outline on the heat-map the whole window.
+ */
+export function mergeWindows(items) {
+  const people = (item) => item.attendees.map((a) => a.user_id).sort((a, b) => a - b).join(",");
+  const merged = [];
+  for (const item of items) {
+    const same = merged.find((m) => m.people === people(item) && Date.parse(item.start) <= Date.parse(m.end)
+                                    && Date.parse(item.end) >= Date.parse(m.start));
+    if (!same) {
+      merged.push({ ...item, people: people(item), meeting: { start: item.start, end: item.end } });
+      continue;
+    }
+    if (Date.parse(item.start) < Date.parse(same.start)) {
+      Object.assign(same, { start: item.start, date: item.date, slot: item.slot, meeting: { start: item.start, end: item.end } });
+    }
+    if (Date.parse(item.end) > Date.parse(same.end)) {
+      Object.assign(same, { end: item.end, end_date: item.end_date, end_slot: item.end_slot });
+    }
+  }
+  return merged;
+}
+
+function lengthOf(item) {
+  const minutes = Math.round((Date.parse(item.end) - Date.parse(item.start)) / 60000);
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return [hours ? tn("schedule.suggest.hours", hours) : "", rest ? t("schedule.suggest.minutes", { n: rest }) : ""]
+    .filter(Boolean).join(" ");
+}
+
 export function suggestionsPanel({ teamId, days, memberCount, timeZone, onPick }) {
   const durations = DURATIONS.map((minutes) => [minutes, t("schedule.suggest.minutes", { n: minutes })]);
   const attendance = Array.from({ length: Math.max(1, memberCount) }, (_, i) => [i + 1,
@@ -44,7 +78,8 @@ export function suggestionsPanel({ teamId, days, memberCount, timeZone, onPick }
   const button = el("button", { type: "submit", class: "btn btn-primary" }, t("schedule.suggest.find"));
   const form = el("form", { class: "suggestion-form" },
     selectField({ name: "duration_minutes", label: t("schedule.suggest.duration"), options: durations, value: 60 }),
-    selectField({ name: "min_attendance", label: t("schedule.suggest.minAttendance"), options: attendance, value: 1 }),
+    selectField({ name: "min_attendance", label: t("schedule.suggest.minAttendance"), options: attendance,
+                  value: Math.max(1, memberCount) }),
     el("div", { class: "form-actions" }, button));
 
   async function find() {
@@ -53,7 +88,7 @@ export function suggestionsPanel({ teamId, days, memberCount, timeZone, onPick }
     onPick(null);
     try {
       const data = await api.get(`teams/${encodeURIComponent(teamId)}/schedules/suggestions/`, {
-        query: { start: days[0], end: days[days.length - 1], ...values, limit: 10 },
+        query: { start: days[0], end: days[days.length - 1], ...values, limit: 50 },
       });
       show(data);
     } catch (err) {
@@ -69,13 +104,15 @@ export function suggestionsPanel({ teamId, days, memberCount, timeZone, onPick }
       return;
     }
     const nameOf = nameBook(data.items.flatMap((item) => item.attendees));
-    results.replaceChildren(el("ol", { class: "suggestions" }, data.items.map((item) => {
+    const windows = mergeWindows(data.items).slice(0, SHOWN);
+    results.replaceChildren(el("ol", { class: "suggestions" }, windows.map((item) => {
       const badge = item.everyone ? el("span", { class: "badge everyone" }, t("schedule.suggest.everyone"))
         : el("span", { class: "badge" }, t("schedule.heatmap.count", { count: item.attendance, total: data.member_count }));
       const entry = el("li", { class: "suggestion", tabindex: "0", dataset: { start: item.start, end: item.end } },
         el("div", { class: "row" }, el("span", { class: "when" }, when(item, timeZone)), badge),
+        el("p", { class: "span muted" }, t("schedule.suggest.freeFor", { length: lengthOf(item) })),
         el("p", { class: "who" }, item.attendees.map((a) => nameOf(a.user_id)).join(", ")),
-        el("a", { class: "btn btn-secondary btn-sm", href: icsHref(teamId, item), download: "teammoa-meeting.ics",
+        el("a", { class: "btn btn-secondary btn-sm", href: icsHref(teamId, item.meeting), download: "teammoa-meeting.ics",
                   dataset: { action: "ics" } }, t("schedule.suggest.download")));
       entry.addEventListener("pointerenter", () => onPick(item));
       entry.addEventListener("focusin", () => onPick(item));

@@ -38,40 +38,42 @@ export function todoDialog(todo, board) {
 
   const text = el("textarea", { name: "content", rows: 3, maxlength: TEAM_LIMITS.todoMax, id: `todo-edit-${todo.id}`,
                                 readonly: !handles }, todo.content);
-  const save = el("button", { type: "button", class: "btn btn-primary btn-sm", dataset: { action: "save" } },
-    t("common.save"));
-  save.addEventListener("click", () => {
-    const content = text.value.trim();
-    if (!content || content.length > TEAM_LIMITS.todoMax) {
-      setNotice(slot, "error", t("todos.rules.content", { max: TEAM_LIMITS.todoMax }));
-      return;
-    }
-    run(save, t("common.saving"), () => api.patch(base, { content }), t("todos.saved"));
-  });
-
   const milestone = selectField({
     name: "milestone_id", label: t("todos.milestone"), value: todo.milestone_id ?? "",
     options: [["", t("todos.noMilestone")], ...board.milestones.map((m) => [m.id, m.title])],
   });
-  const link = el("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { action: "link" } },
-    t("todos.link"));
-  link.addEventListener("click", () => {
-    const value = milestone.querySelector("select").value;
-    run(link, t("common.saving"), () => api.post(`${base}assign-milestone/`, { milestone_id: value ? Number(value) : null }),
-      value ? t("todos.linked") : t("todos.unlinked"));
-  });
-
   const here = board.keyOf(todo);
+  const current = board.columns.find((c) => c.key === here);
   const targets = board.columns.filter((c) => c.key !== here && !dropProblem(todo, c, board));
   const moveSelect = selectField({ name: "column", label: t("todos.moveTo"),
-                                   options: targets.map((c) => [c.key, c.title]) });
-  const move = el("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { action: "move" },
-                              disabled: !targets.length }, t("todos.move"));
-  move.addEventListener("click", () => {
+                                   options: [["", t("todos.stayIn", { column: current?.title ?? "" })],
+                                             ...targets.map((c) => [c.key, c.title])] });
+  const save = el("button", { type: "submit", class: "btn btn-primary btn-sm", dataset: { action: "save" } },
+    t("common.save"));
+
+  /** One save for the text, the milestone and the column: only what changed is sent, in that order. */
+  const form = el("form", { class: "stack todo-edit-form" },
+    el("div", { class: "field" }, el("label", { for: text.id }, t("todos.content")), text,
+      handles ? null : el("p", { class: "field-hint" }, t("todos.rules.notYours"))),
+    milestone,
+    targets.length ? moveSelect : el("p", { class: "muted" }, t("todos.rules.cannotMove")),
+    el("div", { class: "form-actions" }, save));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const content = text.value.trim();
+    if (handles && (!content || content.length > TEAM_LIMITS.todoMax)) {
+      setNotice(slot, "error", t("todos.rules.content", { max: TEAM_LIMITS.todoMax }));
+      return;
+    }
+    const milestoneValue = milestone.querySelector("select").value;
     const column = board.columns.find((c) => c.key === moveSelect.querySelector("select").value);
-    if (!column) return;
-    run(move, t("common.saving"), () => board.move(todo, column, Number.MAX_SAFE_INTEGER),
-      t("todos.moved", { column: column.title }));
+    run(save, t("common.saving"), async () => {
+      if (handles && content !== todo.content) await api.patch(base, { content });
+      if (milestoneValue !== String(todo.milestone_id ?? "")) {
+        await api.post(`${base}assign-milestone/`, { milestone_id: milestoneValue ? Number(milestoneValue) : null });
+      }
+      if (column) await board.move(todo, column, Number.MAX_SAFE_INTEGER);
+    }, column ? t("todos.moved", { column: column.title }) : t("todos.saved"));
   });
 
   const siblings = board.columnTodos(here);
@@ -102,13 +104,8 @@ export function todoDialog(todo, board) {
     title: t("todos.dialogTitle"),
     className: "todo-dialog",
     body: [
-      el("div", { class: "field" }, el("label", { for: text.id }, t("todos.content")), text,
-        handles ? el("div", { class: "form-actions" }, save)
-          : el("p", { class: "field-hint" }, t("todos.rules.notYours"))),
-      el("div", { class: "dialog-section" }, milestone, el("div", { class: "form-actions" }, link)),
-      el("div", { class: "dialog-section" },
-        targets.length ? moveSelect : el("p", { class: "muted" }, t("todos.rules.cannotMove")),
-        el("div", { class: "form-actions" }, up, down, move)),
+      form,
+      el("div", { class: "dialog-section" }, el("div", { class: "form-actions" }, up, down)),
       finishes ? el("div", { class: "dialog-section danger-zone" }, el("div", { class: "form-actions" }, remove)) : null,
       slot,
     ],
