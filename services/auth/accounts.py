@@ -356,3 +356,15 @@ async def profiles(*, db: Database, ids: list[int]) -> list[dict[str, Any]]:
         {"id": r["id"], "username": r["username"], "nickname": r["nickname"], "is_active": bool(r["is_active"])}
         for r in rows
     ]
+
+
+async def contacts(*, db: Database, ids: list[int]) -> list[dict[str, Any]]:
+    """Mail addresses of active, verified users (internal: for invitations the other services send)."""
+    if not ids:
+        return []
+    rows = await db.fetch_all(
+        sa.select(users.c.id, users.c.email, users.c.nickname).where(
+            users.c.id.in_(sorted(set(ids))), users.c.is_active.is_(True), users.c.is_verified.is_(True)
+        )
+    )
+    return [{"id": r["id"], "email": r["email"], "nickname": r["nickname"]} for r in rows]

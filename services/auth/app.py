@@ -36,6 +36,7 @@ async def _auth_resources(app: Starlette) -> AsyncIterator[None]:
     state.outbox_visible = settings.dev_outbox
     state.login_limiter = AttemptLimiter(state.counters, window_s=LOGIN_WINDOW_S)
     state.availability_limiter = AttemptLimiter(state.counters, window_s=60)
+    state.signin_start_limiter = AttemptLimiter(state.counters, window_s=60)  # provider flows begun per address
     state.deactivation_relay = DeactivationRelay(app)
     tasks = [asyncio.create_task(state.deactivation_relay.run(), name="deactivation-relay")]
     if settings.embedded:

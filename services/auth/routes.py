@@ -261,6 +261,13 @@ async def internal_users_batch(request: Request) -> JSONResponse:
     return json({"users": await accounts.profiles(db=request.app.state.db, ids=data.ids)})
 
 
+async def internal_users_contacts(request: Request) -> JSONResponse:
+    """Mail addresses of many users at once (for the schedule service's invitations)."""
+    require_service(request)
+    data = await parse_body(request, BatchIn)
+    return JSONResponse({"users": await accounts.contacts(db=request.app.state.db, ids=data.ids)})
+
+
 routes = [
     Route("/api/v1/users/register/", register, methods=["POST"]),
     Route("/api/v1/users/check_availability/", check_availability, methods=["GET"]),
@@ -276,4 +283,5 @@ routes = [
     Route("/api/v1/users/dev/outbox/", dev_outbox, methods=["GET"]),
     Route("/.well-known/jwks.json", jwks, methods=["GET"]),
     Route("/internal/users/batch", internal_users_batch, methods=["POST"]),
+    Route("/internal/users/contacts", internal_users_contacts, methods=["POST"]),
 ]

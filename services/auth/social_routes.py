@@ -30,6 +30,7 @@ from .schemas import ProviderSignupIn, SetPasswordIn
 log = logging.getLogger("teammoa.auth.social")
 
 AFTER_SIGN_IN = "/teams"
+STARTS_PER_MINUTE = 30  # provider flows one address may begin (each is a row until it expires)
 SIGNUP_PAGE = "/signup/provider"
 
 
@@ -43,6 +44,14 @@ def _client(request: Request) -> ProviderClient:
     if client is None:
         raise NotFound("This sign-in provider is not configured.", code="unknown_provider")
     return client
+
+
+async def _count_start(request: Request) -> None:
+    """RateLimited once this address began STARTS_PER_MINUTE flows in the last minute."""
+    limiter = request.app.state.signin_start_limiter
+    key = f"oauth-start:{_address(request)}"
+    await limiter.check({key: STARTS_PER_MINUTE}, "Too many sign-ins begun. Try again in a minute.")
+    await limiter.fail(key)
 
 
 def _labels(request: Request) -> dict[str, str]:
@@ -81,6 +90,10 @@ async def start(request: Request) -> Response:
     client = _client(request)
     state = request.app.state
     try:
+        await _count_start(request)
+    except RateLimited:
+        return _to("/login", oauth_error="too_many_attempts", provider=client.config.name)
+    try:
         url, cookie = await social.start(db=state.db, keys=state.keys, client=client, purpose="signin")
     except ProviderUnavailable as exc:
         log.warning("sign-in provider %s unavailable: %s", client.config.name, exc)
@@ -95,6 +108,7 @@ async def connect(request: Request) -> JSONResponse:
     principal = await authenticate(request)
     client = _client(request)
     state = request.app.state
+    await _count_start(request)
     try:
         url, cookie = await social.start(
             db=state.db, keys=state.keys, client=client, purpose="connect", user_id=principal.user_id

@@ -65,6 +65,13 @@ class Settings:
         self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
         # Addresses/networks of the proxies whose X-Forwarded-For counts (kit.clients); none by default.
         self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default=""))
+        # Outgoing mail (kit.mail, used by auth and schedule): SMTP when a host is set, else the outbox.
+        self.mail_from: str = config("TEAMMOA_MAIL_FROM", default="TeamMoa <no-reply@teammoa.local>")
+        self.smtp_host: str = config("TEAMMOA_SMTP_HOST", default="")
+        self.smtp_port: int = config("TEAMMOA_SMTP_PORT", cast=int, default=587)
+        self.smtp_user: str = config("TEAMMOA_SMTP_USER", default="")
+        # A Secret: its repr, and so any log or traceback that shows it, reads "**********".
+        self.smtp_password: Secret = Secret(config("TEAMMOA_SMTP_PASSWORD", default=""))
         self._config = config
 
     @classmethod

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
 from services.kit.cache import ResponseCache
+from services.kit.mail import Mailer
 from services.kit.nicknames import NICKNAME_TTL_S
 from services.kit.settings import Settings, service_settings
 
@@ -28,6 +29,7 @@ VIEW_MAX_AGE_S = NICKNAME_TTL_S  # a view shows nicknames: no staler than the ni
 async def follow_teams(app: Starlette) -> AsyncIterator[None]:
     """Keep the team directory (and its event subscriptions) for the app's lifetime."""
     directory = app.state.directory = TeamDirectory(peers=app.state.peers, events=app.state.events)
+    app.state.mailer = Mailer(app.state.settings)
     app.state.views = ResponseCache(max_entries=VIEW_CACHE_ENTRIES, max_age_s=VIEW_MAX_AGE_S)
 
     async def prune_forever() -> None:

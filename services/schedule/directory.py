@@ -40,6 +40,7 @@ class Team:
     time_zone: str
     members: frozenset[int]
     name: str | None = None
+    host_id: int | None = None
     version: int | None = None  # the members version the facts were read under (None: not cacheable)
 
 
@@ -91,7 +92,8 @@ class TeamDirectory:
             raise Unavailable("The teams service failed.")
         body = response.json()
         members = frozenset(int(m["user_id"]) for m in body.get("members", []))
-        return Team(team_id, str(body.get("time_zone") or "UTC"), members, body.get("name"))
+        host = next((int(m["user_id"]) for m in body.get("members", []) if m.get("role") == "host"), None)
+        return Team(team_id, str(body.get("time_zone") or "UTC"), members, body.get("name"), host_id=host)
 
     async def nicknames(self, user_ids: list[int]) -> dict[int, str | None]:
         """Display names of users, by the kit's one lookup (services/kit/nicknames.py: None while auth

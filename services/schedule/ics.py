@@ -25,6 +25,11 @@ def _unsafe(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs")
 
 
+def plain(text: str) -> str:
+    """Text without the characters ``escape`` removes (for mail subjects and quoted parameters)."""
+    return "".join(ch for ch in text if not _unsafe(ch))
+
+
 def fold(line: str) -> str:
     """Fold a content line into chunks of at most 75 octets, never splitting a character."""
     chunks: list[str] = []

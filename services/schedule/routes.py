@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,9 +20,19 @@ from services.kit.responses import json
 from services.kit.tokens import authenticate
 from services.kit.validation import parse_body, parse_query, path_int
 
-from . import mine, planning
+from . import meetings, mine, planning
 from .directory import Team
-from .schemas import IcsQuery, RangeQuery, SuggestionQuery, WeekBody, WeekQuery
+from .schemas import (
+    AnswerBody,
+    ConflictQuery,
+    IcsQuery,
+    MeetingBody,
+    MeetingChange,
+    RangeQuery,
+    SuggestionQuery,
+    WeekBody,
+    WeekQuery,
+)
 from .timeline import RangeError, date_range, parse_instant, parse_week, zone_of
 
 PREFIX = "/api/v1/teams/{team_id}/schedules"
@@ -183,6 +195,80 @@ async def ics_export(request: Request) -> Response:
     )
 
 
+async def _actor(request: Request) -> meetings.Actor:
+    user_id, team = await _caller(request)
+    state = request.app.state
+    host = urlsplit(state.settings.site_url).hostname or "teammoa"
+    return meetings.Actor(
+        db=state.db,
+        events=state.events,
+        directory=state.directory,
+        team=team,
+        user_id=user_id,
+        host=host,
+        mailer=state.mailer,
+        peers=state.peers,
+        site=state.settings.site_url.rstrip("/"),
+    )
+
+
+def _respond(actor: meetings.Actor, body: dict[str, Any], status_code: int = 200) -> JSONResponse:
+    """The JSON answer; invitations the call queued are mailed after it is sent."""
+    background = BackgroundTask(meetings.deliver, actor) if actor.outgoing else None
+    return JSONResponse(body, status_code=status_code, background=background)
+
+
+@documented(body=MeetingBody)
+async def meeting_list(request: Request) -> JSONResponse:
+    """List the team's upcoming meetings (GET), or book one (POST: the host books, a member proposes)."""
+    actor = await _actor(request)
+    if request.method == "POST":
+        body = await parse_body(request, MeetingBody)
+        return _respond(actor, await meetings.create(actor, body), 201)
+    return JSONResponse(await meetings.upcoming(actor))
+
+
+@documented(body=MeetingChange)
+async def meeting_detail(request: Request) -> JSONResponse:
+    """Read (GET) or change (PATCH: the host, or the proposer of their own proposal) one meeting."""
+    actor = await _actor(request)
+    meeting_id = path_int(request, "meeting_id")
+    if request.method == "PATCH":
+        body = await parse_body(request, MeetingChange)
+        return _respond(actor, await meetings.change(actor, meeting_id, body))
+    return JSONResponse(await meetings.read(actor, meeting_id))
+
+
+async def meeting_confirm(request: Request) -> JSONResponse:
+    """The host confirms a member's proposal."""
+    actor = await _actor(request)
+    return _respond(actor, await meetings.confirm(actor, path_int(request, "meeting_id")))
+
+
+async def meeting_cancel(request: Request) -> JSONResponse:
+    """Cancel a meeting (the host, or the proposer of their own proposal)."""
+    actor = await _actor(request)
+    return _respond(actor, await meetings.cancel(actor, path_int(request, "meeting_id")))
+
+
+@documented(body=AnswerBody)
+async def meeting_answer(request: Request) -> JSONResponse:
+    """Answer a meeting: going, maybe or not_going."""
+    actor = await _actor(request)
+    body = await parse_body(request, AnswerBody)
+    return JSONResponse(await meetings.answer(actor, path_int(request, "meeting_id"), body.answer))
+
+
+@documented(query=ConflictQuery)
+async def meeting_conflicts(request: Request) -> JSONResponse:
+    """Name the members whose saved availability does not cover a window being considered."""
+    actor = await _actor(request)
+    query = parse_query(request, ConflictQuery)
+    return JSONResponse(await meetings.conflicts(actor, start=query.start, duration_minutes=query.duration_minutes))
+
+
+MEETING = f"{PREFIX}/meetings/{{meeting_id}}"
+
 routes = [
     Route(f"{PREFIX}/", team_view, methods=["GET"]),
     Route(f"{PREFIX}/me/", my_week, methods=["GET", "PUT"]),
@@ -190,4 +276,10 @@ routes = [
     Route(f"{PREFIX}/me/export/", export_csv, methods=["GET"]),
     Route(f"{PREFIX}/suggestions/", suggestions, methods=["GET"]),
     Route(f"{PREFIX}/ics/", ics_export, methods=["GET"]),
+    Route(f"{PREFIX}/meetings/", meeting_list, methods=["GET", "POST"]),
+    Route(f"{PREFIX}/meetings/conflicts/", meeting_conflicts, methods=["GET"]),
+    Route(f"{MEETING}/", meeting_detail, methods=["GET", "PATCH"]),
+    Route(f"{MEETING}/confirm/", meeting_confirm, methods=["POST"]),
+    Route(f"{MEETING}/cancel/", meeting_cancel, methods=["POST"]),
+    Route(f"{MEETING}/answer/", meeting_answer, methods=["PUT"]),
 ]

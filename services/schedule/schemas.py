@@ -82,3 +82,44 @@ class IcsQuery(Query):
     start: str = Field(..., max_length=40, description="ISO 8601 date-time; without an offset, the team's zone")
     end: str = Field(..., max_length=40)
     title: str | None = Field(None, max_length=100)
+
+
+MIN_MEETING_MINUTES = 15
+MAX_MEETING_MINUTES = 12 * 60
+ANSWERS = ("going", "maybe", "not_going")
+
+
+class MeetingBody(Schema):
+    """Book (host) or propose (member) a meeting."""
+
+    title: str = Field(..., min_length=1, max_length=100)
+    start: str = Field(..., max_length=40, description="ISO 8601 date-time; without an offset, the team's zone")
+    duration_minutes: int = Field(60, ge=MIN_MEETING_MINUTES, le=MAX_MEETING_MINUTES)
+    place: str = Field("", max_length=300, description="a room or a video link")
+    notes: str = Field("", max_length=2000)
+
+
+class MeetingChange(Schema):
+    """Change a meeting: only the fields given."""
+
+    title: str | None = Field(None, min_length=1, max_length=100)
+    start: str | None = Field(None, max_length=40)
+    duration_minutes: int | None = Field(None, ge=MIN_MEETING_MINUTES, le=MAX_MEETING_MINUTES)
+    place: str | None = Field(None, max_length=300)
+    notes: str | None = Field(None, max_length=2000)
+
+
+class AnswerBody(Schema):
+    answer: str = Field(..., description="going | maybe | not_going")
+
+    @field_validator("answer")
+    @classmethod
+    def _answer(cls, value: str) -> str:
+        if value not in ANSWERS:
+            raise ValueError("answer must be going, maybe or not_going.")
+        return value
+
+
+class ConflictQuery(Query):
+    start: str = Field(..., max_length=40, description="ISO 8601 date-time; without an offset, the team's zone")
+    duration_minutes: int = Field(60, ge=MIN_MEETING_MINUTES, le=MAX_MEETING_MINUTES)

@@ -22,3 +22,37 @@ availability = sa.Table(
     sa.Index("ix_availability_team_day", "team_id", "day"),
     mysql_charset="utf8mb4",
 )
+
+# Meetings: times are naive UTC with the team's zone kept beside them. ``uid`` is the iCalendar UID,
+# stable for the meeting's life; ``sequence`` rises on every change an invitation must carry.
+meetings = sa.Table(
+    "meetings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("team_id", sa.BigInteger, nullable=False),
+    sa.Column("uid", sa.String(100), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False),  # proposed | booked | cancelled
+    sa.Column("title", sa.String(100), nullable=False),
+    sa.Column("starts_at", sa.DateTime, nullable=False),
+    sa.Column("ends_at", sa.DateTime, nullable=False),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("place", sa.String(300), nullable=False),
+    sa.Column("notes", sa.String(2000), nullable=False),
+    sa.Column("created_by", sa.BigInteger, nullable=False),
+    sa.Column("organizer_id", sa.BigInteger, nullable=False),  # the host who booked or confirmed it
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Index("ix_meetings_team_start", "team_id", "starts_at"),
+    mysql_charset="utf8mb4",
+)
+
+meeting_answers = sa.Table(
+    "meeting_answers",
+    metadata,
+    sa.Column("meeting_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("answer", sa.String(16), nullable=False),  # going | maybe | not_going
+    sa.Column("answered_at", sa.DateTime, nullable=False),
+    mysql_charset="utf8mb4",
+)

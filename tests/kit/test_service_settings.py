@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from services.auth.mail import Mailer
 from services.auth.settings import AuthSettings
+from services.kit.mail import Mailer
 from services.kit.settings import Settings, service_settings
 from services.realtime.settings import RealtimeSettings
 from services.schedule.settings import ScheduleSettings
@@ -18,6 +18,7 @@ SMTP_PASSWORD = "smtp-pass-never-shown-42"
 
 
 def test_the_smtp_password_is_a_secret_that_neither_repr_nor_logs_show(tmp_path, caplog):
+    # mail settings are the kit's (auth and schedule send mail)
     settings = AuthSettings({"TEAMMOA_DATA_DIR": str(tmp_path), "TEAMMOA_SMTP_PASSWORD": SMTP_PASSWORD})
     assert str(settings.smtp_password) == SMTP_PASSWORD  # usable where it is sent
     mailer = Mailer(settings)
@@ -30,7 +31,7 @@ def test_the_smtp_password_is_a_secret_that_neither_repr_nor_logs_show(tmp_path,
 def test_each_service_reads_its_own_variables_with_their_types(tmp_path):
     base = {"TEAMMOA_DATA_DIR": str(tmp_path)}
     auth = AuthSettings(base | {"TEAMMOA_SMTP_PORT": "2525", "TEAMMOA_MODE": "production", "TEAMMOA_DEV_OUTBOX": "true"})
-    assert auth.smtp_port == 2525 and auth.dev_outbox is True and auth.smtp_host == ""
+    assert auth.smtp_port == 2525 and auth.dev_outbox is True and auth.smtp_host == "" and auth.reset_interval_s == 60
     assert AuthSettings(base | {"TEAMMOA_MODE": "production"}).dev_outbox is False
     assert AuthSettings(base).dev_outbox is True  # embedded mode always shows the outbox
     assert TeamsSettings(base).files_dir == (tmp_path / "files").resolve()

@@ -28,6 +28,7 @@ S = T + "schedules/"
 U = "/api/v1/users/"
 MILESTONE = {"title": "M", "start_date": "2026-01-01", "end_date": "2026-12-31"}
 WEEK = {"week_start": "2026-11-30", "slots": {"2026-12-01": [18, 19]}}
+MEETING = {"title": "Sync", "start": "2030-01-07T10:00:00", "duration_minutes": 30}
 CSV = ("csv", "2026-12-01,09:00,10:00\n")
 UPLOAD = ("upload", None)
 ANY = "any"  # an answer to a request body that is deliberately wrong: anything but 401/403/404/5xx
@@ -99,6 +100,15 @@ SCHEDULE = [
     ("GET", S + "me/export/", None, 401, 404, 200, 200, None),
     ("GET", S + "suggestions/?duration_minutes=60", None, 401, 404, 200, 200, None),
     ("GET", S + "ics/?start=2026-12-01T09:00:00Z&end=2026-12-01T10:00:00Z", None, 401, 404, 200, 200, None),
+    # Meetings: "other" proposed the row's meeting, so the plain member may read and answer it, not change it.
+    ("GET", S + "meetings/", None, 401, 404, 200, 200, None),
+    ("POST", S + "meetings/", MEETING, 401, 404, 201, 201, None),
+    ("GET", S + "meetings/conflicts/?start=2030-01-07T10:00:00", None, 401, 404, 200, 200, None),
+    ("GET", S + "meetings/{meeting_id}/", None, 401, 404, 200, 200, 404),
+    ("PATCH", S + "meetings/{meeting_id}/", {"title": "T"}, 401, 404, 403, 200, 404),
+    ("POST", S + "meetings/{meeting_id}/confirm/", None, 401, 404, 403, 200, 404),
+    ("POST", S + "meetings/{meeting_id}/cancel/", None, 401, 404, 403, 200, 404),
+    ("PUT", S + "meetings/{meeting_id}/answer/", {"answer": "going"}, 401, 404, 200, 200, 404),
 ]
 # Accounts are not team-scoped: outsider, member and host are all just signed-in users.
 AUTH = [
@@ -223,6 +233,8 @@ class World:
                 f"mindmaps/{self.value('map_id')}/links/",
                 {"source_id": self.value("node_id"), "target_id": self.value("node2_id")},
             )["id"]
+        if name == "meeting_id":
+            return self._post("schedules/meetings/", MEETING)["id"]
         if name == "comment_id":
             return self._post(
                 f"mindmaps/{self.value('map_id')}/nodes/{self.value('node_id')}/comments/", {"body": "theirs"}

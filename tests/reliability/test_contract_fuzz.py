@@ -92,6 +92,8 @@ def _world(client, data_dir: str) -> tuple[str, dict[str, int]]:
         f"{base}mindmaps/{ids['map_id']}/links/", json={"source_id": ids["node_id"], "target_id": second}, headers=member
     ).json()["id"]
     ids["comment_id"] = client.post(f"{nodes}{ids['node_id']}/comments/", json={"body": "c"}, headers=member).json()["id"]
+    meeting = {"title": "Sync", "start": "2030-01-07T10:00:00", "duration_minutes": 30}
+    ids["meeting_id"] = client.post(base + "schedules/meetings/", json=meeting, headers=member).json()["id"]
     return member_token, ids
 
 

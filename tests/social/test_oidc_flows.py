@@ -401,3 +401,12 @@ def test_a_refused_connect_goes_back_to_the_profile(op, social_client, social_en
         social_client.get(back.removeprefix("http://testserver"), follow_redirects=False), "provider_rejected", "/profile"
     )
     assert auth_db.count(identities) == 0
+
+
+def test_an_address_begins_a_bounded_number_of_flows(op, social_client, auth_db):
+    from services.auth.social_routes import STARTS_PER_MINUTE
+
+    for _ in range(STARTS_PER_MINUTE):
+        assert social_client.get(f"{API}/oauth/local/start/", follow_redirects=False).status_code == 302
+    _refused(social_client.get(f"{API}/oauth/local/start/", follow_redirects=False), "too_many_attempts")
+    assert auth_db.count(sign_in_flows) == STARTS_PER_MINUTE

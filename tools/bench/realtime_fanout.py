@@ -198,9 +198,9 @@ async def subscribe(ws, channel: str) -> None:
                 break
         if frame["op"] == "subscribed":
             return
-        assert frame.get("code") == "unavailable" and attempt < SUBSCRIBE_ATTEMPTS - 1, frame
+        assert frame.get("code") in ("unavailable", "rate_limited") and attempt < SUBSCRIBE_ATTEMPTS - 1, frame
         resubscribed += 1
-        await asyncio.sleep(0.5 * (attempt + 1))
+        await asyncio.sleep(1.0 * (attempt + 1))
 
 
 async def fanout(stack: Stack, world: World, subscribers: int, edits: int) -> dict:

@@ -175,10 +175,15 @@ def fanout_text(fanout: dict) -> str:
         f"({spread.get('deliveries', '?')} deliveries to {spread.get('subscribers', '?')} sockets, "
         f"{spread.get('missing', '?')} missing)"
     )
-    if idle:
+    if idle.get("kib_per_subscribed_socket") is not None:
         text += (
             f"; {idle.get('sockets')} idle sockets: {idle.get('kib_per_subscribed_socket')} KiB each, "
             f"RSS {idle.get('rss_subscribed_mib')} MiB"
+        )
+    elif idle.get("kib_per_connected_socket") is not None:
+        text += (
+            f"; {idle.get('sockets')} idle sockets connected: {idle.get('kib_per_connected_socket')} KiB each "
+            f"(subscribing failed: {idle.get('subscribe_error', '?')[:80]})"
         )
     return text
 
@@ -273,6 +278,37 @@ def overload_text(results: dict) -> list[str]:
         "Latencies are measured by Locust, on the same two cores: a starved client adds its own delay.",
         "",
         "p99 of each second after the drop: " + ", ".join(_ms(p) for p in rec["window_p99_ms"]),
+        *nginx_text(stage.get("nginx")),
+    ]
+
+
+def nginx_text(seen: dict | None) -> list[str]:
+    """The same stage as Nginx saw it (request time from its first byte read to its last byte sent)."""
+    if not seen or "all" not in seen:
+        return []
+    rows = [("requests", "count", "p50", "p99", "max", "over 2 s")]
+    for label, key in (("all", "all"), ("refused 503", "refused_503"), ("answered 2xx", "answered_2xx")):
+        part = seen[key]
+        rows.append(
+            (
+                label,
+                str(part.get("requests", 0)),
+                _ms(part.get("p50_ms")),
+                _ms(part.get("p99_ms")),
+                _ms(part.get("max_ms")),
+                str(part.get("over_2s", "–")),
+            )
+        )
+    return [
+        "",
+        "As Nginx saw the whole stage (ramp, overload and recovery; its request time, without the load "
+        "generator's own delays): "
+        + ", ".join(f"{k}: {v}" for k, v in seen["statuses"].items())
+        + "; `/health/` "
+        + ", ".join(f"{k}: {v}" for k, v in seen["health_statuses"].items())
+        + ".",
+        "",
+        _table(rows),
     ]
 
 

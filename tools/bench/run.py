@@ -272,7 +272,9 @@ def overload_stage(url: str, args: argparse.Namespace, team_ids: list[int], stat
     ]
     log(f"overload: {args.overload} users (spawn {args.overload_spawn_rate:g}/s), then {args.recover_to}")
     load_before = os.getloadavg()
+    began = time.time()
     result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True)
+    ended = time.time()
     if result.returncode != 0 or not out.exists():
         log(f"the overload stage failed:\n{result.stderr[-3000:]}")
         return {"users": args.overload, "error": result.stderr[-1000:] or f"exit {result.returncode}"}
@@ -280,7 +282,55 @@ def overload_stage(url: str, args: argparse.Namespace, team_ids: list[int], stat
     figures = json.loads(out.read_text())
     out.unlink()
     figures["load_average"] = {"before": load_before, "after": os.getloadavg()}
+    figures["nginx"] = nginx_window(state, began, ended)  # ramp, overload and recovery as the server saw them
     return figures
+
+
+def nginx_window(state: dict, began: float, ended: float) -> dict:
+    """What Nginx saw between two wall-clock times: the server side of a stage, free of the load generator's
+    own delays (a starved Locust adds seconds to what it measures). ``s`` is Nginx's request time."""
+    log_path = Path(state.get("data_dir", "")) / "logs" / "nginx-access.log"
+    public = str(state["url"].rsplit(":", 1)[1])
+    rows: list[tuple[float, int, str]] = []
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return {"error": f"no access log at {log_path}"}
+    for line in lines[-400_000:]:
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+            when = dt.datetime.fromisoformat(entry["ts"]).timestamp()
+        except (ValueError, KeyError):
+            continue
+        if began <= when <= ended and str(entry.get("port")) == public:
+            rows.append((float(entry["s"]), int(entry["status"]), entry["path"]))
+
+    def stats(selected: list[float]) -> dict:
+        ordered = sorted(selected)
+        if not ordered:
+            return {"requests": 0}
+        pick = lambda share: round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 1)  # noqa: E731
+        return {
+            "requests": len(ordered),
+            "p50_ms": pick(0.5),
+            "p99_ms": pick(0.99),
+            "max_ms": round(ordered[-1] * 1000, 1),
+            "over_2s": sum(1 for s in ordered if s > 2),
+        }
+
+    statuses: dict[str, int] = {}
+    for _, status, _ in rows:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    health = [status for _, status, path in rows if path.startswith("/health")]
+    return {
+        "all": stats([s for s, _, _ in rows]),
+        "refused_503": stats([s for s, status, _ in rows if status == 503]),
+        "answered_2xx": stats([s for s, status, _ in rows if 200 <= status < 300]),
+        "statuses": statuses,
+        "health_statuses": {str(k): health.count(k) for k in sorted(set(health))},
+    }
 
 
 def fanout(env: dict[str, str], idle: int) -> dict:
