@@ -125,7 +125,7 @@ class ResilientRedisBackend(BroadcastBackend):
             finally:
                 self._pubsub = None
                 try:
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
+                    await pubsub.aclose()
                     await client.aclose()
                 except Exception:  # the connection is already gone
                     pass

@@ -18,7 +18,9 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from services.kit.channels import MEMBER_PREFIX, TEAM_DISBANDED, TEAM_UPDATED, team_channel
 from services.kit.errors import NotFound, Unavailable
@@ -54,6 +56,7 @@ class TeamDirectory:
         self._generation: dict[int, int] = {}
         self._follows: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
         self._last_used: dict[int, float] = {}
+        self.listener: Callable[[int, str, dict[str, Any]], None] | None = None
 
     async def team(self, team_id: int, version: int | None) -> Team:
         """The team's time zone and current members; NotFound when there is no such team.
@@ -129,14 +132,25 @@ class TeamDirectory:
             self._teams.drop(team_id)
 
     def heard(self, team_id: int, message: str) -> None:
-        """React to one event of a team's channel."""
+        """React to one event of a team's channel (and pass it on to ``listener``, if set)."""
         try:
-            kind = str(json.loads(message).get("type", ""))
+            event = json.loads(message)
+            kind = str(event.get("type", ""))
         except (ValueError, AttributeError):
             return
         if kind.startswith(DROPPING_EVENTS):
             self._generation[team_id] = self._generation.get(team_id, 0) + 1
             self._teams.drop(team_id)
+        if self.listener is not None:
+            data = event.get("data")
+            self.listener(team_id, kind, data if isinstance(data, dict) else {})
+
+    async def keep(self, team_ids: list[int]) -> None:
+        """Follow these teams whether or not anyone asks about them (they have meetings to look after)."""
+        now = time.monotonic()
+        for team_id in team_ids:
+            self._last_used[team_id] = now
+            await self._follow(team_id)
 
     def _unfollow(self, team_id: int) -> None:
         follow = self._follows.pop(team_id, None)

@@ -9,6 +9,7 @@ team's ``team.<id>`` channel after the write, so members see bookings and answer
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 
+from services.kit.channels import team_channel
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.mail import Mailer
@@ -176,7 +178,7 @@ async def _one(actor: Actor, meeting_id: int) -> dict[str, Any]:
 
 async def _publish(actor: Actor, type_: str, meeting: dict[str, Any]) -> None:
     data = {key: meeting[key] for key in ("id", "status", "title", "start", "end", "sequence", "counts")}
-    await actor.events.publish(f"team.{actor.team.id}", type_, {"meeting": data, "by": actor.user_id})
+    await actor.events.publish(team_channel(actor.team.id), type_, {"meeting": data, "by": actor.user_id})
 
 
 def _window(actor: Actor, start: str, duration_minutes: int) -> tuple[dt.datetime, dt.datetime]:
@@ -329,6 +331,8 @@ async def deliver(actor: Actor) -> None:
         row: Any = await actor.db.fetch_one(sa.select(meetings).where(meetings.c.id == meeting_id))
         if row is None:
             continue
+        invited = sorted(actor.team.members)
+        await actor.db.execute(meetings.update().where(meetings.c.id == row.id).values(invited=json.dumps(invited)))
         await invitations.send(
             mailer=actor.mailer,
             peers=actor.peers,
@@ -336,6 +340,6 @@ async def deliver(actor: Actor) -> None:
             method=method,
             meeting=row,
             organizer_id=int(row.organizer_id),
-            attendee_ids=sorted(actor.team.members),
+            attendee_ids=invited,
         )
     actor.outgoing.clear()

@@ -43,6 +43,7 @@ meetings = sa.Table(
     sa.Column("sequence", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("invited", sa.Text, nullable=True),  # JSON list of the user ids last sent the invitation
     sa.Index("ix_meetings_team_start", "team_id", "starts_at"),
     mysql_charset="utf8mb4",
 )
@@ -54,5 +55,16 @@ meeting_answers = sa.Table(
     sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("answer", sa.String(16), nullable=False),  # going | maybe | not_going
     sa.Column("answered_at", sa.DateTime, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
+# One row per follow-up done once across instances (a cancellation mail on a team's deletion, a leaving
+# member's cancellation): the instance whose insert succeeds does the work, the others see the key taken.
+meeting_claims = sa.Table(
+    "meeting_claims",
+    metadata,
+    sa.Column("meeting_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("claim", sa.String(64), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime, nullable=False),
     mysql_charset="utf8mb4",
 )
