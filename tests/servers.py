@@ -1,5 +1,6 @@
 """For tests that start real servers: a free port and whether something listens (one copy, in
-tools/common.py, shared with the tools), and the command line of a throw-away redis-server."""
+tools/common.py, shared with the tools), the command line of a throw-away redis-server, and the flags
+Debian's Chromium starts quickly with here (about a second; docs/dependencies.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import shutil
 
 from tools.common import free_port, listening
 
-__all__ = ["free_port", "listening", "redis_server_command"]
+__all__ = ["CHROMIUM_ARGS", "free_port", "listening", "redis_server_command"]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def redis_server_command(port: int, *extra: str) -> list[str]:

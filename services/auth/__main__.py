@@ -10,13 +10,13 @@ import asyncio
 import sys
 
 from services.kit import db as kit_db
-from services.kit.settings import Settings
 
 from . import accounts, keys
+from .settings import AuthSettings
 
 
 async def _run(command: str) -> None:
-    settings = Settings("auth")
+    settings = AuthSettings()
     database = kit_db.make_database(settings.database_url)
     await database.connect()
     try:

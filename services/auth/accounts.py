@@ -15,6 +15,7 @@ from databases import Database
 from databases.interfaces import Record
 
 from services.kit.errors import AppError, Conflict, InvalidInput, NotAuthenticated
+from services.kit.nicknames import FORMER_MEMBER
 from services.kit.passwords import PasswordHasher
 from services.kit.responses import iso, utcnow
 
@@ -37,7 +38,6 @@ RESET_TTL = timedelta(hours=1)
 RESEND_INTERVAL = timedelta(minutes=5)  # server-side: one verification mail per 5 minutes per account
 RESET_INTERVAL = timedelta(minutes=1)
 UNVERIFIED_PURGE_AFTER = timedelta(days=3)
-FORMER_MEMBER = "Former member"
 
 
 class InvalidToken(AppError):

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.ratelimit import AttemptLimiter
-from services.kit.settings import Settings
+from services.kit.settings import Settings, service_settings
 
 from . import accounts, keys, providers, social_routes
 from .mail import Mailer
@@ -20,6 +20,7 @@ from .provider_clients import client_for
 from .relay import DeactivationRelay
 from .routes import routes
 from .sessions import LOGIN_WINDOW_S
+from .settings import AuthSettings
 
 PURGE_INTERVAL_S = 3600  # embedded mode only; production runs `python -m services.auth purge-unverified`
 
@@ -32,7 +33,7 @@ async def _auth_resources(app: Starlette) -> AsyncIterator[None]:
     state.provider_clients = {name: client_for(config) for name, config in state.providers.items()}
     state.keys = await keys.load(state.db)
     state.mailer = Mailer(settings)
-    state.outbox_visible = settings.embedded or settings.get("TEAMMOA_DEV_OUTBOX", cast=bool, default=False)
+    state.outbox_visible = settings.dev_outbox
     state.login_limiter = AttemptLimiter(state.counters, window_s=LOGIN_WINDOW_S)
     state.availability_limiter = AttemptLimiter(state.counters, window_s=60)
     state.signin_start_limiter = AttemptLimiter(state.counters, window_s=60)  # provider flows begun per address
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
         openapi_path="/api/v1/users/openapi.json",
         passwords=True,
     )
-    app = build_app(spec, settings or Settings("auth"), shared)
+    app = build_app(spec, service_settings(AuthSettings, settings), shared)
 
     def pending() -> float | None:
         relay = getattr(app.state, "deactivation_relay", None)

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from services.kit.errors import MethodNotAllowed, NotAuthenticated, NotFound, envelope
 from services.kit.openapi import documented
 from services.kit.peers import require_service
+from services.kit.responses import json
 from services.kit.tokens import REFRESH_COOKIE, authenticate, check_csrf, check_origin
 from services.kit.validation import parse_body, parse_query
 
@@ -43,7 +44,7 @@ def _address(request: Request) -> str:
 
 
 def _session_response(request: Request, session: sessions.Session) -> JSONResponse:
-    response = JSONResponse(
+    response = json(
         {
             "user": accounts.public(session.user),
             "access_token": session.access_token,
@@ -69,7 +70,7 @@ async def register(request: Request) -> JSONResponse:
         data=data,
         on_taken=lambda: _charge_availability(request),
     )
-    return JSONResponse({"user": user}, status_code=201)
+    return json({"user": user}, status=201)
 
 
 async def _charge_availability(request: Request) -> None:
@@ -86,7 +87,7 @@ async def check_availability(request: Request) -> JSONResponse:
     query = parse_query(request, AvailabilityQuery)
     state = request.app.state
     await _charge_availability(request)
-    return JSONResponse(await accounts.availability(db=state.db, query=query))
+    return json(await accounts.availability(db=state.db, query=query))
 
 
 @documented(body=TokenIn)
@@ -94,7 +95,7 @@ async def verify_email(request: Request) -> JSONResponse:
     """Confirm an e-mail address with the token from the mail (does not sign in)."""
     data = await parse_body(request, TokenIn)
     await accounts.verify_email(db=request.app.state.db, token=data.token)
-    return JSONResponse({"verified": True})
+    return json({"verified": True})
 
 
 @documented(body=EmailIn)
@@ -103,12 +104,12 @@ async def resend_verification(request: Request) -> JSONResponse:
     data = await parse_body(request, EmailIn)
     state = request.app.state
     await accounts.resend_verification(db=state.db, mailer=state.mailer, site=state.settings.site_url, email=data.email)
-    return JSONResponse(
+    return json(
         {
             "message": "If the account exists and is not verified, a new link is on its way. "
             "You can ask again after 5 minutes."
         },
-        status_code=202,
+        status=202,
     )
 
 
@@ -178,10 +179,10 @@ async def me(request: Request) -> Response:
     principal = await authenticate(request)
     state = request.app.state
     if request.method in ("GET", "HEAD"):
-        return JSONResponse(accounts.public(await accounts.get_active(state.db, principal.user_id)))
+        return json(accounts.public(await accounts.get_active(state.db, principal.user_id)))
     if request.method == "PATCH":
         update = await parse_body(request, ProfileUpdate)
-        return JSONResponse(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=update))
+        return json(await accounts.update_profile(db=state.db, user_id=principal.user_id, data=update))
     deactivation = await parse_body(request, DeactivateIn)
     await accounts.deactivate(
         db=state.db, passwords=state.passwords, user_id=principal.user_id, password=deactivation.password
@@ -208,7 +209,7 @@ async def change_password(request: Request) -> JSONResponse:
         new=data.new_password,
         keep_family=family,
     )
-    return JSONResponse({"changed": True})
+    return json({"changed": True})
 
 
 @documented(body=EmailIn)
@@ -218,14 +219,12 @@ async def password_reset(request: Request) -> JSONResponse:
     state = request.app.state
     # The lookup and the mail run after the answer is sent: known and unknown addresses answer alike, at once.
     work = BackgroundTask(_request_reset, state, data.email)
-    return JSONResponse(
-        {"message": "If an account uses this address, a reset link is on its way."}, status_code=202, background=work
-    )
+    return json({"message": "If an account uses this address, a reset link is on its way."}, status=202, background=work)
 
 
 async def _request_reset(state: State, email: str) -> None:
     try:
-        interval = timedelta(seconds=state.settings.get("TEAMMOA_RESET_INTERVAL_S", cast=float, default=60.0))
+        interval = timedelta(seconds=state.settings.reset_interval_s)
         await accounts.request_reset(
             db=state.db, mailer=state.mailer, site=state.settings.site_url, email=email, interval=interval
         )
@@ -239,12 +238,12 @@ async def password_reset_confirm(request: Request) -> JSONResponse:
     data = await parse_body(request, ResetConfirmIn)
     state = request.app.state
     await accounts.confirm_reset(db=state.db, passwords=state.passwords, token=data.token, new=data.new_password)
-    return JSONResponse({"changed": True})
+    return json({"changed": True})
 
 
 async def jwks(request: Request) -> JSONResponse:
     """The public keys that verify access tokens."""
-    return JSONResponse(request.app.state.keys.jwks, headers={"Cache-Control": "public, max-age=300"})
+    return json(request.app.state.keys.jwks, headers={"Cache-Control": "public, max-age=300"})
 
 
 async def dev_outbox(request: Request) -> JSONResponse:
@@ -252,14 +251,14 @@ async def dev_outbox(request: Request) -> JSONResponse:
     state = request.app.state
     if not state.outbox_visible:
         raise NotFound()
-    return JSONResponse({"items": state.mailer.list_outbox()})
+    return json({"items": state.mailer.list_outbox()})
 
 
 async def internal_users_batch(request: Request) -> JSONResponse:
     """Names of many users at once (for teams' member lists)."""
     require_service(request)
     data = await parse_body(request, BatchIn)
-    return JSONResponse({"users": await accounts.profiles(db=request.app.state.db, ids=data.ids)})
+    return json({"users": await accounts.profiles(db=request.app.state.db, ids=data.ids)})
 
 
 async def internal_users_contacts(request: Request) -> JSONResponse:

@@ -29,6 +29,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from .responses import json
+
 Check = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_S = 2.0
 REPROBE_AFTER_S = 0.05  # a failed state older than this is probed again when asked
@@ -128,9 +130,9 @@ def health_endpoint(
     async def health(request: Request) -> JSONResponse:
         ok, report, age = await monitor(request).state()
         status = "unavailable" if not ok else "ok" if all(r["ok"] for r in report.values()) else "degraded"
-        return JSONResponse(
+        return json(
             {"service": service, "status": status, "checks": report, "age_ms": round(age * 1000)},
-            status_code=200 if ok else 503,
+            status=200 if ok else 503,
             headers={"Cache-Control": "no-store"},
         )
 
@@ -139,4 +141,4 @@ def health_endpoint(
 
 async def livez(request: Request) -> JSONResponse:
     """Answer that the process serves requests; checks no dependency (what a liveness probe asks)."""
-    return JSONResponse({"status": "alive"}, headers={"Cache-Control": "no-store"})
+    return json({"status": "alive"}, headers={"Cache-Control": "no-store"})

@@ -37,11 +37,11 @@ def _text_of(message: Message) -> str:
 
 class Mailer:
     def __init__(self, settings: Settings) -> None:
-        self.sender = settings.get("TEAMMOA_MAIL_FROM", default="TeamMoa <no-reply@teammoa.local>")
-        self.smtp_host = settings.get("TEAMMOA_SMTP_HOST", default="")
-        self.smtp_port = settings.get("TEAMMOA_SMTP_PORT", cast=int, default=587)
-        self.smtp_user = settings.get("TEAMMOA_SMTP_USER", default="")
-        self.smtp_password = str(settings.get("TEAMMOA_SMTP_PASSWORD", default=""))
+        self.sender = settings.mail_from
+        self.smtp_host = settings.smtp_host
+        self.smtp_port = settings.smtp_port
+        self.smtp_user = settings.smtp_user
+        self.smtp_password = settings.smtp_password  # a Secret: str() only where it is sent
         self.outbox = settings.data_dir / "mail"
 
     def _message(self, to: str, subject: str, text: str, calendar: tuple[str, str] | None = None) -> EmailMessage:
@@ -62,7 +62,7 @@ class Mailer:
             with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=10) as smtp:
                 smtp.starttls()
                 if self.smtp_user:
-                    smtp.login(self.smtp_user, self.smtp_password)
+                    smtp.login(self.smtp_user, str(self.smtp_password))
                 smtp.send_message(message)
             return
         self.outbox.mkdir(parents=True, exist_ok=True)

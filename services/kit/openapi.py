@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from .responses import json
+
 _PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[object]])
 Json = dict[str, Any]
@@ -110,6 +112,6 @@ def openapi_endpoint(title: str, routes: Sequence[BaseRoute]) -> Callable[[Reque
         nonlocal document
         if document is None:
             document = build_document(title, routes)
-        return JSONResponse(document)
+        return json(document)
 
     return openapi

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings, Secret
@@ -19,6 +19,9 @@ PRODUCTION = "production"
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - the refused default
 SERVICES = ("auth", "teams", "schedule", "realtime")
 SERVICES_WITH_DATABASE = ("auth", "teams", "schedule")  # realtime keeps everything in Redis
+
+
+SettingsT = TypeVar("SettingsT", bound="Settings")
 
 
 class ConfigurationError(RuntimeError):
@@ -62,14 +65,26 @@ class Settings:
         self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
         # Addresses/networks of the proxies whose X-Forwarded-For counts (kit.clients); none by default.
         self.trusted_proxies = list(config("TEAMMOA_TRUSTED_PROXIES", cast=CommaSeparatedStrings, default=""))
+        # Outgoing mail (kit.mail, used by auth and schedule): SMTP when a host is set, else the outbox.
+        self.mail_from: str = config("TEAMMOA_MAIL_FROM", default="TeamMoa <no-reply@teammoa.local>")
+        self.smtp_host: str = config("TEAMMOA_SMTP_HOST", default="")
+        self.smtp_port: int = config("TEAMMOA_SMTP_PORT", cast=int, default=587)
+        self.smtp_user: str = config("TEAMMOA_SMTP_USER", default="")
+        # A Secret: its repr, and so any log or traceback that shows it, reads "**********".
+        self.smtp_password: Secret = Secret(config("TEAMMOA_SMTP_PASSWORD", default=""))
         self._config = config
+
+    @classmethod
+    def from_environ(cls: type[SettingsT], environ: Mapping[str, str] | None) -> SettingsT:
+        """A service's own settings class (``services/<svc>/settings.py``) builds itself from ``environ``."""
+        raise NotImplementedError(f"{cls.__name__} names no service: use Settings(service, environ)")
 
     @property
     def embedded(self) -> bool:
         return self.mode == EMBEDDED
 
     def get(self, name: str, cast: Callable[[Any], Any] | None = None, default: Any = None) -> Any:
-        """Read one more service-specific variable."""
+        """Read one more service-specific variable (only a service's own ``settings.py`` does)."""
         if cast is None:
             return self._config(name, default=default)
         return self._config(name, cast=cast, default=default)
@@ -89,3 +104,14 @@ class Settings:
             raise ConfigurationError(f"TEAMMOA_{self.service.upper()}_DATABASE_URL must name a MySQL database")
         if self.service == "realtime" and not self.redis_url:
             raise ConfigurationError("TEAMMOA_REDIS_URL is required: realtime instances share state through Redis")
+
+
+def service_settings(cls: type[SettingsT], settings: Settings | None) -> SettingsT:
+    """``settings`` as a service's own settings class ``cls``, read from the same environment.
+
+    Each service keeps its own ``TEAMMOA_*`` variables in ``services/<svc>/settings.py``, a subclass of
+    ``Settings``; callers that hold the kit's ``Settings`` (tests, the embedded gateway) pass it as it is.
+    """
+    if isinstance(settings, cls):
+        return settings
+    return cls.from_environ(None if settings is None else settings.environ())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, TypeVar
 
 from services.kit.errors import Unavailable
@@ -73,6 +73,15 @@ class Access:
             return found or None
 
         return await self._once(("map", map_id, fresh), ask)
+
+    async def member_throughout(self, team_id: int, user_id: int, meanwhile: Callable[[], Awaitable[None]]) -> bool:
+        """Whether a user is a member: asked before ``meanwhile`` runs, and asked afresh after it when a
+        membership event of the team arrived in between (the caller then hears every later one)."""
+        epoch = self.epochs[team_id]
+        if not await self.is_member(team_id, user_id):
+            return False
+        await meanwhile()
+        return self.epochs[team_id] == epoch or await self.is_member(team_id, user_id, fresh=True)
 
     def membership_changed(self, team_id: int, user_id: int | None = None) -> None:
         """Forget cached answers for a team (one user, or everyone) and bump its epoch."""

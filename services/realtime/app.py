@@ -13,10 +13,11 @@ from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.health import Check
-from services.kit.settings import Settings
+from services.kit.settings import Settings, service_settings
 
 from .routes import routes
 from .service import Realtime
+from .settings import RealtimeSettings
 
 
 @contextlib.asynccontextmanager
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
     spec = ServiceSpec(
         name="realtime", title="TeamMoa realtime", routes=routes, extra=_realtime, checks=_checks, degradable=frozenset()
     )  # without Redis there is no fan-out: clients must go elsewhere
-    app = build_app(spec, settings or Settings("realtime"), shared)
+    app = build_app(spec, service_settings(RealtimeSettings, settings), shared)
 
     def stat(name: str) -> Callable[[], float | None]:
         return lambda: _stat(app, name)

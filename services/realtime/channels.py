@@ -4,18 +4,19 @@ ephemeral messages, ping. Each client frame is handled here, in the order it arr
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
+from services.kit.channels import team_channel
 from services.kit.errors import Unavailable
 
 from . import protocol
-from .connection import Connection
+from .connection import Connection, TokenBucket
 from .hubs import Hub, control
 from .protocol import ClientFrame, FrameError, Ping, Publish, Subscribe
 from .sequencing import Subscription
 
-if TYPE_CHECKING:
-    from .service import Realtime
+Sub = Subscription[Connection]
 
 log = logging.getLogger("teammoa.realtime")
 MAX_SUBSCRIPTIONS = 32  # a tab shows one team page and one map; this leaves room and bounds the work
@@ -25,7 +26,37 @@ COUNTED_ERRORS = frozenset(
 FORBIDDEN = "You are not a member of this team, or it does not exist."
 
 
-async def handle(rt: Realtime, conn: Connection, text: str) -> None:
+class ChannelHost(Protocol):
+    """What handling a client frame needs of the realtime instance (service.Realtime is one)."""
+
+    async def lookup_map(self, map_id: int, *, fresh: bool = False) -> dict[str, Any] | None:
+        """The map's team and (nearly) current version; None when there is no such map."""
+
+    async def member_throughout(self, team_id: int, user_id: int, meanwhile: Callable[[], Awaitable[None]]) -> bool:
+        """Whether the user is a member, checked again if a membership event arrives while ``meanwhile`` runs."""
+
+    async def hold(self, channel: str) -> Hub:
+        """The channel's live hub, held until ``release``."""
+
+    def release(self, hub: Hub) -> None: ...
+
+    def hub(self, channel: str) -> Hub | None: ...
+
+    async def history(self, channel: str, since: int) -> list[dict[str, Any]]: ...
+
+    def count(self, stat: str, n: int = 1) -> None: ...
+
+    def subscribe_budget(self, user_id: int) -> TokenBucket:
+        """The subscribe rate limit shared by all of a user's sockets on this instance."""
+
+    def end(self, sub: Sub, reason: str | None, *, leave: bool = True) -> None: ...
+
+    async def joined(self, sub: Sub) -> None: ...
+
+    async def broadcast(self, channel: str, message: str) -> None: ...
+
+
+async def handle(rt: ChannelHost, conn: Connection, text: str) -> None:
     """Handle one client frame; refusals are answered with an ``error`` frame."""
     frame: ClientFrame | None = None
     try:
@@ -38,7 +69,7 @@ async def handle(rt: Realtime, conn: Connection, text: str) -> None:
             conn.send(protocol.PONG)
         elif isinstance(frame, Subscribe):
             if not rt.subscribe_budget(conn.user.user_id).take():  # shared by all of the user's sockets
-                rt.stats["subscribes_limited"] += 1
+                rt.count("subscribes_limited")
                 conn.limit_error()
                 return
             await subscribe(rt, conn, frame.channel, since=frame.since)
@@ -53,7 +84,7 @@ async def handle(rt: Realtime, conn: Connection, text: str) -> None:
         conn.send(protocol.error("unavailable", exc.message, channel))
 
 
-async def subscribe(rt: Realtime, conn: Connection, channel: str, *, since: int | None) -> None:
+async def subscribe(rt: ChannelHost, conn: Connection, channel: str, *, since: int | None) -> None:
     """Subscribe a member to a channel; on a mind map, replay what it missed since ``since``."""
     if channel in conn.subscriptions:
         unsubscribe(rt, conn, channel, reason=None)
@@ -64,7 +95,7 @@ async def subscribe(rt: Realtime, conn: Connection, channel: str, *, since: int 
     if kind == "team":
         team_id = target
     else:
-        found = await rt.access.mindmap(target)
+        found = await rt.lookup_map(target)
         if found is None:
             raise FrameError("forbidden", FORBIDDEN, channel)
         team_id, version = found["team_id"], found["version"]
@@ -78,7 +109,7 @@ async def subscribe(rt: Realtime, conn: Connection, channel: str, *, since: int 
         else:
             version = max(version, sub.hubs[-1].latest)
             if since is not None and since > version:  # the lookup may be a second old: ask again before doubting
-                found = await rt.access.mindmap(target, fresh=True)
+                found = await rt.lookup_map(target, fresh=True)
                 version = max(version, found["version"] if found else 0)
             conn.send(protocol.subscribed(channel, version))
             await _replay(rt, sub, since=since, current=version)
@@ -88,23 +119,22 @@ async def subscribe(rt: Realtime, conn: Connection, channel: str, *, since: int 
     await rt.joined(sub)
 
 
-async def _attach(rt: Realtime, conn: Connection, channel: str, *, kind: str, team_id: int) -> Subscription | None:
+async def _attach(rt: ChannelHost, conn: Connection, channel: str, *, kind: str, team_id: int) -> Sub | None:
     """Check membership while hearing the team's events, then attach a (not yet ready) subscription."""
-    user_id = conn.user.user_id
-    held: list[Hub] = [await rt.hubs.acquire(f"team.{team_id}")]  # membership events from now on are heard
-    try:
-        epoch = rt.access.epochs[team_id]
-        if not await rt.access.is_member(team_id, user_id):
-            raise FrameError("forbidden", FORBIDDEN, channel)
+    held: list[Hub] = [await rt.hold(team_channel(team_id))]  # membership events from now on are heard
+
+    async def hold_map() -> None:
         if kind == "mindmap":
-            held.append(await rt.hubs.acquire(channel))
-        if rt.access.epochs[team_id] != epoch and not await rt.access.is_member(team_id, user_id, fresh=True):
+            held.append(await rt.hold(channel))
+
+    try:
+        if not await rt.member_throughout(team_id, conn.user.user_id, hold_map):
             raise FrameError("forbidden", FORBIDDEN, channel)
         if not conn.open or channel in conn.subscriptions:
             raise _Abandoned()
     except BaseException as exc:
         for hub in held:
-            rt.hubs.release(hub)
+            rt.release(hub)
         if isinstance(exc, _Abandoned):
             return None
         raise
@@ -118,16 +148,16 @@ class _Abandoned(Exception):
     """The socket closed (or subscribed again) while its subscription was being checked."""
 
 
-async def _replay(rt: Realtime, sub: Subscription, *, since: int | None, current: int) -> None:
+async def _replay(rt: ChannelHost, sub: Sub, *, since: int | None, current: int) -> None:
     """Send the events after ``since`` from the history, then go live; resync when history cannot cover it."""
     start = current if since is None else since
     if start > current:  # a version from another world (the map was recreated, or the client is confused)
         sub.start(version=current, known=current)
         sub.resync()
-        rt.stats["resyncs"] += 1
+        rt.count("resyncs")
         return
     try:
-        history = await rt.bus.history(sub.channel, start)
+        history = await rt.history(sub.channel, start)
     except Exception as exc:
         log.warning("history of %s unavailable: %r", sub.channel, exc)
         history = None
@@ -137,30 +167,30 @@ async def _replay(rt: Realtime, sub: Subscription, *, since: int | None, current
     sub.start(version=start, known=current)
     if history is None or (events and events[0]["version"] > start + 1):
         sub.resync()
-        rt.stats["resyncs"] += 1
+        rt.count("resyncs")
         return
     for e in events:
         sub.offer(e["version"], protocol.event(sub.channel, e["type"], e.get("data"), e["version"]))
-    rt.stats["replayed"] += len(events)
-    hub = rt.hubs.get(sub.channel)
+    rt.count("replayed", len(events))
+    hub = rt.hub(sub.channel)
     if hub is not None:
         hub.watch_gaps()
 
 
-def unsubscribe(rt: Realtime, conn: Connection, channel: str, *, reason: str | None) -> None:
+def unsubscribe(rt: ChannelHost, conn: Connection, channel: str, *, reason: str | None) -> None:
     """End a subscription (say why when ``reason`` is given); unknown channels are ignored."""
     sub = conn.subscriptions.get(channel)
     if sub is not None:
         rt.end(sub, reason)
 
 
-async def publish(rt: Realtime, conn: Connection, frame: Publish) -> None:
+async def publish(rt: ChannelHost, conn: Connection, frame: Publish) -> None:
     """Relay an ephemeral message to the channel's other subscribers, on every instance."""
     sub = conn.subscriptions.get(frame.channel)
     if sub is None or not sub.ready:
         raise FrameError("not_subscribed", "Subscribe to a channel before publishing on it.", frame.channel)
     if not conn.publishes.take():
-        rt.stats["ephemeral_dropped"] += 1
+        rt.count("ephemeral_dropped")
         conn.limit_error()
         return
     sender = {**conn.user.stamp(), "connection": conn.id}

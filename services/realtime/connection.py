@@ -14,14 +14,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import protocol
-
-if TYPE_CHECKING:
-    from .sequencing import Subscription
+from .sequencing import Subscription
 
 log = logging.getLogger("teammoa.realtime")
 CLOSE_TIMEOUT_S = 2.0  # a client too slow to take even the close frame is simply dropped
@@ -66,7 +64,7 @@ class Connection:
         self.ws, self.id, self.user = ws, conn_id, user
         self.outbox: asyncio.Queue[str] = asyncio.Queue(outbox_max)
         self._droppable_above = outbox_max // 2
-        self.subscriptions: dict[str, Subscription] = {}
+        self.subscriptions: dict[str, Subscription[Connection]] = {}
         self.publishes = TokenBucket(publish_rate, publish_rate)
         self.frames = TokenBucket(frame_rate, frame_rate * 2)
         self.bad_frames = 0

@@ -20,21 +20,51 @@ import json
 import logging
 import uuid
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from services.kit.channels import MINDMAP_DELETED
 from services.kit.errors import Unavailable
+from services.kit.events import EventBus
 
 from . import protocol
+from .connection import Connection
 from .sequencing import GAP_WAIT_S, Subscription
-
-if TYPE_CHECKING:
-    from .service import Realtime
 
 log = logging.getLogger("teammoa.realtime")
 LIVE_TIMEOUT_S = 3.0  # the broker round trip of a probe; longer means the broker is in trouble
 PRESENCE_DEBOUNCE_S = 0.05  # joins and leaves in a burst give one presence push…
 PRESENCE_DEBOUNCE_PER_SUB_S = 0.0005  # …and a crowded channel pushes less often (5,000 sockets: every 2.5 s)
 PRESENCE_DEBOUNCE_MAX_S = 2.5
+
+
+class PresenceReader(Protocol):
+    async def members(self, channel: str) -> list[dict[str, Any]]: ...
+
+
+class HubHost(Protocol):
+    """What hubs need of their realtime instance (service.Realtime is one), and nothing more: the event
+    bus, the presence lists, a counter, and what to do when a hub hears something that concerns more
+    than its own subscribers."""
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    @property
+    def presence(self) -> PresenceReader: ...
+
+    def count(self, stat: str, n: int = 1) -> None: ...
+
+    def team_event(self, team_id: int, type_: str, data: dict[str, Any]) -> None:
+        """A team channel heard a domain event (membership changes end subscriptions)."""
+
+    def channel_gone(self, channel: str) -> None:
+        """The channel's object was deleted: end its subscriptions."""
+
+    def hub_failed(self, hub: Hub) -> None:
+        """The hub lost its broker subscription."""
+
+    def team_unwatched(self, team_id: int) -> None:
+        """This instance no longer hears a team's events (its cached answers cannot be trusted)."""
 
 
 def control(kind: str, **fields: Any) -> str:
@@ -44,10 +74,10 @@ def control(kind: str, **fields: Any) -> str:
 class Hub:
     """The local end of one channel."""
 
-    def __init__(self, rt: Realtime, channel: str) -> None:
+    def __init__(self, rt: HubHost, channel: str) -> None:
         self.rt, self.channel = rt, channel
         self.kind, self.target_id = protocol.parse_channel(channel)
-        self.subs: dict[str, Subscription] = {}
+        self.subs: dict[str, Subscription[Connection]] = {}
         self.latest = 0  # the newest version heard on this (mind-map) channel
         self.refs = 0
         self._token = uuid.uuid4().hex
@@ -79,11 +109,11 @@ class Hub:
             self._live.set_exception(Unavailable(message))
             self._live.exception()  # mark it retrieved: nobody may be waiting
 
-    def attach(self, sub: Subscription) -> None:
+    def attach(self, sub: Subscription[Connection]) -> None:
         self.subs[sub.conn.id] = sub
         self._presence_unsent.add(sub.conn.id)
 
-    def detach(self, sub: Subscription) -> None:
+    def detach(self, sub: Subscription[Connection]) -> None:
         if self.subs.get(sub.conn.id) is sub:
             del self.subs[sub.conn.id]
         self._presence_unsent.discard(sub.conn.id)
@@ -143,7 +173,7 @@ class Hub:
             for sub in list(self.subs.values()):
                 sub.offer(version, frame)
             self.watch_gaps()
-            if type_ == "mindmap.deleted":
+            if type_ == MINDMAP_DELETED:
                 self.rt.channel_gone(self.channel)
             return
         frame = protocol.event(self.channel, type_, data, None)
@@ -174,7 +204,7 @@ class Hub:
                     sub.offer(version, frame)
                 if sub.gapped:
                     sub.resync()
-                    self.rt.stats["resyncs"] += 1
+                    self.rt.count("resyncs")
 
     def push_presence(self, *, only_if_changed: bool = False) -> None:
         """Push the channel's presence to its subscribers soon (joins and leaves in a burst push once)."""
@@ -200,7 +230,7 @@ class Hub:
 class Hubs:
     """The hubs of this instance, created on first use and stopped when nothing needs them."""
 
-    def __init__(self, rt: Realtime) -> None:
+    def __init__(self, rt: HubHost) -> None:
         self.rt = rt
         self._hubs: dict[str, Hub] = {}
         self._stopping: set[asyncio.Task[None]] = set()
@@ -235,7 +265,7 @@ class Hubs:
         if self._hubs.get(hub.channel) is hub:
             del self._hubs[hub.channel]
             if hub.kind == "team":
-                self.rt.access.forget_team(hub.target_id)
+                self.rt.team_unwatched(hub.target_id)
         for task in hub.stop():
             self._stopping.add(task)
             task.add_done_callback(self._stopping.discard)

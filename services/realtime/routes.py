@@ -8,6 +8,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from services.kit.peers import require_service
+from services.kit.responses import json
 
 from . import channels, protocol
 from .service import Realtime
@@ -37,7 +38,7 @@ async def socket(ws: WebSocket) -> None:
 async def stats(request: Request) -> JSONResponse:
     """This instance's sockets, channels and counters (service credential required)."""
     require_service(request)
-    return JSONResponse(request.app.state.realtime.snapshot_stats())
+    return json(request.app.state.realtime.snapshot_stats())
 
 
 routes = [

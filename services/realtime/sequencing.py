@@ -13,26 +13,34 @@ event only waits in ``pending``: subscribe to live first, buffer, replay, then d
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Any, Generic, Protocol, TypeVar
 
 from . import protocol
-
-if TYPE_CHECKING:
-    from .connection import Connection
-    from .hubs import Hub
 
 GAP_WAIT_S = 1.0  # how long an out-of-order event may wait for the ones before it
 MAX_PENDING = 1000  # more waiting events than this and the client is better off refetching the snapshot
 
 
-class Subscription:
+class Outlet(Protocol):
+    """What a subscription needs of its socket (connection.Connection is one): an id and a way to send."""
+
+    @property
+    def id(self) -> str: ...
+
+    def send(self, frame: str, *, droppable: bool = False) -> bool: ...
+
+
+ConnT = TypeVar("ConnT", bound=Outlet)
+
+
+class Subscription(Generic[ConnT]):
     """A connection's subscription to a channel (``team_id`` is the team that owns the channel)."""
 
     __slots__ = ("channel", "conn", "gap_since", "hubs", "pending", "ready", "team_id", "version", "versioned", "want")
 
-    def __init__(self, conn: Connection, channel: str, *, team_id: int, versioned: bool, hubs: tuple[Hub, ...] = ()) -> None:
+    def __init__(self, conn: ConnT, channel: str, *, team_id: int, versioned: bool, hubs: tuple[Any, ...] = ()) -> None:
         self.conn, self.channel, self.team_id, self.versioned = conn, channel, team_id, versioned
-        self.hubs = hubs  # the hubs this subscription holds a reference to (its channel's, its team's)
+        self.hubs = hubs  # the hubs.Hub objects it holds (its channel's, its team's): opaque here, no import of hubs
         self.ready = False
         self.version = 0
         self.want = 0  # the newest version known to exist

@@ -16,16 +16,16 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from redis.asyncio import Redis
 from starlette.websockets import WebSocket
 
+from services.kit.channels import MEMBER_PREFIX, MEMBERSHIP_ENDED, TEAM_DISBANDED
 from services.kit.errors import AppError
 from services.kit.events import EventBus
 from services.kit.peers import Peers
-from services.kit.settings import Settings
 from services.kit.tokens import ACCESS_COOKIE
 
 from . import protocol
@@ -34,13 +34,11 @@ from .connection import CLIENT_GONE, Connection, TokenBucket, User
 from .hubs import Hub, Hubs, control
 from .presence import MemoryPresence, RedisPresence
 from .sequencing import Subscription
+from .settings import RealtimeSettings
 
 log = logging.getLogger("teammoa.realtime")
-PRESENCE_TTL_S = 30.0  # a dead instance's connections leave the presence lists within this
-OUTBOX_MAX_FRAMES = 1024  # per connection; a client this far behind is closed as too slow
 PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (docs/spec.md)
 FRAME_RATE_PER_S = 20  # other frames per connection (subscribe, ping…), in bursts of twice that
-SOCKETS_PER_USER = 32  # per instance: a user's tabs; more are refused (TEAMMOA_REALTIME_SOCKETS_PER_USER)
 SUBSCRIBE_RATE_PER_S = 4  # per user, over all of their sockets: each subscribe may cost a lookup in teams
 SUBSCRIBE_BURST = 64  # a user's tabs reconnecting at once resubscribe within this
 BUDGETS_KEPT = 10_000  # budgets of users who left are kept a while, so reconnecting does not refill one
@@ -52,20 +50,20 @@ DRAIN_TIMEOUT_S = 5.0
 class Realtime:
     """Everything one realtime instance holds."""
 
-    def __init__(self, *, settings: Settings, bus: EventBus, peers: Peers, redis: Redis | None) -> None:
+    def __init__(self, *, settings: RealtimeSettings, bus: EventBus, peers: Peers, redis: Redis | None) -> None:
         self.settings, self.bus = settings, bus
         self.instance = uuid.uuid4().hex[:10]
-        ttl = settings.get("TEAMMOA_PRESENCE_TTL_S", cast=float, default=PRESENCE_TTL_S)
+        ttl = settings.presence_ttl_s
         self.presence = (
             RedisPresence(redis, prefix=settings.redis_prefix, ttl_s=ttl) if redis is not None else MemoryPresence(ttl)
         )
         self.heartbeat_s = ttl / 3
-        self.outbox_max = settings.get("TEAMMOA_REALTIME_OUTBOX_MAX", cast=int, default=OUTBOX_MAX_FRAMES)
+        self.outbox_max = settings.outbox_max
         self.access = Access(peers)
         self.hubs = Hubs(self)
         self.connections: dict[str, Connection] = {}
         self.by_user: dict[int, set[Connection]] = {}
-        self.sockets_per_user = settings.get("TEAMMOA_REALTIME_SOCKETS_PER_USER", cast=int, default=SOCKETS_PER_USER)
+        self.sockets_per_user = settings.sockets_per_user
         self._subscribe_budgets: dict[int, TokenBucket] = {}
         self.accepting = True
         self.stats: Counter[str] = Counter()
@@ -206,7 +204,7 @@ class Realtime:
 
     # subscriptions
 
-    async def joined(self, sub: Subscription) -> None:
+    async def joined(self, sub: Subscription[Connection]) -> None:
         """Show a new subscriber in the channel's presence, on every instance."""
         try:
             await self.presence.refresh([(sub.channel, sub.conn.id, sub.conn.user)])
@@ -214,14 +212,14 @@ class Realtime:
             log.warning("presence join on %s failed: %r", sub.channel, exc)
         await self.broadcast(sub.channel, control("presence"))
 
-    async def _leave(self, sub: Subscription) -> None:
+    async def _leave(self, sub: Subscription[Connection]) -> None:
         try:
             await self.presence.remove(sub.channel, sub.conn.id)
         except Exception as exc:
             log.warning("presence leave on %s failed: %r", sub.channel, exc)
         await self.broadcast(sub.channel, control("presence"))
 
-    def end(self, sub: Subscription, reason: str | None, *, leave: bool = True) -> None:
+    def end(self, sub: Subscription[Connection], reason: str | None, *, leave: bool = True) -> None:
         """End one subscription now; tell the client why when ``reason`` is given."""
         conn = sub.conn
         if conn.subscriptions.get(sub.channel) is not sub:
@@ -251,11 +249,11 @@ class Realtime:
         """React to a team's membership events: forget cached answers, end removed members' subscriptions."""
         user_id = data.get("user_id")
         user_id = user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
-        if type_.startswith("member."):
+        if type_.startswith(MEMBER_PREFIX):
             self.access.membership_changed(team_id, user_id)
-            if type_ in ("member.removed", "member.left") and user_id is not None:
+            if type_ in MEMBERSHIP_ENDED and user_id is not None:
                 self.kick(team_id, user_id)
-        elif type_ == "team.disbanded":
+        elif type_ == TEAM_DISBANDED:
             self.access.membership_changed(team_id)
             for conn in list(self.connections.values()):
                 self._end_team(conn, team_id)
@@ -286,6 +284,32 @@ class Realtime:
         for sub in list(hub.subs.values()):
             sub.conn.close(protocol.SERVICE_RESTART, "channel lost")
         self.hubs.discard(hub)
+
+    # what hubs and frame handling ask of the instance (hubs.HubHost, channels.ChannelHost)
+
+    def count(self, stat: str, n: int = 1) -> None:
+        self.stats[stat] += n
+
+    async def hold(self, channel: str) -> Hub:
+        return await self.hubs.acquire(channel)
+
+    def release(self, hub: Hub) -> None:
+        self.hubs.release(hub)
+
+    def hub(self, channel: str) -> Hub | None:
+        return self.hubs.get(channel)
+
+    async def history(self, channel: str, since: int) -> list[dict[str, Any]]:
+        return await self.bus.history(channel, since)
+
+    async def lookup_map(self, map_id: int, *, fresh: bool = False) -> dict[str, Any] | None:
+        return await self.access.mindmap(map_id, fresh=fresh)
+
+    async def member_throughout(self, team_id: int, user_id: int, meanwhile: Callable[[], Awaitable[None]]) -> bool:
+        return await self.access.member_throughout(team_id, user_id, meanwhile)
+
+    def team_unwatched(self, team_id: int) -> None:
+        self.access.forget_team(team_id)
 
     def snapshot_stats(self) -> dict[str, Any]:
         return {

@@ -13,19 +13,22 @@ from starlette.applications import Starlette
 
 from services.kit.app import ServiceSpec, Shared, build_app
 from services.kit.cache import ResponseCache
+from services.kit.channels import MEMBERSHIP_ENDED, TEAM_DISBANDED
 from services.kit.mail import Mailer
-from services.kit.settings import Settings
+from services.kit.nicknames import NICKNAME_TTL_S
+from services.kit.settings import Settings, service_settings
 
 from . import followups
-from .directory import NICKNAME_TTL_S, TeamDirectory
+from .directory import TeamDirectory
 from .routes import routes
+from .settings import ScheduleSettings
 
 log = logging.getLogger("teammoa.schedule")
 MIGRATIONS = Path(__file__).parent / "migrations"
-FOLLOWED = ("team.disbanded", "member.left", "member.removed")  # events that change a team's meetings
+FOLLOWED = (TEAM_DISBANDED, *MEMBERSHIP_ENDED)  # events that change a team's meetings
 PRUNE_EVERY_S = 60
 VIEW_CACHE_ENTRIES = 256  # team views (team, range) per instance: ~50 KB each with the gzip form
-VIEW_MAX_AGE_S = NICKNAME_TTL_S  # a view shows nicknames: no staler than the nickname cache itself
+VIEW_MAX_AGE_S = NICKNAME_TTL_S  # a view shows nicknames: no staler than the nickname cache itself (kit.nicknames)
 
 
 @contextlib.asynccontextmanager
@@ -41,11 +44,11 @@ async def follow_teams(app: Starlette) -> AsyncIterator[None]:
 
     async def follow_up(team_id: int, kind: str, data: dict[str, Any]) -> None:
         try:
-            if kind == "team.disbanded":
+            if kind == TEAM_DISBANDED:
                 await followups.team_disbanded(
                     db=state.db, mailer=state.mailer, peers=state.peers, site=site, team_id=team_id
                 )
-            elif kind in ("member.left", "member.removed") and isinstance(data.get("user_id"), int):
+            elif kind in MEMBERSHIP_ENDED and isinstance(data.get("user_id"), int):
                 await followups.member_left(
                     db=state.db, mailer=state.mailer, peers=state.peers, site=site, team_id=team_id, user_id=data["user_id"]
                 )
@@ -91,4 +94,4 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
         extra=follow_teams,
         openapi_path="/api/v1/schedules/openapi.json",
     )
-    return build_app(spec, settings or Settings("schedule"), shared)
+    return build_app(spec, service_settings(ScheduleSettings, settings), shared)

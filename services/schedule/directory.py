@@ -1,6 +1,7 @@
 """What the schedule service knows of teams and people, asked of their owners and cached briefly.
 
-Teams (time zone, current members) come from the teams service, nicknames from auth. A team's entry
+Teams (time zone, current members) come from the teams service, nicknames from auth (the kit's one
+lookup, services/kit/nicknames.py). A team's entry
 is cached only under the team's members version (``kit.events.members_key``), which the teams
 service bumps after committing any change of members, host or time zone and before acknowledging it:
 every request reads that version (one Redis round trip, shared with the availability version) and an
@@ -21,18 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from services.kit.errors import AppError, NotFound, Unavailable
+from services.kit.channels import MEMBER_PREFIX, TEAM_DISBANDED, TEAM_UPDATED, team_channel
+from services.kit.errors import NotFound, Unavailable
 from services.kit.events import EventBus
+from services.kit.nicknames import Nicknames
 from services.kit.peers import Peers, TTLCache
 
 log = logging.getLogger("teammoa.schedule.directory")
 TEAM_TTL_S = 60.0  # checked against the members version on every request; the TTL only bounds age
-NICKNAME_TTL_S = 60.0  # display names only
 FOLLOW_IDLE_S = 10 * 60  # stop following a team nobody asked about for this long
 FOLLOW_MAX = 1000  # teams followed at once by one instance
 SUBSCRIBE_WAIT_S = 1.0
-DROPPING_EVENTS = ("member.", "team.updated", "team.disbanded")
-FORMER_MEMBER = "Former member"
+DROPPING_EVENTS = (MEMBER_PREFIX, TEAM_UPDATED, TEAM_DISBANDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class TeamDirectory:
     def __init__(self, *, peers: Peers, events: EventBus) -> None:
         self._peers, self._events = peers, events
         self._teams: TTLCache[int, Team] = TTLCache(TEAM_TTL_S)
-        self._nicknames: TTLCache[int, str] = TTLCache(NICKNAME_TTL_S)
+        self._nicknames = Nicknames(peers)
         self._generation: dict[int, int] = {}
         self._follows: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
         self._last_used: dict[int, float] = {}
@@ -97,30 +98,10 @@ class TeamDirectory:
         host = next((int(m["user_id"]) for m in body.get("members", []) if m.get("role") == "host"), None)
         return Team(team_id, str(body.get("time_zone") or "UTC"), members, body.get("name"), host_id=host)
 
-    async def nicknames(self, user_ids: list[int]) -> dict[int, str]:
-        """Display names of users (a missing or failing auth service leaves them out)."""
-        names = {uid: self._nicknames.get(uid) for uid in user_ids}
-        missing = [uid for uid, name in names.items() if name is None]
-        if missing:
-            try:
-                body = await self._batch(missing)
-            except AppError as exc:
-                log.warning("nicknames unavailable: %s", exc.message)
-                body = {"users": []}
-            for user in body.get("users", []):
-                nickname = user.get("nickname") if user.get("is_active", True) else FORMER_MEMBER
-                self._nicknames.set(int(user["id"]), nickname or FORMER_MEMBER)
-                names[int(user["id"])] = nickname or FORMER_MEMBER
-        return {uid: name for uid, name in names.items() if name is not None}
-
-    async def _batch(self, user_ids: list[int]) -> dict[str, Any]:
-        response = await self._peers.request("auth", "POST", "/internal/users/batch", json={"ids": user_ids})
-        if response.status_code != 200:
-            raise Unavailable("The auth service failed.")
-        body = response.json()
-        if not isinstance(body, dict):
-            raise Unavailable("The auth service answered something other than a JSON object.")
-        return body
+    async def nicknames(self, user_ids: list[int]) -> dict[int, str | None]:
+        """Display names of users, by the kit's one lookup (services/kit/nicknames.py: None while auth
+        cannot answer)."""
+        return await self._nicknames.nicknames(user_ids)
 
     # Following team channels -------------------------------------------------------------------
 
@@ -139,7 +120,7 @@ class TeamDirectory:
 
     async def _listen(self, team_id: int, ready: asyncio.Event) -> None:
         try:
-            async with self._events.subscribe(f"team.{team_id}") as subscriber:
+            async with self._events.subscribe(team_channel(team_id)) as subscriber:
                 ready.set()
                 async for event in subscriber:
                     self.heard(team_id, event.message)

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 
+from services.kit.channels import team_channel
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.mail import Mailer
@@ -125,7 +126,7 @@ async def _answers(db: Database, team: Team, meeting_ids: list[int]) -> dict[int
     return found
 
 
-def _out(row: Any, answers: dict[int, str], names: dict[int, str], team: Team, user_id: int) -> dict[str, Any]:
+def _out(row: Any, answers: dict[int, str], names: dict[int, str | None], team: Team, user_id: int) -> dict[str, Any]:
     zone = zone_of(row.time_zone)
     start = row.starts_at.replace(tzinfo=dt.UTC)
     end = row.ends_at.replace(tzinfo=dt.UTC)
@@ -177,7 +178,7 @@ async def _one(actor: Actor, meeting_id: int) -> dict[str, Any]:
 
 async def _publish(actor: Actor, type_: str, meeting: dict[str, Any]) -> None:
     data = {key: meeting[key] for key in ("id", "status", "title", "start", "end", "sequence", "counts")}
-    await actor.events.publish(f"team.{actor.team.id}", type_, {"meeting": data, "by": actor.user_id})
+    await actor.events.publish(team_channel(actor.team.id), type_, {"meeting": data, "by": actor.user_id})
 
 
 def _window(actor: Actor, start: str, duration_minutes: int) -> tuple[dt.datetime, dt.datetime]:

@@ -17,7 +17,7 @@ from services.kit.cache import respond
 from services.kit.errors import InvalidInput, PayloadTooLarge
 from services.kit.events import availability_key, members_key
 from services.kit.openapi import documented
-from services.kit.responses import iso
+from services.kit.responses import iso, json
 from services.kit.tokens import authenticate
 from services.kit.validation import parse_body, parse_query, path_int
 
@@ -83,13 +83,13 @@ async def my_week(request: Request) -> JSONResponse:
         body = await parse_body(request, WeekBody)
         week = await mine.save_week(db=db, team=team, user_id=user_id, start=body.week_start, slots=body.days())
         await _availability_changed(request, team)
-        return JSONResponse(week)
+        return json(week)
     query = parse_query(request, WeekQuery)
     try:
         start = parse_week(query.week) if query.week else mine.default_week(team)
     except RangeError as exc:
         raise _range_error(exc) from None
-    return JSONResponse(await mine.read_week(db=db, team=team, user_id=user_id, start=start))
+    return json(await mine.read_week(db=db, team=team, user_id=user_id, start=start))
 
 
 @documented(query=RangeQuery)
@@ -114,7 +114,7 @@ async def suggestions(request: Request) -> JSONResponse:
     query = parse_query(request, SuggestionQuery)
     dates = _dates(query, team)
     state = request.app.state
-    return JSONResponse(
+    return json(
         await planning.suggestions(
             db=state.db,
             directory=state.directory,
@@ -156,7 +156,7 @@ async def import_csv(request: Request) -> JSONResponse:
     raw = await _upload(request)
     imported = await mine.import_csv(db=request.app.state.db, team=team, user_id=user_id, raw=raw)
     await _availability_changed(request, team)
-    return JSONResponse(imported)
+    return json(imported)
 
 
 @documented(query=RangeQuery)

@@ -13,14 +13,15 @@ from starlette.applications import Starlette
 from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.cache import ResponseCache
 from services.kit.health import Check
+from services.kit.nicknames import Nicknames
 from services.kit.ratelimit import AttemptLimiter
-from services.kit.settings import Settings
+from services.kit.settings import Settings, service_settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
 
-from .files import DEFAULT_TEAM_QUOTA_BYTES, Storage
+from .files import Storage
 from .routes import routes
+from .settings import TeamsSettings
 from .teams import JOIN_WINDOW_S
-from .users import Directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Answers cached per team data version (teams.data_version, read by every membership check): todo
@@ -29,15 +30,14 @@ ANSWER_CACHE_ENTRIES = 4096
 ANSWER_MAX_AGE_S = 300.0
 
 
-def _resources(settings: Settings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
-    files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
-    quota_mb = settings.get("TEAMMOA_TEAM_STORAGE_QUOTA_MB", cast=int, default=DEFAULT_TEAM_QUOTA_BYTES // (1024 * 1024))
+def _resources(settings: TeamsSettings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+    files_dir = settings.files_dir
 
     @contextlib.asynccontextmanager
     async def resources(app: Starlette) -> AsyncIterator[None]:
         state = app.state
-        state.storage = Storage(files_dir, quota_mb * 1024 * 1024)
-        state.users = Directory(state.peers)
+        state.storage = Storage(files_dir, settings.storage_quota_bytes)
+        state.users = Nicknames(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
         state.answers = ResponseCache(max_entries=ANSWER_CACHE_ENTRIES, max_age_s=ANSWER_MAX_AGE_S)
         yield
@@ -59,7 +59,7 @@ def _checks(app: Starlette) -> dict[str, Check]:
 
 
 def create_app(settings: Settings | None = None, shared: Shared | None = None) -> Starlette:
-    settings = settings or Settings("teams")
+    settings = service_settings(TeamsSettings, settings)
     spec = ServiceSpec(
         name="teams",
         title="TeamMoa teams API",
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, shared: Shared | None = None) -
         openapi_path="/api/v1/teams/openapi.json",
     )
     app = build_app(spec, settings, shared)
-    files_dir = Path(settings.get("TEAMMOA_FILES_DIR", default=str(settings.data_dir / "files"))).absolute()
+    files_dir = settings.files_dir
 
     def disk(field: str) -> Callable[[], float | None]:
         def read() -> float | None:

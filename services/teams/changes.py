@@ -28,17 +28,14 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
+from services.kit.channels import MEMBER_PREFIX, TEAM_DISBANDED, TEAM_UPDATED, team_channel
 from services.kit.errors import NotFound
 from services.kit.events import EventBus, members_key
 
 from .tables import teams
 
 log = logging.getLogger("teammoa.teams")
-MEMBERS_EVENTS = ("member.", "team.updated", "team.disbanded")  # what the schedule service caches of a team
-
-
-def channel(team_id: int) -> str:
-    return f"team.{team_id}"
+MEMBERS_EVENTS = (MEMBER_PREFIX, TEAM_UPDATED, TEAM_DISBANDED)  # what the schedule service caches of a team
 
 
 async def lock_team(db: Database, team_id: int) -> Record | None:
@@ -83,7 +80,7 @@ async def team_change(db: Database, bus: EventBus, team_id: int) -> AsyncIterato
     if any(type_.startswith(MEMBERS_EVENTS) for type_, _ in change.events):
         await bus.bump(members_key(team_id))  # before the answer: other services' caches of the team are stale now
     for type_, data in change.events:
-        await bus.publish(channel(team_id), type_, data)
+        await bus.publish(team_channel(team_id), type_, data)
 
 
 def is_duplicate(exc: BaseException) -> bool:

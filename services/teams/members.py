@@ -13,16 +13,17 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 
+from services.kit.channels import MEMBER_JOINED, MEMBER_LEFT, MEMBER_REMOVED, MEMBER_ROLE_CHANGED, TEAM_DISBANDED
 from services.kit.db import cell
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
+from services.kit.nicknames import Nicknames
 from services.kit.responses import PageQuery, iso, page, utcnow
 
 from .access import Caller, role_of
 from .changes import Change, is_duplicate, team_change
 from .purge import delete_rows
 from .tables import memberships, milestones, teams, todos
-from .users import Directory
 
 log = logging.getLogger("teammoa.teams")
 
@@ -53,11 +54,11 @@ async def add(*, db: Database, change: Change, user_id: int) -> None:
             raise Conflict("You are already a member of this team.", code="already_member") from None
         raise
     change.publish(
-        "member.joined", {"user_id": user_id, "role": "member", "joined_at": iso(now), "member_count": len(rows) + 1}
+        MEMBER_JOINED, {"user_id": user_id, "role": "member", "joined_at": iso(now), "member_count": len(rows) + 1}
     )
 
 
-async def listing(*, db: Database, users: Directory, caller: Caller, query: PageQuery) -> dict[str, Any]:
+async def listing(*, db: Database, users: Nicknames, caller: Caller, query: PageQuery) -> dict[str, Any]:
     """The team's members, longest-standing first, with nicknames from one batched lookup."""
     where = memberships.c.team_id == caller.team_id
     total = await db.fetch_val(sa.select(sa.func.count()).where(where))
@@ -109,7 +110,7 @@ async def remove(*, db: Database, bus: EventBus, caller: Caller, user_id: int) -
             raise NotFound("No such member in this team.")
         moved = await _end(db, caller.team_id, user_id)
         change.publish(
-            "member.left" if leaving else "member.removed",
+            MEMBER_LEFT if leaving else MEMBER_REMOVED,
             {"user_id": user_id, "by": caller.user_id, "unassigned_todo_ids": moved},
         )
 
@@ -124,8 +125,8 @@ async def transfer_host(*, db: Database, bus: EventBus, caller: Caller, user_id:
         if not await _is_member(db, caller.team_id, user_id):
             raise InvalidInput.field("user_id", "That user is not a member of this team.")
         await db.execute(teams.update().where(teams.c.id == caller.team_id).values(host_id=user_id, updated_at=utcnow()))
-        change.publish("member.role_changed", {"user_id": user_id, "role": "host"})
-        change.publish("member.role_changed", {"user_id": caller.user_id, "role": "member"})
+        change.publish(MEMBER_ROLE_CHANGED, {"user_id": user_id, "role": "host"})
+        change.publish(MEMBER_ROLE_CHANGED, {"user_id": caller.user_id, "role": "member"})
 
 
 async def deactivate(*, db: Database, bus: EventBus, user_id: int) -> list[int]:
@@ -159,14 +160,14 @@ async def _leave_for_good(db: Database, change: Change, user_id: int) -> bool:
         )
         if successor is None:
             await delete_rows(db, teams, teams.c.id == team_id)
-            change.publish("team.disbanded", {"id": team_id})
+            change.publish(TEAM_DISBANDED, {"id": team_id})
             return True
         await db.execute(
             teams.update().where(teams.c.id == team_id).values(host_id=cell(successor, "user_id", int), updated_at=utcnow())
         )
-        change.publish("member.role_changed", {"user_id": cell(successor, "user_id", int), "role": "host"})
+        change.publish(MEMBER_ROLE_CHANGED, {"user_id": cell(successor, "user_id", int), "role": "host"})
     moved = await _end(db, team_id, user_id)
-    change.publish("member.left", {"user_id": user_id, "reason": "deactivated", "unassigned_todo_ids": moved})
+    change.publish(MEMBER_LEFT, {"user_id": user_id, "reason": "deactivated", "unassigned_todo_ids": moved})
     return False
 
 

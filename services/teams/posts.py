@@ -19,6 +19,7 @@ from starlette.requests import Request
 from services.kit.db import cell
 from services.kit.errors import Conflict, NotFound, PermissionDenied
 from services.kit.events import EventBus
+from services.kit.nicknames import Nicknames
 from services.kit.responses import iso, page, utcnow
 
 from .access import Caller
@@ -28,7 +29,6 @@ from .purge import delete_rows
 from .schemas import PostCreate, PostsQuery
 from .tables import post_files, posts
 from .uploads import QuotaExceeded, receive
-from .users import Directory
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 ALLOWED_TAGS = {
@@ -139,7 +139,7 @@ async def _out(db: Database, nickname: str | None, row: Any) -> dict[str, Any]:
     return post_out(row, nickname, files[row.id])
 
 
-async def listing(*, db: Database, users: Directory, caller: Caller, query: PostsQuery, quota_bytes: int) -> dict[str, Any]:
+async def listing(*, db: Database, users: Nicknames, caller: Caller, query: PostsQuery, quota_bytes: int) -> dict[str, Any]:
     """The team's posts, newest first, optionally matching ``q`` in title, body or author nickname."""
     where = [posts.c.team_id == caller.team_id]
     if query.q:
@@ -179,13 +179,13 @@ async def storage_used(db: Database, team_id: int) -> int:
     return int(used or 0)
 
 
-async def read(*, db: Database, users: Directory, caller: Caller, post_id: int) -> dict[str, Any]:
+async def read(*, db: Database, users: Nicknames, caller: Caller, post_id: int) -> dict[str, Any]:
     """One post of the team with its files."""
     row = await _get(db, caller.team_id, post_id)
     return await _out(db, await users.nickname(cell(row, "author_id", int)), row)
 
 
-async def create(*, db: Database, bus: EventBus, users: Directory, caller: Caller, body: PostCreate) -> dict[str, Any]:
+async def create(*, db: Database, bus: EventBus, users: Nicknames, caller: Caller, body: PostCreate) -> dict[str, Any]:
     """Write a post on the team's board."""
     now = utcnow()
     nickname = await users.nickname(caller.user_id)  # before the lock: no peer call while holding it
@@ -214,7 +214,7 @@ async def _own(db: Database, caller: Caller, post_id: int) -> Record:
 
 
 async def update(
-    *, db: Database, bus: EventBus, users: Directory, caller: Caller, post_id: int, changes: dict[str, Any]
+    *, db: Database, bus: EventBus, users: Nicknames, caller: Caller, post_id: int, changes: dict[str, Any]
 ) -> dict[str, Any]:
     """Edit a post's title or body (author)."""
     nickname = await users.nickname(caller.user_id)
@@ -241,7 +241,7 @@ async def delete(*, db: Database, bus: EventBus, storage: Storage, caller: Calle
 
 
 async def attach(
-    *, db: Database, bus: EventBus, users: Directory, storage: Storage, caller: Caller, post_id: int, request: Request
+    *, db: Database, bus: EventBus, users: Nicknames, storage: Storage, caller: Caller, post_id: int, request: Request
 ) -> dict[str, Any]:
     """Add up to five attachments to a post (author); the bytes are streamed to disk."""
     await _own(db, caller, post_id)
@@ -286,7 +286,7 @@ async def attach(
 
 
 async def detach(
-    *, db: Database, bus: EventBus, users: Directory, storage: Storage, caller: Caller, post_id: int, file_id: int
+    *, db: Database, bus: EventBus, users: Nicknames, storage: Storage, caller: Caller, post_id: int, file_id: int
 ) -> dict[str, Any]:
     """Remove one attachment from a post (author)."""
     nickname = await users.nickname(caller.user_id)

@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
+from services.kit.channels import TEAM_DISBANDED, TEAM_UPDATED
 from services.kit.db import Prepared, cell
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.kit.events import EventBus
+from services.kit.nicknames import Nicknames
 from services.kit.passwords import PasswordHasher
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.responses import PageQuery, iso, page, page_total, utcnow
@@ -28,7 +30,6 @@ from .changes import is_duplicate, team_change
 from .purge import delete_rows
 from .schemas import Join, TeamCreate
 from .tables import memberships, teams
-from .users import Directory
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed without doubt
 INVITE_CODE_LENGTH = 10  # 32**10 ≈ 2**50 codes, with guesses rate-limited
@@ -157,7 +158,7 @@ async def update(*, db: Database, bus: EventBus, caller: Caller, changes: dict[s
         if changes:
             await db.execute(teams.update().where(teams.c.id == caller.team_id).values(**changes, updated_at=utcnow()))
         row = await db.fetch_one(sa.select(teams).where(teams.c.id == caller.team_id))
-        change.publish("team.updated", team_out(row, count=count))
+        change.publish(TEAM_UPDATED, team_out(row, count=count))
     return team_out(row, count=count, user_id=caller.user_id)
 
 
@@ -165,7 +166,7 @@ async def disband(*, db: Database, bus: EventBus, caller: Caller) -> None:
     """Delete a team and everything in it (host); its files go once the rows are gone."""
     async with team_change(db, bus, caller.team_id) as change:
         await delete_rows(db, teams, teams.c.id == caller.team_id)
-        change.publish("team.disbanded", {"id": caller.team_id})
+        change.publish(TEAM_DISBANDED, {"id": caller.team_id})
 
 
 async def rotate_invite_code(*, db: Database, bus: EventBus, caller: Caller) -> dict[str, str]:
@@ -181,7 +182,7 @@ async def rotate_invite_code(*, db: Database, bus: EventBus, caller: Caller) -> 
                     teams.update().where(teams.c.id == caller.team_id).values(invite_code=code, updated_at=utcnow())
                 )
                 row = await db.fetch_one(sa.select(teams).where(teams.c.id == caller.team_id))
-                change.publish("team.updated", team_out(row, count=await _count(db, caller.team_id)))
+                change.publish(TEAM_UPDATED, team_out(row, count=await _count(db, caller.team_id)))
             return {"invite_code": code}
         except Exception as exc:
             if not is_duplicate(exc):
@@ -208,7 +209,7 @@ async def _by_code(db: Database, limiter: AttemptLimiter, user_id: int, code: st
 
 
 async def preview(
-    *, db: Database, users: Directory, limiter: AttemptLimiter, user_id: int, code: str, address: str = ""
+    *, db: Database, users: Nicknames, limiter: AttemptLimiter, user_id: int, code: str, address: str = ""
 ) -> dict[str, Any]:
     """What a team looks like to someone holding its invite code."""
     row = await _by_code(db, limiter, user_id, code, address)

@@ -26,18 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port
+from tests.servers import CHROMIUM_ARGS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STARTUP_TIMEOUT_S = 60.0
 UI_TIMEOUT_MS = 15_000  # generous for a loaded 2-core CI machine
 DESKTOP = {"width": 1280, "height": 800}

@@ -24,17 +24,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.browser.demo import Demo, api_sign_up, call, paint_week, seed_demo_team
-from tests.servers import free_port
+from tests.servers import CHROMIUM_ARGS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 

@@ -127,7 +127,7 @@ async def serve(app) -> AsyncIterator[str]:
         lifespan="on",
         ws_max_size=64 * 1024,
         timeout_graceful_shutdown=3,
-        ws="websockets-sansio",  # what the stack and the realtime image run (deploy/stack.py)
+        ws="websockets-sansio",  # what the stack and the images run (services/kit/serve.py)
         ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)

@@ -10,7 +10,8 @@ import random
 import pytest
 
 from services.realtime.connection import MAX_BAD_FRAMES
-from services.realtime.service import SOCKETS_PER_USER, SUBSCRIBE_BURST
+from services.realtime.service import SUBSCRIBE_BURST
+from services.realtime.settings import SOCKETS_PER_USER
 
 from .conftest import Crew
 

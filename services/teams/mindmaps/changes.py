@@ -19,15 +19,12 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
+from services.kit.channels import mindmap_channel
 from services.kit.db import cell
 from services.kit.errors import NotFound
 from services.kit.events import EventBus
 
 from .tables import mindmaps
-
-
-def channel(map_id: int) -> str:
-    return f"mindmap.{map_id}"
 
 
 @dataclass
@@ -71,4 +68,4 @@ async def map_change(db: Database, bus: EventBus, *, team_id: int, map_id: int) 
         yield change
     if change.event is not None:
         type_, data = change.event
-        await bus.publish(channel(map_id), type_, data, version=change.version)
+        await bus.publish(mindmap_channel(map_id), type_, data, version=change.version)

@@ -11,9 +11,9 @@ from databases.interfaces import Record
 from services.kit.db import cell
 from services.kit.errors import NotFound, PermissionDenied
 from services.kit.events import EventBus
+from services.kit.nicknames import Nicknames
 from services.kit.responses import PageQuery, iso, page, utcnow
 from services.teams.access import Caller
-from services.teams.users import Directory
 
 from .changes import map_change
 from .maps import require_map
@@ -55,7 +55,7 @@ async def _load(db: Database, *, map_id: int, node_id: int, comment_id: int) -> 
 
 
 async def list_comments(
-    *, db: Database, directory: Directory, caller: Caller, map_id: int, node_id: int, query: PageQuery
+    *, db: Database, directory: Nicknames, caller: Caller, map_id: int, node_id: int, query: PageQuery
 ) -> dict[str, Any]:
     """List a node's comments, oldest first."""
     await require_map(db, caller=caller, map_id=map_id)
@@ -70,7 +70,7 @@ async def list_comments(
 
 
 async def create_comment(
-    *, db: Database, bus: EventBus, directory: Directory, caller: Caller, map_id: int, node_id: int, body: str
+    *, db: Database, bus: EventBus, directory: Nicknames, caller: Caller, map_id: int, node_id: int, body: str
 ) -> dict[str, Any]:
     """Comment on a node."""
     nickname = await directory.nickname(caller.user_id)
@@ -92,7 +92,7 @@ async def update_comment(
     *,
     db: Database,
     bus: EventBus,
-    directory: Directory,
+    directory: Nicknames,
     caller: Caller,
     map_id: int,
     node_id: int,

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
+from services.kit.channels import MINDMAP_CREATED, MINDMAP_DELETED, team_channel
 from services.kit.db import cell, one_row
 from services.kit.errors import Conflict, NotFound, PermissionDenied
 from services.kit.events import EventBus
 from services.kit.responses import PageQuery, iso, page, utcnow
 from services.teams.access import Caller
-from services.teams.changes import channel as team_channel
 from services.teams.changes import is_duplicate
 from services.teams.purge import delete_rows
 
@@ -92,7 +92,7 @@ async def create_map(*, db: Database, bus: EventBus, caller: Caller, title: str)
     created = map_out(row, caller)
     await bus.publish(
         team_channel(caller.team_id),
-        "mindmap.created",
+        MINDMAP_CREATED,
         {key: created[key] for key in ("id", "title", "version", "created_by", "created_at")},
     )
     return created
@@ -104,8 +104,8 @@ async def delete_map(*, db: Database, bus: EventBus, caller: Caller, map_id: int
         if not caller.is_host and change.created_by != caller.user_id:
             raise PermissionDenied("Only the host or the map's creator can delete it.")
         await delete_rows(db, mindmaps, mindmaps.c.id == map_id)
-        change.publish("mindmap.deleted", {"id": map_id})
-    await bus.publish(team_channel(caller.team_id), "mindmap.deleted", {"id": map_id})
+        change.publish(MINDMAP_DELETED, {"id": map_id})
+    await bus.publish(team_channel(caller.team_id), MINDMAP_DELETED, {"id": map_id})
 
 
 async def require_map(db: Database, *, caller: Caller, map_id: int) -> None:

@@ -11,12 +11,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.kit.idempotency import idempotent
+from services.kit.nicknames import Nicknames
 from services.kit.openapi import documented
 from services.kit.peers import require_service
-from services.kit.responses import PageQuery
+from services.kit.responses import PageQuery, json
 from services.kit.validation import parse_body, parse_query, path_int
 from services.teams.access import member
-from services.teams.users import Directory
 
 from . import comments, links, maps, nodes, votes
 from .schemas import CommentIn, LinkIn, MindMapIn, NodeIn, NodeUpdate
@@ -26,8 +26,8 @@ MAP = MAPS + "{map_id}/"
 NODE = MAP + "nodes/{node_id}/"
 
 
-def _directory(request: Request) -> Directory:
-    users: Directory = request.app.state.users
+def _directory(request: Request) -> Nicknames:
+    users: Nicknames = request.app.state.users
     return users
 
 
@@ -40,7 +40,7 @@ async def list_maps(request: Request) -> JSONResponse:
     """List the team's mind maps."""
     caller = await member(request)
     query = parse_query(request, PageQuery)
-    return JSONResponse(await maps.list_maps(db=request.app.state.db, caller=caller, query=query))
+    return json(await maps.list_maps(db=request.app.state.db, caller=caller, query=query))
 
 
 @documented(body=MindMapIn)
@@ -50,16 +50,14 @@ async def create_map(request: Request) -> JSONResponse:
     caller = await member(request)
     data = await parse_body(request, MindMapIn)
     state = request.app.state
-    return JSONResponse(
-        await maps.create_map(db=state.db, bus=state.events, caller=caller, title=data.title), status_code=201
-    )
+    return json(await maps.create_map(db=state.db, bus=state.events, caller=caller, title=data.title), status=201)
 
 
 async def get_map(request: Request) -> JSONResponse:
     """The whole map: nodes, links, counts and its version."""
     caller = await member(request)
     [map_id] = _ids(request, "map_id")
-    return JSONResponse(
+    return json(
         await maps.snapshot(db=request.app.state.db, caller=caller, map_id=map_id), headers={"Cache-Control": "no-store"}
     )
 
@@ -82,7 +80,7 @@ async def create_node(request: Request) -> JSONResponse:
     data = await parse_body(request, NodeIn)
     state = request.app.state
     node = await nodes.create_node(db=state.db, bus=state.events, caller=caller, map_id=map_id, data=data)
-    return JSONResponse(node, status_code=201)
+    return json(node, status=201)
 
 
 async def get_node(request: Request) -> JSONResponse:
@@ -92,7 +90,7 @@ async def get_node(request: Request) -> JSONResponse:
     db = request.app.state.db
     await maps.require_map(db, caller=caller, map_id=map_id)
     row = await nodes.load_node(db, map_id=map_id, node_id=node_id)
-    return JSONResponse(await nodes.node_view(db, row, user_id=caller.user_id))
+    return json(await nodes.node_view(db, row, user_id=caller.user_id))
 
 
 @documented(body=NodeUpdate)
@@ -102,7 +100,7 @@ async def update_node(request: Request) -> JSONResponse:
     map_id, node_id = _ids(request, "map_id", "node_id")
     data = await parse_body(request, NodeUpdate)
     state = request.app.state
-    return JSONResponse(
+    return json(
         await nodes.update_node(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, data=data)
     )
 
@@ -125,7 +123,7 @@ async def create_link(request: Request) -> JSONResponse:
     data = await parse_body(request, LinkIn)
     state = request.app.state
     link = await links.create_link(db=state.db, bus=state.events, caller=caller, map_id=map_id, data=data)
-    return JSONResponse(link, status_code=201)
+    return json(link, status=201)
 
 
 async def delete_link(request: Request) -> Response:
@@ -144,7 +142,7 @@ async def list_comments(request: Request) -> JSONResponse:
     map_id, node_id = _ids(request, "map_id", "node_id")
     query = parse_query(request, PageQuery)
     state = request.app.state
-    return JSONResponse(
+    return json(
         await comments.list_comments(
             db=state.db, directory=_directory(request), caller=caller, map_id=map_id, node_id=node_id, query=query
         )
@@ -168,7 +166,7 @@ async def create_comment(request: Request) -> JSONResponse:
         node_id=node_id,
         body=data.body,
     )
-    return JSONResponse(comment, status_code=201)
+    return json(comment, status=201)
 
 
 @documented(body=CommentIn)
@@ -178,7 +176,7 @@ async def update_comment(request: Request) -> JSONResponse:
     map_id, node_id, comment_id = _ids(request, "map_id", "node_id", "comment_id")
     data = await parse_body(request, CommentIn)
     state = request.app.state
-    return JSONResponse(
+    return json(
         await comments.update_comment(
             db=state.db,
             bus=state.events,
@@ -217,16 +215,14 @@ async def _vote(request: Request, *, voted: bool) -> JSONResponse:
     caller = await member(request)
     map_id, node_id = _ids(request, "map_id", "node_id")
     state = request.app.state
-    return JSONResponse(
-        await votes.vote(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, voted=voted)
-    )
+    return json(await votes.vote(db=state.db, bus=state.events, caller=caller, map_id=map_id, node_id=node_id, voted=voted))
 
 
 async def internal_map(request: Request) -> JSONResponse:
     """A map's team and version, for the realtime service (service credential required)."""
     require_service(request)
     [map_id] = _ids(request, "map_id")
-    return JSONResponse(await maps.lookup(db=request.app.state.db, map_id=map_id))
+    return json(await maps.lookup(db=request.app.state.db, map_id=map_id))
 
 
 routes = [
