@@ -18,7 +18,7 @@ from services.kit.mail import Mailer
 from services.kit.nicknames import NICKNAME_TTL_S
 from services.kit.settings import Settings, service_settings
 
-from . import followups
+from . import followups, reminders
 from .directory import TeamDirectory
 from .routes import routes
 from .settings import ScheduleSettings
@@ -76,12 +76,22 @@ async def follow_teams(app: Starlette) -> AsyncIterator[None]:
             await keep_meeting_teams()
             await directory.prune()
 
+    async def remind_forever() -> None:
+        while True:
+            await asyncio.sleep(reminders.SCAN_EVERY_S)
+            try:
+                await reminders.run_once(db=state.db, mailer=state.mailer, peers=state.peers, site=site)
+            except Exception:  # the next scan tries again (a reminder already claimed is not retried)
+                log.exception("meeting reminders failed")
+
     pruner = asyncio.create_task(prune_forever(), name="schedule-directory-prune")
+    reminder = asyncio.create_task(remind_forever(), name="schedule-meeting-reminders")
     try:
         yield
     finally:
         pruner.cancel()
-        await asyncio.gather(pruner, *running, return_exceptions=True)
+        reminder.cancel()
+        await asyncio.gather(pruner, reminder, *running, return_exceptions=True)
         await directory.aclose()
 
 

@@ -21,7 +21,7 @@ from services.kit.responses import iso, json
 from services.kit.tokens import authenticate
 from services.kit.validation import parse_body, parse_query, path_int
 
-from . import feed, meetings, mine, planning
+from . import feed, meetings, mine, planning, reminders
 from .directory import Team
 from .schemas import (
     AnswerBody,
@@ -30,6 +30,7 @@ from .schemas import (
     MeetingBody,
     MeetingChange,
     RangeQuery,
+    ReminderBody,
     SuggestionQuery,
     WeekBody,
     WeekQuery,
@@ -317,6 +318,17 @@ async def feed_calendar(request: Request) -> Response:
     return Response(built.body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
+@documented(body=ReminderBody)
+async def meeting_settings(request: Request) -> JSONResponse:
+    """The team's reminder offset: read (GET, members) or choose (PUT, the host): none, 1 hour or 1 day."""
+    user_id, team = await _caller(request)
+    db = request.app.state.db
+    if request.method == "PUT":
+        body = await parse_body(request, ReminderBody)
+        return JSONResponse(await reminders.save_setting(db, team, user_id, body.reminder_minutes))
+    return JSONResponse(await reminders.read_setting(db, team))
+
+
 MEETING = f"{PREFIX}/meetings/{{meeting_id}}"
 
 routes = [
@@ -328,6 +340,7 @@ routes = [
     Route(f"{PREFIX}/ics/", ics_export, methods=["GET"]),
     Route(f"{PREFIX}/meetings/", meeting_list, methods=["GET", "POST"]),
     Route(f"{PREFIX}/meetings/conflicts/", meeting_conflicts, methods=["GET"]),
+    Route(f"{PREFIX}/meetings/settings/", meeting_settings, methods=["GET", "PUT"]),
     Route(f"{MEETING}/", meeting_detail, methods=["GET", "PATCH"]),
     Route(f"{MEETING}/confirm/", meeting_confirm, methods=["POST"]),
     Route(f"{MEETING}/cancel/", meeting_cancel, methods=["POST"]),

@@ -123,3 +123,7 @@ class AnswerBody(Schema):
 class ConflictQuery(Query):
     start: str = Field(..., max_length=40, description="ISO 8601 date-time; without an offset, the team's zone")
     duration_minutes: int = Field(60, ge=MIN_MEETING_MINUTES, le=MAX_MEETING_MINUTES)
+
+
+class ReminderBody(Schema):
+    reminder_minutes: int = Field(..., description="0 (none), 60 (1 hour) or 1440 (1 day) before the start")

@@ -82,3 +82,14 @@ calendar_feeds = sa.Table(
     sa.Column("changed_at", sa.DateTime, nullable=True),
     mysql_charset="utf8mb4",
 )
+
+# A team's meeting settings: the reminder offset in minutes (0: no reminder). A team without a row has
+# the default (see ``reminders.DEFAULT_MINUTES``).
+meeting_settings = sa.Table(
+    "meeting_settings",
+    metadata,
+    sa.Column("team_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("reminder_minutes", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    mysql_charset="utf8mb4",
+)

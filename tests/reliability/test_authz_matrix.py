@@ -104,6 +104,8 @@ SCHEDULE = [
     ("GET", S + "meetings/", None, 401, 404, 200, 200, None),
     ("POST", S + "meetings/", MEETING, 401, 404, 201, 201, None),
     ("GET", S + "meetings/conflicts/?start=2030-01-07T10:00:00", None, 401, 404, 200, 200, None),
+    ("GET", S + "meetings/settings/", None, 401, 404, 200, 200, None),
+    ("PUT", S + "meetings/settings/", {"reminder_minutes": 60}, 401, 404, 403, 200, None),
     ("GET", S + "meetings/{meeting_id}/", None, 401, 404, 200, 200, 404),
     ("PATCH", S + "meetings/{meeting_id}/", {"title": "T"}, 401, 404, 403, 200, 404),
     ("POST", S + "meetings/{meeting_id}/confirm/", None, 401, 404, 403, 200, 404),
