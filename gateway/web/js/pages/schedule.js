@@ -14,6 +14,8 @@ import { formatDay, todayIn } from "../format.js";
 import { mondayOf, shiftDays, weekDays } from "./schedule/grid.js";
 import { heatMap } from "./schedule/heatmap.js";
 import { suggestionsPanel } from "./schedule/suggestions.js";
+import { meetingsPanel } from "./schedule/meetings.js";
+import { currentUser } from "../session.js";
 
 const STYLESHEET = "/css/schedule.css";
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -39,6 +41,7 @@ export async function render(root, params) {
   let week = asked && DATE.test(asked) ? mondayOf(asked) : mondayOf(todayIn(team.time_zone));
   let tab = params.query.get("view") === "team" ? "team" : "mine";
   let editor = null;
+  let meetings = null;
   let loadCount = 0;
 
   const dirty = () => Boolean(editor && editor.dirty());
@@ -74,6 +77,8 @@ export async function render(root, params) {
     history.replaceState(null, "", `${location.pathname}?view=${tab}&week=${week}`);
     if (editor) editor.destroy();
     editor = null;
+    if (meetings) meetings.destroy();
+    meetings = null;
     content.dataset.state = "loading";
     content.replaceChildren(teamLoading());
     const base = `teams/${encodeURIComponent(teamId)}/schedules/`;
@@ -87,9 +92,11 @@ export async function render(root, params) {
         const view = await api.get(base, { query: { start: days[0], end: days[6] } });
         if (count !== loadCount) return;
         const map = heatMap({ view, days });
+        meetings = meetingsPanel({ teamId, timeZone: view.time_zone, team, me: currentUser() || {} });
         const panel = suggestionsPanel({ teamId, days, memberCount: view.member_count, timeZone: view.time_zone,
-                                         onPick: map.highlight });
-        content.replaceChildren(el("div", { class: "schedule-layout with-side" }, map.node, panel.node));
+                                         onPick: map.highlight, onBook: meetings.book });
+        content.replaceChildren(el("div", { class: "schedule-layout with-side" }, map.node,
+          el("div", { class: "schedule-side" }, meetings.node, panel.node)));
         panel.find();
       }
       content.dataset.state = "ready";
@@ -122,5 +129,6 @@ export async function render(root, params) {
     window.removeEventListener("beforeunload", onBeforeUnload);
     document.removeEventListener("click", onLinkClick, true);
     if (editor) editor.destroy();
+    if (meetings) meetings.destroy();
   };
 }

@@ -8,7 +8,7 @@ import { api } from "../api.js";
 import { counter, el, field, onSubmit, pageTitle, setNotice, toast } from "../dom.js";
 import { t } from "../i18n.js";
 import { navigate } from "../router.js";
-import { aboutCard, inviteCard, membersCard, summary } from "./team/cards.js";
+import { aboutCard, inviteCard, meetingsCard, membersCard, summary } from "./team/cards.js";
 import {
   attempt, isTeamGone, loadTeam, teamError, teamFailure, teamHeader, teamLoading, watchTeam,
 } from "../team-common.js";
@@ -77,10 +77,17 @@ export async function render(root, { teamId }) {
   }
   const status = el("div", { class: "page-status", "aria-live": "polite" });
   let leaving = false;
+  let meetings = [];
+  const meetingsPath = `teams/${encodeURIComponent(teamId)}/schedules/meetings/`;
+  const loadMeetings = async () => {  // the schedule service being down leaves the card empty, not the page
+    meetings = await api.get(meetingsPath).then((data) => data.items, () => []);
+  };
+  await loadMeetings();
 
   async function refresh() {
     try {
-      [ctx, stats] = await Promise.all([loadTeam(teamId), api.get(`teams/${encodeURIComponent(teamId)}/statistics/`)]);
+      [ctx, stats] = await Promise.all([loadTeam(teamId), api.get(`teams/${encodeURIComponent(teamId)}/statistics/`),
+        loadMeetings()]);
       draw();
     } catch (err) {
       setNotice(status, "error", teamError(err));
@@ -155,7 +162,8 @@ export async function render(root, { teamId }) {
       status,
       el("div", { class: "dash-grid" },
         el("div", { class: "dash-col" }, summary(stats, ctx.team.id), membersCard(ctx, actions)),
-        el("div", { class: "dash-col" }, inviteCard(ctx, actions), aboutCard(ctx, actions)))));
+        el("div", { class: "dash-col" }, meetingsCard(ctx.team.id, meetings, ctx.team.time_zone), inviteCard(ctx, actions),
+          aboutCard(ctx, actions)))));
   }
 
   /** Live updates (realtime.js): refresh on member, todo and milestone events; leave when the team goes. */
@@ -164,7 +172,7 @@ export async function render(root, { teamId }) {
       if (leaving) return;  // my own disband or leave: its action reports and navigates
       toast(t("teams.gone"), "warning");
       navigate("/teams");
-    } else if (event.type === "resync" || /^(member|todo|milestone|team)\./.test(event.type)) {
+    } else if (event.type === "resync" || /^(member|todo|milestone|team|meeting)\./.test(event.type)) {
       refreshSoon();
     }
   }

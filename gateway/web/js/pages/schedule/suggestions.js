@@ -2,8 +2,9 @@
  * Suggestions for the shown week: pick a length and a minimum attendance, get the best windows (everyone
  * first, then earliest), each downloadable as an .ics event.
  *
- *   suggestionsPanel({teamId, days, memberCount, timeZone, onPick}) → {node}
+ *   suggestionsPanel({teamId, days, memberCount, timeZone, onPick, onBook}) → {node}
  *   onPick(window | null): hovering a suggestion outlines it on the heat-map
+ *   onBook(window): the suggestion's "Book" button (optional)
  */
 
 import { api, describeError } from "../../api.js";
@@ -70,7 +71,7 @@ function lengthOf(item) {
     .filter(Boolean).join(" ");
 }
 
-export function suggestionsPanel({ teamId, days, memberCount, timeZone, onPick }) {
+export function suggestionsPanel({ teamId, days, memberCount, timeZone, onPick, onBook = null }) {
   const durations = DURATIONS.map((minutes) => [minutes, t("schedule.suggest.minutes", { n: minutes })]);
   const attendance = Array.from({ length: Math.max(1, memberCount) }, (_, i) => [i + 1,
     i + 1 === memberCount ? t("schedule.suggest.everyoneOption", { n: i + 1 }) : tn("schedule.suggest.people", i + 1)]);
@@ -113,7 +114,9 @@ export function suggestionsPanel({ teamId, days, memberCount, timeZone, onPick }
         el("p", { class: "span muted" }, t("schedule.suggest.freeFor", { length: lengthOf(item) })),
         el("p", { class: "who" }, item.attendees.map((a) => nameOf(a.user_id)).join(", ")),
         el("a", { class: "btn btn-secondary btn-sm", href: icsHref(teamId, item.meeting), download: "teammoa-meeting.ics",
-                  dataset: { action: "ics" } }, t("schedule.suggest.download")));
+                  dataset: { action: "ics" } }, t("schedule.suggest.download")),
+        onBook ? el("button", { type: "button", class: "btn btn-primary btn-sm", dataset: { action: "book" },
+                                onclick: () => onBook(item.meeting) }, t("schedule.meetings.bookThis")) : "");
       entry.addEventListener("pointerenter", () => onPick(item));
       entry.addEventListener("focusin", () => onPick(item));
       entry.addEventListener("pointerleave", () => onPick(null));

@@ -6,7 +6,7 @@
  */
 
 import { el } from "../../dom.js";
-import { formatDateTime, t } from "../../i18n.js";
+import { formatDateTime, language, t } from "../../i18n.js";
 import { teamIcon } from "../../team-common.js";
 import { formatDay } from "../../format.js";
 
@@ -146,4 +146,22 @@ export function aboutCard(ctx, actions) {
       el("dt", {}, t("teams.field.capacity")), el("dd", {}, String(team.capacity)),
       el("dt", {}, t("teams.dashboard.created")), el("dd", {}, formatDay(team.created_at.slice(0, 10)))),
     tools);
+}
+
+/** The next meetings of the team and who is coming (the schedule page books and answers them). */
+export function meetingsCard(teamId, meetings, timeZone) {
+  const locale = language() === "ko" ? "ko-KR" : "en";
+  const format = new Intl.DateTimeFormat(locale, { timeZone, weekday: "short", month: "short", day: "numeric",
+                                                  hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const items = meetings.slice(0, 3).map((meeting) => {
+    const coming = meeting.answers.filter((a) => a.answer === "going").map((a) => a.nickname || "?");
+    return el("li", { class: "dash-meeting", dataset: { meetingId: meeting.id, going: meeting.counts.going } },
+      el("strong", {}, meeting.title), " ", el("span", { class: "muted" }, format.format(new Date(meeting.start))),
+      el("p", { class: "muted small" }, coming.length ? t("schedule.meetings.comingList", { names: coming.join(", ") })
+        : t("teams.dashboard.meetingsNoneComing")));
+  });
+  return el("section", { class: "card dash-meetings", "aria-labelledby": "dash-meetings-title" },
+    el("h2", { id: "dash-meetings-title" }, t("teams.dashboard.meetings")),
+    items.length ? el("ul", { class: "plain-list" }, items) : el("p", { class: "muted" }, t("teams.dashboard.meetingsNone")),
+    el("a", { href: `/teams/${encodeURIComponent(teamId)}/schedule?view=team` }, t("teams.dashboard.meetingsPlan")));
 }

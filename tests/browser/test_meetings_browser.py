@@ -1,0 +1,101 @@
+"""Meetings in Chromium: the host books from a suggestion, the invitation lands in the outbox and parses
+with icalendar, a second member answers in their browser and the host sees it live, then cancels."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import time
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from tests.browser.conftest import open_path, sign_up_and_log_in
+
+pytestmark = pytest.mark.browser
+
+WEEK = "2027-03-08"  # a Monday, in the future
+TEAM_PASSWORD = "moa-join-42"
+
+
+def _api(page, method: str, path: str, body: dict) -> dict:
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "teammoa_csrf")
+    response = page.request.fetch(path, method=method, data=body, headers={"X-CSRF-Token": csrf})
+    assert response.ok, response.text()
+    return response.json()
+
+
+def _calendars(data_dir: Path, to: str) -> list[icalendar.Calendar]:
+    found = []
+    for path in sorted((data_dir / "mail").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] != to:
+            continue
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                found.append(icalendar.Calendar.from_ical(part.get_payload(decode=True).decode()))
+    return found
+
+
+def _eventually(check, bound_s: float = 30.0) -> None:
+    """Wait for a mail written right after a response (a bound for a loaded machine, not a speed test)."""
+    deadline = time.monotonic() + bound_s
+    while not check():
+        assert time.monotonic() < deadline, "the mail never arrived"
+        time.sleep(0.1)
+
+
+def test_book_invite_answer_live_and_cancel(new_page, live_server):
+    alice_page, bob_page = new_page(), new_page()
+    sign_up_and_log_in(alice_page, live_server, "meetalice", nickname="Alice M")
+    bob = sign_up_and_log_in(bob_page, live_server, "meetbob", nickname="Bob M")
+    team = _api(
+        alice_page,
+        "POST",
+        "/api/v1/teams/",
+        {
+            "name": "Meeting crew",
+            "description": "",
+            "capacity": 5,
+            "join_password": TEAM_PASSWORD,
+            "time_zone": "Asia/Seoul",
+        },
+    )
+    _api(bob_page, "POST", "/api/v1/teams/join/", {"invite_code": team["invite_code"], "password": TEAM_PASSWORD})
+    slots = {"week_start": WEEK, "slots": {WEEK: [20, 21, 22, 23]}}  # Monday 10:00–12:00 for both
+    for page in (alice_page, bob_page):
+        _api(page, "PUT", f"/api/v1/teams/{team['id']}/schedules/me/", slots)
+    path = f"/teams/{team['id']}/schedule?view=team&week={WEEK}"
+
+    open_path(alice_page, path)
+    alice_page.locator('.suggestion button[data-action="book"]').first.click()
+    alice_page.fill("#meeting-title", "Planning")
+    alice_page.click('button[data-action="book-meeting"]')
+    booked = alice_page.locator('.meeting[data-status="booked"]')
+    booked.wait_for()
+    assert "Planning" in booked.inner_text()
+
+    _eventually(lambda: len(_calendars(live_server.data_dir, bob.email)) == 1)  # mailed just after the answer
+    (invitation,) = _calendars(live_server.data_dir, bob.email)
+    assert str(invitation["METHOD"]) == "REQUEST"
+    (event,) = invitation.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Planning" and int(event["SEQUENCE"]) == 0
+    assert event.decoded("DTSTART").isoformat() == "2027-03-08T01:00:00+00:00"  # 10:00 in Seoul
+
+    open_path(bob_page, path)
+    bob_page.locator('.meeting button[data-answer="going"]').click()
+    bob_page.locator('.meeting button[data-answer="going"][aria-pressed="true"]').wait_for()
+    alice_page.locator('.meeting[data-going="1"]').wait_for()  # live, without a reload
+    assert "Bob M" in alice_page.locator(".meeting .who").inner_text()
+
+    open_path(bob_page, f"/teams/{team['id']}")  # the dashboard shows the next meeting and who is coming
+    coming = bob_page.locator('.dash-meeting[data-going="1"]')
+    coming.wait_for()
+    assert "Planning" in coming.inner_text() and "Bob M" in coming.inner_text()
+
+    alice_page.once("dialog", lambda dialog: dialog.accept())
+    alice_page.click('.meeting button[data-action="cancel-meeting"]')
+    alice_page.locator(".meeting-list .empty").wait_for()
+    bob_page.locator(".dash-meetings .dash-meeting").wait_for(state="detached")  # gone live from the dashboard too
+    _eventually(lambda: [str(c["METHOD"]) for c in _calendars(live_server.data_dir, bob.email)] == ["REQUEST", "CANCEL"])
