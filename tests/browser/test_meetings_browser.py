@@ -99,3 +99,41 @@ def test_book_invite_answer_live_and_cancel(new_page, live_server):
     alice_page.locator(".meeting-list .empty").wait_for()
     bob_page.locator(".dash-meetings .dash-meeting").wait_for(state="detached")  # gone live from the dashboard too
     _eventually(lambda: [str(c["METHOD"]) for c in _calendars(live_server.data_dir, bob.email)] == ["REQUEST", "CANCEL"])
+
+
+def test_the_profile_makes_a_feed_link_that_reads_back_and_turns_off(new_page, live_server):
+    page = new_page()
+    sign_up_and_log_in(page, live_server, "feedcarol", nickname="Carol F")
+    team = _api(
+        page,
+        "POST",
+        "/api/v1/teams/",
+        {
+            "name": "Feed crew",
+            "description": "",
+            "capacity": 5,
+            "join_password": TEAM_PASSWORD,
+            "time_zone": "Europe/Berlin",
+        },
+    )
+    meeting = {"title": "Feed sync", "start": "2027-03-29T09:00:00", "duration_minutes": 30}
+    _api(page, "POST", f"/api/v1/teams/{team['id']}/schedules/meetings/", meeting)
+
+    open_path(page, "/profile")
+    page.locator('.calendar-feed [data-feed="off"]').wait_for()
+    page.click('button[data-action="feed-new"]')
+    link = page.locator(".calendar-feed input.feed-link")
+    link.wait_for()
+    url = link.input_value()
+    assert url.startswith("webcal://") and url.endswith(".ics")
+    feed_path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    response = page.request.get(live_server.url(feed_path))
+    assert response.ok and response.headers["content-type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(response.text())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Feed sync"
+    assert event.decoded("DTSTART").isoformat() == "2027-03-29T07:00:00+00:00"  # 09:00 CEST, after the DST change
+
+    page.click('button[data-action="feed-off"]')
+    page.locator('.calendar-feed [data-feed="off"]').wait_for()
+    assert page.request.get(live_server.url(feed_path)).status == 404

@@ -8,6 +8,7 @@ import { navigate } from "../router.js";
 import { LIMITS, nicknameProblem, problems, profileProblem } from "../rules.js";
 import { logOut, setUser } from "../session.js";
 import { connectedAccounts } from "../social.js";
+import { calendarFeedSection } from "../calendar-feed.js";
 
 function initials(user) {
   return Array.from((user.nickname || user.username || "?").trim())[0].toUpperCase();
@@ -94,5 +95,6 @@ export async function render(root, { query } = {}) {
     el("section", { class: "card stack" }, el("h2", {}, t("profile.editTitle")),
       editForm(user, (saved) => top.replaceChildren(summary(saved)))),
     connectedAccounts(query),
+    calendarFeedSection(),
     accountSection());
 }
