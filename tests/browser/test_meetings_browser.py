@@ -1,5 +1,7 @@
 """Meetings in Chromium: the host books from a suggestion, the invitation lands in the outbox and parses
-with icalendar, a second member answers in their browser and the host sees it live, then cancels."""
+with icalendar, a second member answers in their browser and the host sees it live, the host moves it
+(an update with a higher SEQUENCE), the dashboard shows who is coming, then the host cancels. The profile
+makes a calendar feed link that reads back with icalendar and turns off."""
 
 from __future__ import annotations
 
@@ -89,6 +91,15 @@ def test_book_invite_answer_live_and_cancel(new_page, live_server):
     alice_page.locator('.meeting[data-going="1"]').wait_for()  # live, without a reload
     assert "Bob M" in alice_page.locator(".meeting .who").inner_text()
 
+    # The host moves it an hour later: an update with a higher SEQUENCE, the same UID.
+    alice_page.click('.meeting button[data-action="change-meeting"]')
+    alice_page.fill(".meeting-change input[name=start]", "2027-03-08T11:00")
+    alice_page.click('.meeting button[data-action="save-meeting"]')
+    _eventually(lambda: len(_calendars(live_server.data_dir, bob.email)) == 2)
+    (update,) = _calendars(live_server.data_dir, bob.email)[1].walk("VEVENT")
+    assert (str(update["UID"]), int(update["SEQUENCE"])) == (str(event["UID"]), 1)
+    assert update.decoded("DTSTART").isoformat() == "2027-03-08T02:00:00+00:00"
+
     open_path(bob_page, f"/teams/{team['id']}")  # the dashboard shows the next meeting and who is coming
     coming = bob_page.locator('.dash-meeting[data-going="1"]')
     coming.wait_for()
@@ -98,7 +109,8 @@ def test_book_invite_answer_live_and_cancel(new_page, live_server):
     alice_page.click('.meeting button[data-action="cancel-meeting"]')
     alice_page.locator(".meeting-list .empty").wait_for()
     bob_page.locator(".dash-meetings .dash-meeting").wait_for(state="detached")  # gone live from the dashboard too
-    _eventually(lambda: [str(c["METHOD"]) for c in _calendars(live_server.data_dir, bob.email)] == ["REQUEST", "CANCEL"])
+    methods = ["REQUEST", "REQUEST", "CANCEL"]
+    _eventually(lambda: [str(c["METHOD"]) for c in _calendars(live_server.data_dir, bob.email)] == methods)
 
 
 def test_the_profile_makes_a_feed_link_that_reads_back_and_turns_off(new_page, live_server):

@@ -68,6 +68,13 @@ export function meetingsPanel({ teamId, timeZone, team, me }) {
       confirm.addEventListener("click", () => act(confirm, () => api.post(`${base}${meeting.id}/confirm/`)));
       actions.push(confirm);
     }
+    const changeSlot = el("div", { class: "meeting-change" });
+    if (mayCancel) {
+      const change = el("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { action: "change-meeting" } },
+        t("schedule.meetings.change"));
+      change.addEventListener("click", () => changeSlot.replaceChildren(changeForm(meeting)));
+      actions.push(change);
+    }
     if (mayCancel) {
       const cancel = el("button", { type: "button", class: "btn btn-ghost btn-sm", dataset: { action: "cancel-meeting" } },
         t("schedule.meetings.cancel"));
@@ -86,7 +93,25 @@ export function meetingsPanel({ teamId, timeZone, team, me }) {
       el("p", { class: "counts muted" }, t("schedule.meetings.counts", {
         going: counts.going, maybe: counts.maybe, notGoing: counts.not_going, pending: counts.pending })),
       going.length ? el("p", { class: "who" }, t("schedule.meetings.comingList", { names: going.join(", ") })) : "",
-      answers, actions.length ? el("div", { class: "form-actions" }, actions) : "");
+      answers, actions.length ? el("div", { class: "form-actions" }, actions) : "", changeSlot);
+  }
+
+  /** A new start (wall time in the team's zone: sent without an offset) and length for a meeting. */
+  function changeForm(meeting) {
+    const id = `meeting-start-${meeting.id}`;
+    const start = el("input", { id, type: "datetime-local", name: "start", required: true,
+                                value: meeting.local_start.slice(0, 16) });
+    const save = el("button", { type: "submit", class: "btn btn-primary btn-sm", dataset: { action: "save-meeting" } },
+      t("schedule.meetings.saveChange"));
+    const form = el("form", { class: "meeting-form" },
+      el("div", { class: "field" }, el("label", { for: id }, t("schedule.meetings.newStart", { zone: timeZone })), start),
+      el("div", { class: "form-actions" }, save));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      act(save, () => api.patch(`${base}${meeting.id}/`, { start: `${start.value}:00`,
+                                                            duration_minutes: meeting.duration_minutes }));
+    });
+    return form;
   }
 
   function show(items) {
