@@ -5,7 +5,8 @@ sockets; schedule and realtime also act on some of them. Those shared names are 
 rename cannot silently break a listener. The full list of events and their data: docs/realtime.md.
 
 Channels:
-    team.<team id>      members, todos, milestones, the share board, mind-map list changes
+    team.<team id>      members, todos, milestones, the share board, mind-map list changes, meetings
+                        (``meeting.*``, published by the schedule service)
     mindmap.<map id>    nodes, links, comments and votes of one map, each carrying the map's version
 """
 
