@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from sqlalchemy.dialects import mysql, sqlite
 
 from services.kit.channels import team_channel
 from services.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -295,19 +296,25 @@ async def answer(actor: Actor, meeting_id: int, value: str) -> dict[str, Any]:
     row = await _row(actor.db, actor.team, meeting_id)
     if row.status == "cancelled":
         raise Conflict("This meeting was cancelled.")
-    table, now = meeting_answers, utcnow()
-    key = (table.c.meeting_id == row.id) & (table.c.user_id == actor.user_id)
-    async with actor.db.transaction():
-        existing = await actor.db.fetch_one(sa.select(table.c.answer).where(key))
-        if existing is None:
-            await actor.db.execute(
-                table.insert().values(meeting_id=row.id, user_id=actor.user_id, answer=value, answered_at=now)
-            )
-        else:
-            await actor.db.execute(table.update().where(key).values(answer=value, answered_at=now))
+    # One upsert: two first answers of the same member at once cannot collide on the primary key.
+    await actor.db.execute(
+        _answer_upsert(actor.db.url.dialect, meeting_id=row.id, user_id=actor.user_id, answer=value, at=utcnow())
+    )
     meeting = (await _present(actor, [row]))[0]
     await _publish(actor, "meeting.answered", meeting)
     return meeting
+
+
+def _answer_upsert(dialect: str, *, meeting_id: int, user_id: int, answer: str, at: dt.datetime) -> sa.Insert:
+    values = {"meeting_id": meeting_id, "user_id": user_id, "answer": answer, "answered_at": at}
+    if dialect == "mysql":
+        mysql_insert = mysql.insert(meeting_answers).values(values)
+        return mysql_insert.on_duplicate_key_update(answer=answer, answered_at=at)
+    sqlite_insert = sqlite.insert(meeting_answers).values(values)
+    return sqlite_insert.on_conflict_do_update(
+        index_elements=[meeting_answers.c.meeting_id, meeting_answers.c.user_id],
+        set_={"answer": answer, "answered_at": at},
+    )
 
 
 async def read(actor: Actor, meeting_id: int) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.teams.conftest import at_once
+
 WEEK = "2027-03-08"  # a Monday; the US changes to daylight time on Sunday 2027-03-14
 
 
@@ -65,6 +67,18 @@ def test_answers_are_counted_and_published(client, trio, events):
     answered = [d for _c, t, d in events if t == "meeting.answered"]
     assert [d["by"] for d in answered] == [bob.id, carol.id, bob.id]
     assert answered[-1]["meeting"]["counts"]["not_going"] == 1
+
+
+def test_simultaneous_first_answers_of_one_member_all_succeed_and_one_stands(client, trio):
+    team, alice, bob, _carol = trio
+    meeting = _book(client, team, alice).json()
+    url = f"{team.api}/meetings/{meeting['id']}/answer/"
+    choices = ["going", "maybe", "not_going", "going", "maybe", "not_going"]
+    answered = at_once(client, [("PUT", url, {"headers": bob.headers, "json": {"answer": c}}) for c in choices])
+    assert [r.status_code for r in answered] == [200] * len(choices), [r.text for r in answered]
+    final = client.get(f"{team.api}/meetings/{meeting['id']}/", headers=bob.headers).json()
+    assert final["my_answer"] in choices
+    assert [a["user_id"] for a in final["answers"]].count(bob.id) == 1
 
 
 def test_a_member_proposes_and_the_host_confirms(client, trio):
