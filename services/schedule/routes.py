@@ -217,7 +217,7 @@ async def _actor(request: Request) -> meetings.Actor:
 def _respond(actor: meetings.Actor, body: dict[str, Any], status_code: int = 200) -> JSONResponse:
     """The JSON answer; invitations the call queued are mailed after it is sent."""
     background = BackgroundTask(meetings.deliver, actor) if actor.outgoing else None
-    return JSONResponse(body, status_code=status_code, background=background)
+    return json(body, status_code, background=background)
 
 
 @documented(body=MeetingBody)
@@ -227,7 +227,7 @@ async def meeting_list(request: Request) -> JSONResponse:
     if request.method == "POST":
         body = await parse_body(request, MeetingBody)
         return _respond(actor, await meetings.create(actor, body), 201)
-    return JSONResponse(await meetings.upcoming(actor))
+    return json(await meetings.upcoming(actor))
 
 
 @documented(body=MeetingChange)
@@ -238,7 +238,7 @@ async def meeting_detail(request: Request) -> JSONResponse:
     if request.method == "PATCH":
         body = await parse_body(request, MeetingChange)
         return _respond(actor, await meetings.change(actor, meeting_id, body))
-    return JSONResponse(await meetings.read(actor, meeting_id))
+    return json(await meetings.read(actor, meeting_id))
 
 
 async def meeting_confirm(request: Request) -> JSONResponse:
@@ -258,7 +258,7 @@ async def meeting_answer(request: Request) -> JSONResponse:
     """Answer a meeting: going, maybe or not_going."""
     actor = await _actor(request)
     body = await parse_body(request, AnswerBody)
-    return JSONResponse(await meetings.answer(actor, path_int(request, "meeting_id"), body.answer))
+    return json(await meetings.answer(actor, path_int(request, "meeting_id"), body.answer))
 
 
 @documented(query=ConflictQuery)
@@ -266,7 +266,7 @@ async def meeting_conflicts(request: Request) -> JSONResponse:
     """Name the members whose saved availability does not cover a window being considered."""
     actor = await _actor(request)
     query = parse_query(request, ConflictQuery)
-    return JSONResponse(await meetings.conflicts(actor, start=query.start, duration_minutes=query.duration_minutes))
+    return json(await meetings.conflicts(actor, start=query.start, duration_minutes=query.duration_minutes))
 
 
 async def my_feed(request: Request) -> Response:
@@ -277,11 +277,11 @@ async def my_feed(request: Request) -> Response:
         token, made = await feed.issue(db, principal.user_id)
         url = f"{request.app.state.settings.site_url.rstrip('/')}/api/v1/schedules/feed/{token}.ics"
         webcal = "webcal://" + url.split("://", 1)[1]
-        return JSONResponse({"active": True, "created_at": iso(made), "url": url, "webcal_url": webcal}, status_code=201)
+        return json({"active": True, "created_at": iso(made), "url": url, "webcal_url": webcal}, 201)
     if request.method == "DELETE":
         await feed.revoke(db, principal.user_id)
         return Response(status_code=204)
-    return JSONResponse(await feed.status(db, principal.user_id))
+    return json(await feed.status(db, principal.user_id))
 
 
 def _not_modified(request: Request, etag: str, last_modified: dt.datetime) -> bool:
@@ -325,8 +325,8 @@ async def meeting_settings(request: Request) -> JSONResponse:
     db = request.app.state.db
     if request.method == "PUT":
         body = await parse_body(request, ReminderBody)
-        return JSONResponse(await reminders.save_setting(db, team, user_id, body.reminder_minutes))
-    return JSONResponse(await reminders.read_setting(db, team))
+        return json(await reminders.save_setting(db, team, user_id, body.reminder_minutes))
+    return json(await reminders.read_setting(db, team))
 
 
 MEETING = f"{PREFIX}/meetings/{{meeting_id}}"
