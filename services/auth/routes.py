@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from services.kit.clients import address
 from services.kit.errors import MethodNotAllowed, NotAuthenticated, NotFound, envelope
 from services.kit.openapi import documented
 from services.kit.peers import require_service
@@ -37,10 +38,6 @@ from .schemas import (
 
 log = logging.getLogger("teammoa.auth")
 AVAILABILITY_CHECKS_PER_MINUTE = 60
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _session_response(request: Request, session: sessions.Session) -> JSONResponse:
@@ -76,7 +73,7 @@ async def register(request: Request) -> JSONResponse:
 async def _charge_availability(request: Request) -> None:
     """One answer that tells whether a name or address is taken: at most 60 a minute per address."""
     limiter = request.app.state.availability_limiter
-    key = f"avail:{_address(request)}"
+    key = f"avail:{address(request)}"
     await limiter.check({key: AVAILABILITY_CHECKS_PER_MINUTE}, "Too many checks. Try again in a minute.")
     await limiter.fail(key)
 
@@ -126,7 +123,7 @@ async def login(request: Request) -> JSONResponse:
         limiter=state.login_limiter,
         login_name=data.login,
         password=data.password,
-        address=_address(request),
+        address=address(request),
     )
     return _session_response(request, session)
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from services.kit.clients import address
 from services.kit.errors import NotFound, RateLimited, Unavailable
 from services.kit.openapi import documented
 from services.kit.tokens import authenticate
@@ -34,10 +35,6 @@ STARTS_PER_MINUTE = 30  # provider flows one address may begin (each is a row un
 SIGNUP_PAGE = "/signup/provider"
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _client(request: Request) -> ProviderClient:
     clients: dict[str, ProviderClient] = request.app.state.provider_clients
     client = clients.get(request.path_params["provider"])
@@ -49,7 +46,7 @@ def _client(request: Request) -> ProviderClient:
 async def _count_start(request: Request) -> None:
     """RateLimited once this address began STARTS_PER_MINUTE flows in the last minute."""
     limiter = request.app.state.signin_start_limiter
-    key = f"oauth-start:{_address(request)}"
+    key = f"oauth-start:{address(request)}"
     await limiter.check({key: STARTS_PER_MINUTE}, "Too many sign-ins begun. Try again in a minute.")
     await limiter.fail(key)
 
@@ -127,7 +124,7 @@ async def callback(request: Request) -> Response:
     client = _client(request)
     state = request.app.state
     query = request.query_params
-    address_key = f"login:addr:{_address(request)}"
+    address_key = f"login:addr:{address(request)}"
     purpose = "signin"
     try:
         await state.login_limiter.check({address_key: sessions.LOGIN_FAILS_PER_ADDRESS}, "Too many failed sign-ins.")
@@ -168,7 +165,7 @@ async def callback(request: Request) -> Response:
             keys=state.keys,
             user_id=outcome.user_id,
             method=f"provider:{client.config.name}",
-            address=_address(request),
+            address=address(request),
         )
         response = _to(AFTER_SIGN_IN)
         sessions.set_cookies(
@@ -206,7 +203,7 @@ async def provider_signup(request: Request) -> Response:
         response: Response = JSONResponse({"verification_sent": True, "signed_in": False}, status_code=201)
     else:
         session = await sessions.begin(
-            db=state.db, keys=state.keys, user_id=user_id, method=f"provider:{provider}", address=_address(request)
+            db=state.db, keys=state.keys, user_id=user_id, method=f"provider:{provider}", address=address(request)
         )
         response = JSONResponse(
             {

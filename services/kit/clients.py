@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -48,6 +49,11 @@ def client_of(peer: str, forwarded_for: str | None, proxies: tuple[Network, ...]
             except ValueError:
                 return peer  # garbage from the proxy's own client: keep the proxy's view
     return hops[0] if hops else peer
+
+
+def address(connection: HTTPConnection, default: str = "unknown") -> str:
+    """The client's address as ``ForwardedMiddleware`` left it (the key of every per-address limit)."""
+    return connection.client.host if connection.client else default
 
 
 class ForwardedMiddleware:

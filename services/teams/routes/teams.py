@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.kit.cache import respond
+from services.kit.clients import address
 from services.kit.idempotency import idempotent
 from services.kit.openapi import documented
 from services.kit.responses import json, no_content
@@ -54,7 +55,7 @@ async def preview(request: Request) -> JSONResponse:
             limiter=state.join_limiter,
             user_id=principal.user_id,
             code=body.invite_code,
-            address=request.client.host if request.client else "",
+            address=address(request, ""),
         )
     )
 
@@ -74,7 +75,7 @@ async def join(request: Request) -> JSONResponse:
             limiter=state.join_limiter,
             user_id=principal.user_id,
             body=body,
-            address=request.client.host if request.client else "",
+            address=address(request, ""),
         ),
         201,
     )
