@@ -19,8 +19,10 @@ Why each flag:
 - ``--ws-max-size 65536``: the largest WebSocket frame a client may send.
 - ``--ws-per-message-deflate false``: frames are small JSON; each socket's zlib state costs ~32 KiB and
   a compression per frame per subscriber (tools/bench/realtime_fanout.py: 69 → 37 KiB per idle socket).
-- ``--ws websockets-sansio``: no protocol tasks per socket (the legacy ``websockets`` implementation runs
-  three, and uvicorn deprecates it): 51 → 43 KiB per idle subscribed socket (tools/bench/realtime_fanout.py).
+- ``--ws services.kit.websocket:LeanWebSocketProtocol``: uvicorn's ``websockets-sansio``, which runs no
+  protocol tasks per socket (the legacy ``websockets`` implementation runs three, and uvicorn deprecates
+  it: 51 → 43 KiB per idle subscribed socket), minus the handshake it keeps for the socket's life
+  (services/kit/websocket.py; tools/bench/realtime_fanout.py measures both).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ GRACEFUL_SHUTDOWN_S = 5
 KEEP_ALIVE_S = 75
 WS_MAX_SIZE = 64 * 1024
 WS_PER_MESSAGE_DEFLATE = False
-WS_IMPLEMENTATION = "websockets-sansio"
+WS_IMPLEMENTATION = "services.kit.websocket:LeanWebSocketProtocol"
 
 
 def uvicorn_args(service: str, *, host: str = "0.0.0.0", port: int = PORT, extra: Sequence[str] = ()) -> list[str]:

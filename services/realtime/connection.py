@@ -1,9 +1,13 @@
-"""One accepted socket: a bounded outbound queue drained by its own sender task, and its limits.
+"""One accepted socket: a bounded outbound queue, its limits, and the reading loop.
 
 Hubs never await a socket: they put frames on the connection's queue without blocking. A client that
 reads too slowly fills its queue and is closed with 4008 (``TOO_SLOW``) instead of slowing anyone else;
 ephemeral frames (cursors, drag previews) are dropped first, once the queue is half full. The memory a
 connection can hold is bounded by its queue and by the server's transport buffer.
+
+An idle socket costs as little as we can make it, since one instance holds thousands: the socket's own
+task reads, and a sender task exists only while frames wait to go out (most sockets, most of the time,
+have none).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,45 +63,77 @@ class TokenBucket:
 class Connection:
     """A socket's outbound queue, subscriptions and limits."""
 
+    __slots__ = (
+        "_droppable_above",
+        "_last_limit_error",
+        "_outbox_max",
+        "_reader",
+        "_sender",
+        "bad_frames",
+        "close_code",
+        "close_reason",
+        "expires_at",
+        "frames",
+        "id",
+        "outbox",
+        "publishes",
+        "subscriptions",
+        "user",
+        "ws",
+    )
+
     def __init__(
         self, ws: WebSocket, *, conn_id: str, user: User, outbox_max: int, publish_rate: float, frame_rate: float
     ) -> None:
         self.ws, self.id, self.user = ws, conn_id, user
-        self.outbox: asyncio.Queue[str] = asyncio.Queue(outbox_max)
-        self._droppable_above = outbox_max // 2
+        self.outbox: deque[str] | None = None  # only while frames wait: an empty deque costs 0.7 KiB
+        self._outbox_max, self._droppable_above = outbox_max, outbox_max // 2
         self.subscriptions: dict[str, Subscription[Connection]] = {}
         self.publishes = TokenBucket(publish_rate, publish_rate)
         self.frames = TokenBucket(frame_rate, frame_rate * 2)
         self.bad_frames = 0
         self.close_code: int | None = None
         self.close_reason = ""
-        self._closed = asyncio.Event()
         self._last_limit_error = 0.0
-        self.expiry: asyncio.TimerHandle | None = None  # closes the socket when the access token runs out
+        self._sender: asyncio.Task[None] | None = None  # only while frames wait to go out
+        self._reader: asyncio.Task[Any] | None = None  # the socket's own task, while it waits for a frame
+        self.expires_at = float("inf")  # when the access token runs out (the instance's sweep closes it then)
 
     @property
     def open(self) -> bool:
         return self.close_code is None
 
+    @property
+    def queued(self) -> int:
+        """Frames waiting to go out (the one being written, if any, not counted)."""
+        return len(self.outbox) if self.outbox is not None else 0
+
     def send(self, frame: str, *, droppable: bool = False) -> bool:
         """Queue a frame without waiting; a full queue closes the connection as too slow."""
         if self.close_code is not None:
             return False
-        if droppable and self.outbox.qsize() >= self._droppable_above:
+        outbox = self.outbox
+        if outbox is None:
+            outbox = self.outbox = deque()
+        waiting = len(outbox)
+        if droppable and waiting >= self._droppable_above:
             return False
-        try:
-            self.outbox.put_nowait(frame)
-        except asyncio.QueueFull:
+        if waiting >= self._outbox_max:
             log.warning("closing slow connection %s (user %s)", self.id, self.user.user_id)
             self.close(protocol.TOO_SLOW, "too slow")
             return False
+        outbox.append(frame)
+        if self._sender is None:
+            self._sender = asyncio.get_running_loop().create_task(self._drain())
         return True
 
     def close(self, code: int, reason: str = "") -> None:
         """Ask for the socket to close with ``code`` (the first request wins)."""
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
-            self._closed.set()
+            reader = self._reader
+            if reader is not None and reader is not asyncio.current_task():
+                reader.cancel()  # stop waiting for the client's next frame; serve() closes the socket
 
     def count_bad_frame(self) -> None:
         """Count a refused frame; a client that keeps sending them is broken or hostile (1008)."""
@@ -112,34 +149,45 @@ class Connection:
             self.send(protocol.error("rate_limited", "Too many frames; the extra ones were dropped."))
 
     async def serve(self, handle: Callable[[Connection, str], Awaitable[None]]) -> None:
-        """Run the sender and the reader until either side closes; then close the socket."""
-        sender = asyncio.create_task(self._pump())
-        reader = asyncio.create_task(self._read(handle))
+        """Read and handle the client's frames in this task until either side closes; then close the socket."""
+        task = asyncio.current_task()
         try:
-            await self._closed.wait()
+            if self.close_code is None:
+                self._reader = task
+                await self._read(handle)
+        except asyncio.CancelledError:
+            if task is None or self.close_code is None or task.uncancel() > 0:
+                raise  # not (only) our own close(): the server is stopping this task
         finally:
-            for task in (reader, sender):
-                task.cancel()
-            await asyncio.gather(reader, sender, return_exceptions=True)
-        while not self.outbox.empty():  # nothing more goes out: free the frames now
-            self.outbox.get_nowait()
+            self._reader = None
+            self.close(CLIENT_GONE)  # no-op when something else closed it first
+            sender, self._sender = self._sender, None
+            if sender is not None:
+                sender.cancel()
+                await asyncio.gather(sender, return_exceptions=True)
+            self.outbox = None  # nothing more goes out: free the frames now
         if self.close_code != CLIENT_GONE:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.ws.close(self.close_code or protocol.NORMAL, self.close_reason), CLOSE_TIMEOUT_S)
 
-    async def _pump(self) -> None:
+    async def _drain(self) -> None:
+        """Send what is queued, then end (the next ``send`` starts another)."""
         try:
-            while True:
-                frame = await self.outbox.get()
-                await self.ws.send_text(frame)
+            while (outbox := self.outbox) and self.close_code is None:
+                await self.ws.send_text(outbox.popleft())
         except asyncio.CancelledError:
             raise
         except Exception:  # the client went away mid-send
             self.close(CLIENT_GONE)
+        finally:
+            if self._sender is asyncio.current_task():
+                self._sender = None
+                if self.outbox is not None and not self.outbox:
+                    self.outbox = None
 
     async def _read(self, handle: Callable[[Connection, str], Awaitable[None]]) -> None:
         try:
-            while True:
+            while self.close_code is None:
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
                     break
@@ -149,12 +197,10 @@ class Connection:
                     self.count_bad_frame()
                     continue
                 await handle(self, text)
-        except asyncio.CancelledError:
-            raise
         except WebSocketDisconnect:
             pass
+        except asyncio.CancelledError:
+            raise
         except Exception:
             log.exception("realtime frame handling failed on %s", self.id)
             self.close(protocol.INTERNAL_ERROR, "internal error")
-            return
-        self.close(CLIENT_GONE)

@@ -39,10 +39,9 @@ from .settings import RealtimeSettings
 log = logging.getLogger("teammoa.realtime")
 PUBLISH_RATE_PER_S = 30  # ephemeral messages per connection (docs/spec.md)
 FRAME_RATE_PER_S = 20  # other frames per connection (subscribe, ping…), in bursts of twice that
-SUBSCRIBE_RATE_PER_S = 4  # per user, over all of their sockets: each subscribe may cost a lookup in teams
-SUBSCRIBE_BURST = 64  # a user's tabs reconnecting at once resubscribe within this
 BUDGETS_KEPT = 10_000  # budgets of users who left are kept a while, so reconnecting does not refill one
 WATCHDOG_INTERVAL_S = 0.25
+EXPIRY_SWEEP_S = 1.0  # sockets whose access token ran out are closed within this (one sweep, not a timer each)
 BROADCAST_TIMEOUT_S = 1.0
 DRAIN_TIMEOUT_S = 5.0
 
@@ -64,6 +63,7 @@ class Realtime:
         self.connections: dict[str, Connection] = {}
         self.by_user: dict[int, set[Connection]] = {}
         self.sockets_per_user = settings.sockets_per_user
+        self._subscribe_rate, self._subscribe_burst = settings.subscribe_rate, settings.subscribe_burst
         self._subscribe_budgets: dict[int, TokenBucket] = {}
         self.accepting = True
         self.stats: Counter[str] = Counter()
@@ -78,6 +78,7 @@ class Realtime:
     async def start(self) -> None:
         self._spawn(self._heartbeat(), "presence-heartbeat")
         self._spawn(self._watchdog(), "broker-watchdog")
+        self._spawn(self._expire(), "session-expiry")
 
     async def stop(self) -> None:
         """Close every socket with 1012 (clients reconnect elsewhere), then stop the background work."""
@@ -114,6 +115,14 @@ class Realtime:
                 log.warning("event broker back: accepting sockets again")
                 self.accepting = True
 
+    async def _expire(self) -> None:
+        """Close the sockets whose access token has run out (4001: refresh the session, then reconnect)."""
+        while True:
+            await asyncio.sleep(EXPIRY_SWEEP_S)
+            now = time.time()
+            for conn in [c for c in self.connections.values() if c.expires_at <= now]:
+                conn.close(protocol.SESSION_EXPIRED, "session expired")
+
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
@@ -146,6 +155,10 @@ class Realtime:
             self.stats["refused"] += 1
             await ws.close(protocol.POLICY_VIOLATION)
             return None
+        # Read once, here: an open socket keeps nothing of its upgrade request (a browser's headers and
+        # cookies weigh a few KiB, and an instance holds thousands of idle sockets).
+        ws.scope["headers"].clear()
+        ws.cookies.clear()
         return User(int(claims["sub"]), str(claims.get("name", ""))), float(claims["exp"])
 
     def has_room_for(self, user: User) -> bool:
@@ -161,7 +174,7 @@ class Realtime:
         if bucket is None:
             if len(self._subscribe_budgets) >= 4 * BUDGETS_KEPT:  # bounded: keep the users with sockets here
                 self._subscribe_budgets = {uid: b for uid, b in self._subscribe_budgets.items() if uid in self.by_user}
-            bucket = self._subscribe_budgets[user_id] = TokenBucket(SUBSCRIBE_RATE_PER_S, SUBSCRIBE_BURST)
+            bucket = self._subscribe_budgets[user_id] = TokenBucket(self._subscribe_rate, self._subscribe_burst)
         return bucket
 
     def open(self, ws: WebSocket, user: User, *, expires_at: float) -> Connection:
@@ -177,15 +190,12 @@ class Realtime:
         self._idle.clear()
         self.by_user.setdefault(user.user_id, set()).add(conn)
         self.stats["accepted"] += 1
-        delay = max(0.0, expires_at - time.time())
-        conn.expiry = asyncio.get_running_loop().call_later(delay, conn.close, protocol.SESSION_EXPIRED, "session expired")
+        conn.expires_at = expires_at
         return conn
 
     async def forget(self, conn: Connection) -> None:
         """Drop a closed socket: its subscriptions, its presence, its place in the registries."""
         conn.close(CLIENT_GONE)
-        if conn.expiry is not None:
-            conn.expiry.cancel()
         if conn.close_code == protocol.TOO_SLOW:
             self.stats["slow_closed"] += 1
         subs = list(conn.subscriptions.values())

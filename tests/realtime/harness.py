@@ -33,6 +33,7 @@ from gateway.embedded import EmbeddedGateway
 from services.auth.app import create_app as create_auth
 from services.kit.app import Shared
 from services.kit.events import EventBus
+from services.kit.serve import WS_IMPLEMENTATION
 from services.kit.settings import SERVICES, Settings
 from services.realtime.app import create_app as create_realtime
 from services.schedule.app import create_app as create_schedule
@@ -127,7 +128,7 @@ async def serve(app) -> AsyncIterator[str]:
         lifespan="on",
         ws_max_size=64 * 1024,
         timeout_graceful_shutdown=3,
-        ws="websockets-sansio",  # what the stack and the images run (services/kit/serve.py)
+        ws=WS_IMPLEMENTATION,  # what the stack and the images run (services/kit/serve.py)
         ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)

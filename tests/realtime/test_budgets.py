@@ -10,8 +10,7 @@ import random
 import pytest
 
 from services.realtime.connection import MAX_BAD_FRAMES
-from services.realtime.service import SUBSCRIBE_BURST
-from services.realtime.settings import SOCKETS_PER_USER
+from services.realtime.settings import SOCKETS_PER_USER, SUBSCRIBE_BURST
 
 from .conftest import Crew
 

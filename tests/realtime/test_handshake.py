@@ -4,7 +4,11 @@ else is refused before the socket is accepted (HTTP 403)."""
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from .harness import Peer
+from services.auth import keys
+from services.realtime.protocol import SESSION_EXPIRED
+from services.realtime.service import EXPIRY_SWEEP_S
+
+from .harness import Peer, eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -41,3 +45,13 @@ async def test_a_token_in_the_query_string_is_not_accepted(stack, crew):
     assert await _refused(host, crew.alice, token="", path=f"/ws/?token={crew.alice.token}") == 403
     assert stack.realtime().stats["accepted"] == 0
     assert stack.realtime().stats["refused"] == 1
+
+
+async def test_a_socket_closes_with_4001_when_its_access_token_runs_out(stack, monkeypatch):
+    monkeypatch.setattr(keys, "ACCESS_TOKEN_TTL_S", 2)  # the tokens signed from here on live 2 s
+    shortlived = await stack.signup("shortlived")
+    peer = await stack.connect(shortlived)
+    await peer.send(op="ping")
+    assert (await peer.wait_for(lambda f: f["op"] == "pong"))["op"] == "pong"
+    assert await peer.wait_closed(timeout=2 + EXPIRY_SWEEP_S + 3) == SESSION_EXPIRED
+    await eventually(lambda: not stack.realtime().connections)

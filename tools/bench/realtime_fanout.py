@@ -1,15 +1,18 @@
-"""Realtime fan-out: edit-to-peer latency with 200 subscribers on one map across two realtime instances,
-and the memory one idle socket costs with 5,000 of them — real uvicorn processes and a real Redis.
+"""Realtime fan-out: cursor-to-peer and edit-to-peer latency with 200 subscribers on one map across two
+realtime instances, and the memory one idle socket costs with 5,000 of them — real uvicorn processes and
+a real Redis.
 
-    .venv/bin/python -m tools.bench.realtime_fanout [--subscribers 200] [--edits 200] [--idle 5000]
+    .venv/bin/python -m tools.bench.realtime_fanout [--subscribers 200] [--cursors 200] [--edits 200] [--idle 5000]
 
 Starts its own redis-server on a free port (never the machine's shared one) and, on fresh SQLite files,
 the auth and teams services and two realtime instances, each a uvicorn process with the flags of the
 images (services/kit/serve.py). Signs users up through the API (a team holds at most 100 members, so the subscribers are 20
-users with several tabs each), opens the sockets half on each instance, subscribes them to one map,
-then moves a node through the teams API ``--edits`` times (20 a second) and records, for every socket,
-when the event arrived: latency = arrival − the moment the PATCH was sent (commit, publish, Redis,
-fan-out and the client's own reading included). Then it opens ``--idle`` sockets on one instance and
+users with several tabs each), opens the sockets half on each instance and subscribes them to one map.
+First one socket publishes ``--cursors`` cursor moves (20 a second) and every other socket records when
+each arrived: latency = arrival − the moment the frame was sent (its instance, Redis, both instances'
+fan-out and the client's own reading included). Then a node is moved through the teams API ``--edits``
+times (20 a second): latency = arrival of the event − the moment the PATCH was sent (commit and publish
+included). Then it opens ``--idle`` sockets on one instance and
 reports its RSS growth per socket, connected only and then subscribed to the map. Not a test: figures
 to watch. Everything (clients included) shares this machine's cores, which the figures include.
 """
@@ -34,7 +37,7 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
-from services.kit.serve import uvicorn_command
+from services.kit.serve import WS_IMPLEMENTATION, uvicorn_command
 from tools.common import ROOT, free_port
 from tools.stack.processes import spawn, stop
 
@@ -68,7 +71,7 @@ def wait_healthy(url: str, timeout_s: float = 60) -> None:
 class Stack:
     """redis-server, auth, teams and two realtime instances, each its own process."""
 
-    def __init__(self, data_dir: Path, *, deflate: bool, ws: str = "websockets-sansio") -> None:
+    def __init__(self, data_dir: Path, *, deflate: bool, ws: str = WS_IMPLEMENTATION) -> None:
         self.data_dir, self.deflate, self.ws = data_dir, deflate, ws
         self.ports = {name: free_port() for name in ("redis", "auth", "teams", "rt_a", "rt_b")}
         self.entries: list[dict] = []
@@ -84,6 +87,7 @@ class Stack:
                 "TEAMMOA_ARGON2_MEMORY_KIB": "1024",
                 "TEAMMOA_ARGON2_TIME_COST": "1",
                 "TEAMMOA_REALTIME_SOCKETS_PER_USER": "100000",  # the idle figure opens hundreds of tabs per user
+                "TEAMMOA_REALTIME_SUBSCRIBE_BURST": "100000",  # ... and subscribes all of them at once
             }
         )
 
@@ -203,23 +207,61 @@ async def subscribe(ws, channel: str) -> None:
         await asyncio.sleep(1.0 * (attempt + 1))
 
 
-async def fanout(stack: Stack, world: World, subscribers: int, edits: int) -> dict:
-    """Latency from sending an edit to each subscriber receiving its event."""
+def _summary(latencies: list[float], expected: int) -> dict:
+    latencies.sort()
+    return {
+        "deliveries": len(latencies),
+        "missing": expected - len(latencies),
+        "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
+        "p99_ms": round(latencies[max(0, math.ceil(len(latencies) * 0.99) - 1)], 2) if latencies else None,
+        "max_ms": round(latencies[-1], 2) if latencies else None,
+    }
+
+
+async def _until_delivered(arrivals: list[dict[int, float]], last: int, timeout_s: float = 30) -> None:
+    """Wait until every socket has ``last`` (or ``timeout_s`` passed: the rest count as missing)."""
+    deadline = time.monotonic() + timeout_s
+    while not all(last in got for got in arrivals) and time.monotonic() < deadline:  # noqa: ASYNC110 (a poll)
+        await asyncio.sleep(0.05)
+
+
+async def fanout(stack: Stack, world: World, subscribers: int, edits: int, cursors: int) -> dict:
+    """Latency from a message leaving its sender to each subscriber receiving it: first cursor moves (an
+    ephemeral ``publish`` on one socket, relayed to the others), then persisted edits (a PATCH through the
+    teams API, committed, published with a version and fanned out)."""
     channel = f"mindmap.{world.map_id}"
     sockets = []
     for n in range(subscribers):
         member = world.members[n // TABS_PER_USER % len(world.members)]
         sockets.append(await open_socket(stack, "rt_a" if n % 2 == 0 else "rt_b", member["token"]))
     await asyncio.gather(*(subscribe(ws, channel) for ws in sockets))
-    arrivals: list[dict[int, float]] = [{} for _ in sockets]
+    publisher, peers = sockets[0], sockets[1:]
+    moves: list[dict[int, float]] = [{} for _ in peers]
+    arrivals: list[dict[int, float]] = [{} for _ in peers]
 
     async def read(index: int, ws) -> None:
         async for text in ws:
             frame = json.loads(text)
             if frame["op"] == "event":
                 arrivals[index][frame["version"]] = time.perf_counter()
+            elif frame["op"] == "message" and frame["type"] == "cursor":
+                moves[index][frame["data"]["n"]] = time.perf_counter()
 
-    readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(sockets)]
+    async def drain(ws) -> None:  # the publisher reads what it is sent (presence, events) as a browser does
+        async for _ in ws:
+            pass
+
+    readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(peers)] + [asyncio.create_task(drain(publisher))]
+    moved: dict[int, float] = {}
+    for n in range(cursors):
+        began = time.perf_counter()
+        moved[n] = began
+        await publisher.send(
+            json.dumps({"op": "publish", "channel": channel, "type": "cursor", "data": {"n": n, "x": n % 800, "y": n % 600}})
+        )
+        await asyncio.sleep(max(0.0, EDIT_EVERY_S - (time.perf_counter() - began)))
+    if moved:
+        await _until_delivered(moves, cursors - 1)
     sent: dict[int, float] = {}
     api_ms: list[float] = []
     warmup = 10
@@ -233,26 +275,25 @@ async def fanout(stack: Stack, world: World, subscribers: int, edits: int) -> di
             sent[r.json()["map_version"]] = began
             api_ms.append((time.perf_counter() - began) * 1000)
         await asyncio.sleep(max(0.0, EDIT_EVERY_S - (time.perf_counter() - began)))
-    last = max(sent)
-    deadline = time.monotonic() + 30
-    while True:  # until every socket has the last edit (or 30 s passed: the rest count as missing)
-        if all(last in got for got in arrivals) or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.05)
-    latencies = sorted((got[v] - t0) * 1000 for got in arrivals for v, t0 in sent.items() if v in got)
-    missing = len(sent) * len(sockets) - len(latencies)
+    if sent:
+        await _until_delivered(arrivals, max(sent))
     for task in readers:
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    cursor_ms = [(got[n] - t0) * 1000 for got in moves for n, t0 in moved.items() if n in got]
+    edit_ms = [(got[v] - t0) * 1000 for got in arrivals for v, t0 in sent.items() if v in got]
     return {
         "subscribers": subscribers,
-        "edits": len(sent),
-        "deliveries": len(latencies),
-        "missing": missing,
-        "p50_ms": round(statistics.median(latencies), 2),
-        "p99_ms": round(latencies[max(0, math.ceil(len(latencies) * 0.99) - 1)], 2),
-        "max_ms": round(latencies[-1], 2),
-        "api_patch_p50_ms": round(statistics.median(api_ms), 2),
+        "cursors": {
+            "messages": len(moved),
+            "per_second": round(1 / EDIT_EVERY_S),
+            **_summary(cursor_ms, len(moved) * len(peers)),
+        },
+        "edits": {
+            "edits": len(sent),
+            **_summary(edit_ms, len(sent) * len(peers)),
+            "api_patch_p50_ms": round(statistics.median(api_ms), 2) if api_ms else None,
+        },
     }
 
 
@@ -307,7 +348,9 @@ async def run(args, stack: Stack) -> dict:
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         world = World(stack, http)
         await world.setup(max(1, math.ceil(args.subscribers / TABS_PER_USER)))
-        result = {} if args.skip_fanout else {"fanout": await fanout(stack, world, args.subscribers, args.edits)}
+        result = (
+            {} if args.skip_fanout else {"fanout": await fanout(stack, world, args.subscribers, args.edits, args.cursors)}
+        )
         if args.idle:
             try:
                 result["idle"] = await idle_memory(stack, world, args.idle)
@@ -319,7 +362,8 @@ async def run(args, stack: Stack) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=200)
-    parser.add_argument("--edits", type=int, default=200)
+    parser.add_argument("--edits", type=int, default=200, help="node moves through the API, 20 a second")
+    parser.add_argument("--cursors", type=int, default=200, help="cursor messages on one socket, 20 a second")
     parser.add_argument("--idle", type=int, default=5000)
     parser.add_argument(
         "--deflate",
@@ -328,8 +372,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--ws",
-        default="websockets-sansio",
-        choices=("websockets", "websockets-sansio", "wsproto"),
+        default=WS_IMPLEMENTATION,
+        choices=(WS_IMPLEMENTATION, "websockets", "websockets-sansio", "wsproto"),
         help="uvicorn's WebSocket implementation of the realtime instances",
     )
     parser.add_argument("--skip-fanout", action="store_true", help="measure the idle sockets only")

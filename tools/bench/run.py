@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from tools.bench import report, stack_cpu
-from tools.common import ROOT, apt_install, cpu_seconds, sign_in
+from tools.common import ROOT, apt_install, cpu_seconds, locate, sign_in
 
 RESULTS = ROOT / "tools" / "bench" / "results"
 LOAD_VENV = ROOT / ".venv-load"
@@ -137,7 +137,7 @@ def machine_facts() -> dict:
         "ram_gib": round(mem_kib / 1024 / 1024, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "nginx": version(["nginx", "-v"]),
+        "nginx": version([locate("nginx") or "nginx", "-v"]),
         "mariadb": version(["mariadb", "--version"]),
         "wrk": version(["wrk", "--version"]),
         "load_average_at_start": os.getloadavg(),
