@@ -104,14 +104,14 @@ async def subscribe(rt: ChannelHost, conn: Connection, channel: str, *, since: i
         return
     try:
         if version is None:
-            conn.send(protocol.subscribed(channel, None))
+            sub.announce(protocol.subscribed(channel, None))
             sub.start(version=0, known=0)
         else:
             version = max(version, sub.hubs[-1].latest)
             if since is not None and since > version:  # the lookup may be a second old: ask again before doubting
                 found = await rt.lookup_map(target, fresh=True)
                 version = max(version, found["version"] if found else 0)
-            conn.send(protocol.subscribed(channel, version))
+            sub.announce(protocol.subscribed(channel, version))  # cursors reach it from now on, during the replay too
             await _replay(rt, sub, since=since, current=version)
     except BaseException:
         rt.end(sub, None, leave=False)

@@ -8,6 +8,8 @@ it either, the client is told to ``resync`` and delivery continues from the newe
 
 Until the subscription is ``ready`` (its ``subscribed`` frame sent and the history replayed) every live
 event only waits in ``pending``: subscribe to live first, buffer, replay, then drop duplicates by version.
+Unversioned frames (cursors, presence) go out as soon as the ``subscribed`` frame has: the client is
+subscribed from then on, whatever the replay still has to send.
 """
 
 from __future__ import annotations
@@ -36,20 +38,38 @@ ConnT = TypeVar("ConnT", bound=Outlet)
 class Subscription(Generic[ConnT]):
     """A connection's subscription to a channel (``team_id`` is the team that owns the channel)."""
 
-    __slots__ = ("channel", "conn", "gap_since", "hubs", "pending", "ready", "team_id", "version", "versioned", "want")
+    __slots__ = (
+        "announced",
+        "channel",
+        "conn",
+        "gap_since",
+        "hubs",
+        "pending",
+        "ready",
+        "team_id",
+        "version",
+        "versioned",
+        "want",
+    )
 
     def __init__(self, conn: ConnT, channel: str, *, team_id: int, versioned: bool, hubs: tuple[Any, ...] = ()) -> None:
         self.conn, self.channel, self.team_id, self.versioned = conn, channel, team_id, versioned
         self.hubs = hubs  # the hubs.Hub objects it holds (its channel's, its team's): opaque here, no import of hubs
+        self.announced = False  # the ``subscribed`` frame went out
         self.ready = False
         self.version = 0
         self.want = 0  # the newest version known to exist
         self.pending: dict[int, str] = {}
         self.gap_since: float | None = None
 
+    def announce(self, frame: str) -> None:
+        """Send the ``subscribed`` frame: from now on the client hears the channel's unversioned frames."""
+        self.conn.send(frame)
+        self.announced = True
+
     def deliver(self, frame: str, *, droppable: bool = False) -> None:
-        """Send an unversioned frame (team events, presence, ephemeral messages) once ready."""
-        if self.ready:
+        """Send an unversioned frame (team events, presence, ephemeral messages) once announced."""
+        if self.announced:
             self.conn.send(frame, droppable=droppable)
 
     def offer(self, version: int, frame: str) -> None:
@@ -69,7 +89,7 @@ class Subscription(Generic[ConnT]):
 
     def start(self, *, version: int, known: int) -> None:
         """Become ready at ``version`` (the client has everything up to it); ``known`` exists upstream."""
-        self.ready, self.version = True, version
+        self.announced, self.ready, self.version = True, True, version
         self.want = max(self.want, known)
         self._drain()
         self._note_gap()

@@ -108,3 +108,17 @@ def test_unversioned_frames_are_sent_only_once_ready():
     sub.start(version=0, known=0)
     sub.deliver(protocol.PONG)
     assert socket.frames == [protocol.PONG]
+
+
+def test_once_subscribed_is_sent_cursors_go_out_while_the_history_replays():
+    sub, socket = subscription(ready_at=None)
+    cursor = protocol.message(CHANNEL, "cursor", {"user_id": 2, "nickname": "bo"}, {"x": 1})
+    sub.deliver(cursor, droppable=True)
+    assert socket.frames == []  # not subscribed yet: nothing of the channel goes out
+    sub.announce(protocol.subscribed(CHANNEL, 4))
+    sub.offer(5, event(5))  # live, during the replay: waits for the replayed ones
+    sub.deliver(cursor, droppable=True)  # before: dropped until the replay ended
+    assert socket.ops() == ["subscribed", "message"]
+    sub.start(version=3, known=4)
+    sub.offer(4, event(4))
+    assert socket.versions() == [4, 5]

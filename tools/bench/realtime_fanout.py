@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -253,7 +254,7 @@ async def fanout(stack: Stack, world: World, subscribers: int, edits: int, curso
 
     readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(peers)] + [asyncio.create_task(drain(publisher))]
     moved: dict[int, float] = {}
-    for n in range(cursors):
+    for n in range(cursors):  # from the first one: every subscriber has its "subscribed" frame
         began = time.perf_counter()
         moved[n] = began
         await publisher.send(
@@ -288,6 +289,8 @@ async def fanout(stack: Stack, world: World, subscribers: int, edits: int, curso
             "messages": len(moved),
             "per_second": round(1 / EDIT_EVERY_S),
             **_summary(cursor_ms, len(moved) * len(peers)),
+            "missing_by_message": dict(Counter(n for got in moves for n in moved if n not in got).most_common(10)),
+            "sockets_missing_some": sum(1 for got in moves if len(got) < len(moved)),
         },
         "edits": {
             "edits": len(sent),
