@@ -278,8 +278,15 @@ def overload_text(results: dict) -> list[str]:
     if "overload" not in stage:
         return ["", "## Overload", "", "failed: " + stage.get("error", "?")[:300]]
     over, rec, load = stage["overload"], stage["recovery"], stage.get("load_average", {})
-    target_met = over["over_2s"] == 0 and set(over["health_statuses"]) <= {"200"}
+    probe, seen = stage.get("probe", {}), stage.get("nginx", {})
+    one = probe.get("overload", {})
+    server_slow = seen.get("all", {}).get("over_2s")
+    health_ok = set(over["health_statuses"]) <= {"200"} and set(seen.get("health_statuses", {})) <= {"200"}
     recovered = rec["recovered_after_s"]
+    probe_recovered = probe.get("recovered_after_s")
+    target_met = (
+        server_slow == 0 and one.get("over_2s") == 0 and health_ok and probe_recovered is not None and probe_recovered <= 10
+    )
     return [
         "",
         f"## Overload: {stage['users']} users, then {stage['recover_to']}",
@@ -288,13 +295,32 @@ def overload_text(results: dict) -> list[str]:
         f"started, then the users dropped to {stage['recover_to']}. Load average before/after: "
         f"{tuple(round(x, 2) for x in load.get('before', ()))} / {tuple(round(x, 2) for x in load.get('after', ()))}.",
         "",
+        "Three views of the same minutes: the crowd (Locust, every simulated user), one user (`tools/bench/probe.py`, "
+        "requests one at a time in its own process: sign in, todo list, my teams, /health/), and the server "
+        "(Nginx's request time, below).",
+        "",
         _table(
             [
-                ("measure", "figure", "target"),
-                ("requests/s (answered / all)", f"{over['served_rps']} / {over['rps']}", ""),
-                ("refused with 503 + Retry-After", f"{over['refused_503']}", "fast"),
-                ("refusal p99 / max", f"{_ms(over['refused_p99_ms'])} / {_ms(over['refused_max_ms'])}", "fast"),
-                ("all requests p50 / p99 / max", " / ".join(_ms(over[k]) for k in ("p50_ms", "p99_ms", "max_ms")), ""),
+                ("measure", "the crowd (Locust)", "one user (probe)", "target"),
+                (
+                    "requests",
+                    f"{over['requests']} ({over['served_rps']} / {over['rps']} req/s answered / all)",
+                    str(one.get("requests", "–")),
+                    "",
+                ),
+                (
+                    "refused with 503 + Retry-After",
+                    f"{over['refused_503']}",
+                    str(one.get("statuses", {}).get("503", 0)),
+                    "fast",
+                ),
+                ("refusal p99 / max", f"{_ms(over['refused_p99_ms'])} / {_ms(over['refused_max_ms'])}", "", "fast"),
+                (
+                    "all requests p50 / p99 / max",
+                    " / ".join(_ms(over[k]) for k in ("p50_ms", "p99_ms", "max_ms")),
+                    " / ".join(_ms(one.get(k)) for k in ("p50_ms", "p99_ms", "max_ms")),
+                    "",
+                ),
                 (
                     "requests over 2 s",
                     str(over["over_2s"])
@@ -303,31 +329,45 @@ def overload_text(results: dict) -> list[str]:
                         if over.get("over_2s_by_name")
                         else ""
                     ),
+                    str(one.get("over_2s", "–")),
                     "0",
                 ),
-                ("other failures", str(over["other_failures"]), "0"),
-                ("/health/ answers", ", ".join(f"{k}: {v}" for k, v in over["health_statuses"].items()), "200 only"),
+                (
+                    "other failures",
+                    str(over["other_failures"]),
+                    str(sum(v for k, v in one.get("statuses", {}).items() if k not in ("200", "503"))),
+                    "0",
+                ),
+                ("/health/ answers", ", ".join(f"{k}: {v}" for k, v in over["health_statuses"].items()), "", "200 only"),
                 (
                     f"p99 < 200 ms again after the drop to {stage['recover_to']}",
                     "not within the window" if recovered is None else f"{recovered} s",
+                    "–" if probe_recovered is None else f"{probe_recovered} s (every later read < 200 ms)",
                     "≤ 10 s",
                 ),
-                ("mix p95 / p99 from 10 s after the drop", " / ".join(_ms(rec[k]) for k in TAIL_KEYS), ""),
-                ("Locust CPU", f"{stage['cpu']['processes_pct_of_one_core'].get('locust', 0):.0f}% of a core", ""),
                 (
-                    "Locust's own lag p99 / max (its event loop waking late: in every figure above)",
+                    "mix p95 / p99 from 10 s after the drop",
+                    " / ".join(_ms(rec[k]) for k in TAIL_KEYS),
+                    f"sign-in after the drop: max {_ms(probe.get('sign_in_after_drop', {}).get('max_ms'))}",
+                    "",
+                ),
+                ("client CPU", f"{stage['cpu']['processes_pct_of_one_core'].get('locust', 0):.0f}% of a core", "", ""),
+                (
+                    "the client's own lag p99 / max (its event loop waking late: in its every figure)",
                     f"{_ms(over.get('client_lag', {}).get('p99_ms'))} / {_ms(over.get('client_lag', {}).get('max_ms'))}",
+                    "",
                     "",
                 ),
             ]
         ),
         "",
-        f"Target 3 (no request over 2 s, health 200 only): {'met' if target_met else 'missed'} in this run. "
-        f"Latencies are measured by Locust (nice {stage.get('client_nice', 0)}), on the same two cores: a starved "
-        "client adds its own delay, shown as its lag.",
+        f"Target 3 (the server: no request over 2 s as Nginx saw it and as one user saw it, /health/ 200 only, one "
+        f"user's reads under 200 ms within 10 s of the drop): {'met' if target_met else 'missed'} in this run. "
+        f"The crowd's figures come from Locust (nice {stage.get('client_nice', 0)}) on the same two cores as the "
+        "stack: past a few thousand users its own delays dominate what it measures.",
         "",
-        "p99 of each second after the drop: " + ", ".join(_ms(p) for p in rec["window_p99_ms"]),
-        *nginx_text(stage.get("nginx")),
+        "p99 of each second after the drop (the crowd): " + ", ".join(_ms(p) for p in rec["window_p99_ms"]),
+        *nginx_text(seen),
     ]
 
 

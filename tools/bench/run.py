@@ -273,8 +273,16 @@ def overload_stage(url: str, args: argparse.Namespace, team_ids: list[int], stat
     log(f"overload: {args.overload} users (spawn {args.overload_spawn_rate:g}/s), then {args.recover_to}")
     load_before = os.getloadavg()
     began = time.time()
+    probe_out = RESULTS / "probe.json.tmp"
+    longest = args.overload / args.overload_spawn_rate + 30 + args.overload_seconds + args.recover_seconds + 30
+    probe_command = ["--url", url, "--team-id", str(team_ids[-1]), "--seconds", str(longest), "--out", str(probe_out)]
+    probe = subprocess.Popen([sys.executable, "-m", "tools.bench.probe", *probe_command], cwd=ROOT)
     result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True)
     ended = time.time()
+    probe.terminate()
+    probe.wait(timeout=60)
+    samples = json.loads(probe_out.read_text()) if probe_out.exists() else []
+    probe_out.unlink(missing_ok=True)
     if result.returncode != 0 or not out.exists():
         log(f"the overload stage failed:\n{result.stderr[-3000:]}")
         return {"users": args.overload, "error": result.stderr[-1000:] or f"exit {result.returncode}"}
@@ -283,7 +291,48 @@ def overload_stage(url: str, args: argparse.Namespace, team_ids: list[int], stat
     out.unlink()
     figures["load_average"] = {"before": load_before, "after": os.getloadavg()}
     figures["nginx"] = nginx_window(state, began, ended)  # ramp, overload and recovery as the server saw them
+    figures["probe"] = probe_windows(samples, figures["overload_began_at"], figures["dropped_at"], ended)
+    log(
+        f"one user's view (tools/bench/probe.py): overload max {figures['probe']['overload'].get('max_ms')} ms, "
+        f"{figures['probe']['overload'].get('over_2s')} over 2 s; after the drop p99 < 200 ms from "
+        f"{figures['probe']['recovered_after_s']} s"
+    )
     return figures
+
+
+SLOW_MS = 2000
+RECOVERED_MS = 200
+
+
+def probe_windows(samples: list, began: float, dropped: float, ended: float) -> dict:
+    """The probe's requests (wall clock, name, status, ms) in the overload window and after the drop:
+    the slowest, how many took over 2 s, what was refused, and the seconds after the drop until every
+    later read took under 200 ms (sign-in apart: it waits for Argon2 by design, within its own 1 s bound)."""
+
+    def stats(rows: list) -> dict:
+        ordered = sorted(ms for _, _, _, ms in rows)
+        if not ordered:
+            return {"requests": 0}
+        return {
+            "requests": len(ordered),
+            "p50_ms": ordered[len(ordered) // 2],
+            "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+            "max_ms": ordered[-1],
+            "over_2s": sum(1 for ms in ordered if ms > SLOW_MS),
+            "statuses": {str(s): sum(1 for _, _, st, _ in rows if st == s) for s in sorted({st for _, _, st, _ in rows})},
+            "by_name_max_ms": {n: max(ms for _, nm, _, ms in rows if nm == n) for n in sorted({nm for _, nm, _, _ in rows})},
+        }
+
+    after = [row for row in samples if dropped <= row[0] <= ended]
+    reads_after = [row for row in after if row[1] != "sign in"]  # the mix's figures leave sign-in out too
+    slow_after = [row[0] - dropped for row in reads_after if row[3] >= RECOVERED_MS]
+    return {
+        "whole_stage": stats(samples),
+        "overload": stats([row for row in samples if began <= row[0] < dropped]),
+        "after_drop": stats(after),
+        "sign_in_after_drop": stats([row for row in after if row[1] == "sign in"]),
+        "recovered_after_s": round(max(slow_after), 1) if slow_after else 0.0,
+    }
 
 
 def nginx_window(state: dict, began: float, ended: float) -> dict:
@@ -391,7 +440,7 @@ def main(argv: list[str]) -> int:
         cpu_per_request = stack_cpu.run(state, team_id=team_ids[0], seconds=CPU_SECONDS, connections=CPU_CONNECTIONS)
         log("\n" + stack_cpu.table(cpu_per_request))
         stages = []
-        for users in [int(n) for n in args.users.split(",")]:
+        for users in [int(n) for n in args.users.split(",") if n.strip()]:
             stages.append(locust_stage(url, users, args, team_ids, state))
             time.sleep(STAGE_PAUSE_S)
         overload = overload_stage(url, args, team_ids, state) if args.overload else None
