@@ -61,6 +61,7 @@ class Settings:
         # The password hashes waiting for a core (kit.passwords): bounded the same way.
         self.hash_queue: int = config("TEAMMOA_HASH_QUEUE", cast=int, default=32)
         self.hash_wait_s: float = config("TEAMMOA_HASH_WAIT_MS", cast=int, default=1000) / 1000
+        self.hash_threads: int = config("TEAMMOA_HASH_THREADS", cast=int, default=0)  # 0: half the cores
         self.health_interval_s: float = config("TEAMMOA_HEALTH_INTERVAL_MS", cast=int, default=1000) / 1000
         self.log_requests: bool = config("TEAMMOA_LOG_REQUESTS", cast=bool, default=True)
         # Addresses/networks of the proxies whose X-Forwarded-For counts (kit.clients); none by default.

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from services.kit.app import ServiceSpec, Shared, build_app, scrape_metric
 from services.kit.cache import ResponseCache
 from services.kit.health import Check
-from services.kit.nicknames import Nicknames
+from services.kit.nicknames import NICKNAME_TTL_S, Nicknames
 from services.kit.ratelimit import AttemptLimiter
 from services.kit.settings import Settings, service_settings
 from services.teams.mindmaps.routes import routes as mindmap_routes
@@ -28,6 +28,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # lists, the team as a member sees it, my teams. The age bound only keeps memory fresh.
 ANSWER_CACHE_ENTRIES = 4096
 ANSWER_MAX_AGE_S = 300.0
+# The board's pages (no search) the same way; they carry authors' names, so they live no longer than a
+# name does in kit.nicknames (a renamed author shows within the same half minute as everywhere else).
+BOARD_CACHE_ENTRIES = 1024
 
 
 def _resources(settings: TeamsSettings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
@@ -40,6 +43,7 @@ def _resources(settings: TeamsSettings) -> Callable[[Starlette], contextlib.Abst
         state.users = Nicknames(state.peers)
         state.join_limiter = AttemptLimiter(state.counters, window_s=JOIN_WINDOW_S)
         state.answers = ResponseCache(max_entries=ANSWER_CACHE_ENTRIES, max_age_s=ANSWER_MAX_AGE_S)
+        state.board_answers = ResponseCache(max_entries=BOARD_CACHE_ENTRIES, max_age_s=NICKNAME_TTL_S)
         yield
 
     return resources

@@ -1,5 +1,6 @@
 """Password hashing runs in at most HASHING_THREADS threads at once, so the event loop keeps its share."""
 
+import os
 import threading
 import time
 
@@ -10,6 +11,7 @@ import pytest
 from services.kit import passwords
 from services.kit.errors import Overloaded
 from services.kit.passwords import PasswordHasher
+from services.kit.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -81,3 +83,33 @@ async def test_a_sign_in_beyond_the_bounded_hash_queue_is_refused_at_once(monkey
         release.set()
     assert refused.value.headers == {"Retry-After": "1"}
     assert hasher.gate is not None and hasher.gate.active == 0
+
+
+async def test_the_configured_number_of_threads_bounds_the_hashes_at_once(monkeypatch):
+    monkeypatch.setattr(passwords, "HASHING_THREADS", 4)  # the default would allow four
+    hasher = PasswordHasher(memory_kib=1024, time_cost=1, parallelism=1, threads=1)
+    running, peak, lock = 0, 0, threading.Lock()
+    real = hasher._argon2
+
+    class Watched:
+        def hash(self, password):
+            nonlocal running, peak
+            with lock:
+                running += 1
+                peak = max(peak, running)
+            time.sleep(0.02)
+            with lock:
+                running -= 1
+            return real.hash(password)
+
+    monkeypatch.setattr(hasher, "_argon2", Watched())
+    async with anyio.create_task_group() as group:
+        for n in range(6):
+            group.start_soon(hasher.hash, f"password-{n}")
+    assert peak == 1
+
+
+def test_a_sign_in_storm_may_take_half_the_cores_at_most():
+    cores = os.cpu_count() or 1
+    assert max(1, cores // 2) == passwords.HASHING_THREADS
+    assert Settings("auth", {"TEAMMOA_HASH_THREADS": "3"}).hash_threads == 3

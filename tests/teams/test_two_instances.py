@@ -1,6 +1,6 @@
 """Two teams instances and two schedule instances on one database and one broker, as in production.
 
-Both services cache answers (the todo list, the team, my teams, the team's availability view) and
+Both services cache answers (the todo list, the board, the team, my teams, the team's availability view) and
 schedule caches team facts; every cache is checked per request against versions the writer bumps
 after its commit and before its answer. So, from any instance, on the first request after a write is
 acknowledged: a removed member is refused everywhere, and the writer reads its write back.
@@ -87,7 +87,7 @@ async def signup(auth: httpx.AsyncClient, environ: dict[str, str], name: str) ->
 
 def reads(team_id: int) -> list[str]:
     base = f"/api/v1/teams/{team_id}"
-    return [f"{base}/", f"{base}/todos/?page=1&page_size=100", f"{base}/todos/?state=backlog"]
+    return [f"{base}/", f"{base}/todos/?page=1&page_size=100", f"{base}/todos/?state=backlog", f"{base}/posts/"]
 
 
 async def test_a_removed_member_is_refused_by_every_instance_on_the_first_request(environ):
@@ -144,6 +144,20 @@ async def test_a_write_on_one_instance_is_read_back_from_the_other_at_once(envir
             assert created.status_code == 201, created.text
             listed = (await reader.get(todos, headers=host)).json()
             assert [t["content"] for t in listed["items"]] == [f"todo {n}" for n in range(round_ + 1)]
+            board = f"/api/v1/teams/{team_id}/posts/?page=1&page_size=10"
+            for instance in c.teams:
+                assert (await instance.get(board, headers=host)).status_code == 200
+            posted = await writer.post(
+                f"/api/v1/teams/{team_id}/posts/", headers=host, json={"title": f"post {round_}", "body": "hello"}
+            )
+            assert posted.status_code == 201, posted.text
+            titles = [p["title"] for p in (await reader.get(board, headers=host)).json()["items"]]
+            assert titles == [f"post {round_}"] + [f"edited {n}" for n in range(round_ - 1, -1, -1)]  # newest first
+            edited = await writer.patch(
+                f"/api/v1/teams/{team_id}/posts/{posted.json()['id']}/", headers=host, json={"title": f"edited {round_}"}
+            )
+            assert edited.status_code == 200, edited.text
+            assert (await reader.get(board, headers=host)).json()["items"][0]["title"] == f"edited {round_}"
             renamed = await writer.patch(f"/api/v1/teams/{team_id}/", headers=host, json={"name": f"Crew {round_}"})
             assert renamed.status_code == 200, renamed.text
             assert (await reader.get(f"/api/v1/teams/{team_id}/", headers=host)).json()["name"] == f"Crew {round_}"

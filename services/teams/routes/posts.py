@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from services.kit.cache import respond
 from services.kit.db import cell
 from services.kit.errors import NotFound
 from services.kit.idempotency import idempotent
@@ -19,16 +22,24 @@ from ..schemas import PostCreate, PostsQuery, PostUpdate
 
 
 @documented(query=PostsQuery)
-async def list_posts(request: Request) -> JSONResponse:
+async def list_posts(request: Request) -> Response:
     """List the team's posts, newest first; ``q`` searches title, body and author."""
     caller = await member(request)
     query = parse_query(request, PostsQuery)
     state = request.app.state
-    return json(
-        await posts.listing(
+
+    async def build() -> dict[str, Any]:
+        return await posts.listing(
             db=state.db, users=state.users, caller=caller, query=query, quota_bytes=state.storage.quota_bytes
         )
-    )
+
+    if query.q:  # a search: asked once, not worth a cache entry (nor letting arbitrary strings evict pages)
+        return json(await build())
+    key = ("posts", caller.team_id, query.page, query.page_size)
+    cached = state.board_answers.get(key, caller.version)
+    if cached is None:
+        cached = state.board_answers.put(key, caller.version, await build())
+    return respond(request, cached)
 
 
 @documented(body=PostCreate)
