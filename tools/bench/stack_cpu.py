@@ -214,6 +214,8 @@ def endpoints(team_id: int) -> list[tuple[str, str]]:
         ("my teams", "/api/v1/teams/?page=1&page_size=24"),
         ("team availability (100 x 7)", f"{team}/schedules/"),
         ("board page", f"{team}/posts/?q=&page=1&page_size=10"),
+        ("home page (static, Nginx)", "/"),
+        ("/health/ (Nginx's one-second cache)", "/health/"),
     ]
 
 
