@@ -21,28 +21,34 @@ def fx_hasher():
     return PasswordHasher(memory_kib=1024, time_cost=1, parallelism=1)
 
 
+class Watched:
+    """Argon2 that notes the most hashes that ran at once."""
+
+    def __init__(self, real) -> None:
+        self.real, self.running, self.peak, self.lock = real, 0, 0, threading.Lock()
+
+    def hash(self, password):
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        time.sleep(0.02)
+        with self.lock:
+            self.running -= 1
+        return self.real.hash(password)
+
+    def verify(self, stored, password):
+        return self.real.verify(stored, password)
+
+
+def watched(hasher: PasswordHasher, monkeypatch) -> Watched:
+    watch = Watched(hasher._argon2)
+    monkeypatch.setattr(hasher, "_argon2", watch)
+    return watch
+
+
 async def test_no_more_hashes_run_at_once_than_the_limit(hasher, monkeypatch):
     monkeypatch.setattr(passwords, "HASHING_THREADS", 2)
-    running, peak, lock = 0, 0, threading.Lock()
-    real = hasher._argon2
-
-    class Watched:
-        """Argon2 that notes how many hashes run at once."""
-
-        def hash(self, password):
-            nonlocal running, peak
-            with lock:
-                running += 1
-                peak = max(peak, running)
-            time.sleep(0.02)
-            with lock:
-                running -= 1
-            return real.hash(password)
-
-        def verify(self, stored, password):
-            return real.verify(stored, password)
-
-    monkeypatch.setattr(hasher, "_argon2", Watched())
+    watch = watched(hasher, monkeypatch)
     hashes = []
 
     async def one(n):
@@ -51,7 +57,7 @@ async def test_no_more_hashes_run_at_once_than_the_limit(hasher, monkeypatch):
     async with anyio.create_task_group() as group:
         for n in range(8):
             group.start_soon(one, n)
-    assert peak == 2
+    assert watch.peak == 2
     assert all([await hasher.verify(stored, f"password-{n}") for n, stored in hashes])
 
 
@@ -88,25 +94,11 @@ async def test_a_sign_in_beyond_the_bounded_hash_queue_is_refused_at_once(monkey
 async def test_the_configured_number_of_threads_bounds_the_hashes_at_once(monkeypatch):
     monkeypatch.setattr(passwords, "HASHING_THREADS", 4)  # the default would allow four
     hasher = PasswordHasher(memory_kib=1024, time_cost=1, parallelism=1, threads=1)
-    running, peak, lock = 0, 0, threading.Lock()
-    real = hasher._argon2
-
-    class Watched:
-        def hash(self, password):
-            nonlocal running, peak
-            with lock:
-                running += 1
-                peak = max(peak, running)
-            time.sleep(0.02)
-            with lock:
-                running -= 1
-            return real.hash(password)
-
-    monkeypatch.setattr(hasher, "_argon2", Watched())
+    watch = watched(hasher, monkeypatch)
     async with anyio.create_task_group() as group:
         for n in range(6):
             group.start_soon(hasher.hash, f"password-{n}")
-    assert peak == 1
+    assert watch.peak == 1
 
 
 def test_a_sign_in_storm_may_take_half_the_cores_at_most():
