@@ -5,9 +5,8 @@ protocol object and never reads them again once the socket is accepted, and webs
 the request in its generator's frame for the socket's life: their headers cost ~5 KiB per socket, for as
 long as the socket is open. A realtime instance holds thousands of idle sockets, so this subclass lets
 them go once they are used (``tools/bench/realtime_fanout.py``). The ASGI scope keeps its own copy of
-the headers for the app.
-Everything else, frames, keep-alive pings and closing, is uvicorn's. ``services/kit/serve.py`` names it
-as uvicorn's ``--ws`` class.
+the headers for the app. Everything else (frames, keep-alive pings, closing) is uvicorn's;
+``services/kit/serve.py`` names this class as uvicorn's ``--ws``.
 """
 
 from __future__ import annotations

@@ -244,3 +244,18 @@ def test_malformed_or_empty_uploads_are_refused(client, share, content, headers)
     response = client.post(f"{API}{tid}/posts/{post['id']}/files/", content=content, headers={**alice.headers, **headers})
     assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "file"
     assert stored_files(client) == []
+
+
+def test_a_board_page_without_its_authors_names_is_not_kept(share, client, monkeypatch):
+    _tid, _host, alice, _bob, write, call = share
+    write(alice, "Hello")
+    users = teams_app(client).state.users
+    real = users.nicknames
+
+    async def auth_down(ids):
+        return dict.fromkeys(ids)  # what the lookup answers while auth cannot
+
+    monkeypatch.setattr(users, "nicknames", auth_down)
+    assert call(alice, "GET", "posts/").json()["items"][0]["author_nickname"] is None
+    monkeypatch.setattr(users, "nicknames", real)
+    assert call(alice, "GET", "posts/").json()["items"][0]["author_nickname"] == alice.nickname  # asked again
