@@ -11,6 +11,9 @@ than ``max_wait_s``: the answer is either quick or a quick "come back in a secon
 applies one gate per process to the HTTP requests of a service. Health, liveness and metrics are
 exempt: a busy service must still say it is alive (``kit.health``), and scrapes must see the overload.
 WebSockets are exempt: they are long-lived, not requests (the realtime service bounds its own).
+Calls between services (``/internal/``) have a lane of their own, a second gate of the same size: their
+callers are admission-controlled already, and in one shared queue a teams page asking auth for names
+waited behind a storm of sign-ins (``make bench``'s overload stage).
 
 The limit adapts (``LatencyLimit``): a fixed number of requests at work is right for one CPU share
 only. When other work starves the process (a noisy neighbour, a busy database), the same number of
@@ -39,6 +42,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .errors import Overloaded
 
 EXEMPT_PATHS = frozenset({"/health", "/livez", "/metrics"})
+INTERNAL_PREFIX = "/internal/"  # service-to-service calls: their own lane
 REQUEST_START_HEADER = b"x-request-start"
 TRUSTED_AGE_S = 60.0  # an older stamp (or one from the future) is a clock problem, not a queue: ignored
 # When the current request reached the edge, on this process's monotonic clock (None: not known).
@@ -176,6 +180,10 @@ class AdmissionMiddleware:
         self.enabled = limit > 0
         self.gate = Gate(max(1, limit), max_waiting=max_waiting, max_wait_s=max_wait_s)
         self.adaptive = LatencyLimit(self.gate, max_limit=max(1, limit), target_s=target_s) if adaptive else None
+        self.internal = Gate(max(1, limit), max_waiting=max_waiting, max_wait_s=max_wait_s)  # peer calls' lane
+        self.internal_adaptive = (
+            LatencyLimit(self.internal, max_limit=max(1, limit), target_s=target_s) if adaptive else None
+        )
         self.exempt = frozenset(exempt)
         self.refused = None
         if registry is not None:
@@ -199,10 +207,13 @@ class AdmissionMiddleware:
             if key == REQUEST_START_HEADER:
                 age = age_from_header(value)
                 break
+        gate, adaptive = self.gate, self.adaptive
+        if scope["path"].startswith(INTERNAL_PREFIX):
+            gate, adaptive = self.internal, self.internal_adaptive
         token = request_arrival.set(time.monotonic() - age)
         try:
             try:
-                await self.gate.acquire(self.gate.max_wait_s - age)  # a request already too old is refused at once
+                await gate.acquire(gate.max_wait_s - age)  # a request already too old is refused at once
             except Overloaded as exc:
                 if self.refused is not None:
                     self.refused.inc()
@@ -212,8 +223,8 @@ class AdmissionMiddleware:
             try:
                 await self.app(scope, receive, send)
             finally:
-                self.gate.release()
-                if self.adaptive is not None:
-                    self.adaptive.observe(time.monotonic() - started)
+                gate.release()
+                if adaptive is not None:
+                    adaptive.observe(time.monotonic() - started)
         finally:
             request_arrival.reset(token)

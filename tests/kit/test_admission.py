@@ -116,7 +116,8 @@ def _held_app(limit: int, max_waiting: int) -> tuple[asyncio.Event, AdmissionMid
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    app = Starlette(routes=[Route("/api/hold/", hold), Route("/health", health), Route("/metrics", health)])
+    routes = [Route("/api/hold/", hold), Route("/internal/hold/", hold), Route("/health", health), Route("/metrics", health)]
+    app = Starlette(routes=routes)
     return release, AdmissionMiddleware(app, limit=limit, max_waiting=max_waiting, max_wait_s=30)
 
 
@@ -140,6 +141,20 @@ async def test_the_request_beyond_the_limit_gets_503_retry_after_and_the_envelop
     assert [r.status_code for r in answered] == [200, 200]  # the admitted ones finish normally
     assert after.status_code == 200  # and the next one is admitted again
     assert (stack.gate.active, stack.gate.waiting) == (0, 0)
+
+
+@pytest.mark.anyio
+async def test_calls_between_services_have_a_lane_of_their_own():
+    release, stack = _held_app(limit=1, max_waiting=0)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack), base_url="http://t") as client:
+        public = asyncio.create_task(client.get("/api/hold/"))
+        await _until(lambda: stack.gate.active == 1)
+        internal = asyncio.create_task(client.get("/internal/hold/"))  # a sign-in storm holds the public lane
+        await _until(lambda: stack.internal.active == 1)
+        refused = [await client.get("/api/hold/"), await client.get("/internal/hold/")]  # each lane is bounded
+        release.set()
+        assert [(await public).status_code, (await internal).status_code] == [200, 200]
+    assert [r.status_code for r in refused] == [503, 503]
 
 
 @pytest.mark.anyio
