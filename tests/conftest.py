@@ -7,6 +7,8 @@ Each test gets fresh data: SQLite files copied from a migrated template, or Mari
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import shutil
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import icalendar
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
@@ -166,6 +169,33 @@ def token_from_mail(data_dir: str | Path, to: str, kind: str = "verify-email") -
             if found:
                 return found.group(1)
     raise AssertionError(f"no {kind} mail to {to}")
+
+
+def calendars_from_mail(data_dir: str | Path, to: str) -> list[icalendar.Calendar]:
+    """Every ``text/calendar`` part mailed to an address, oldest first (meeting invitations, updates, cancels)."""
+    found = []
+    for path in sorted((Path(data_dir) / "mail").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] != to:
+            continue
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                found.append(icalendar.Calendar.from_ical(part.get_payload(decode=True).decode()))
+    return found
+
+
+def spy_on_events(app, monkeypatch) -> list[tuple[str, str, dict]]:
+    """Every event ``app``'s bus publishes from now on, as (channel, type, data); the real bus still publishes them."""
+    bus = app.state.events
+    seen: list[tuple[str, str, dict]] = []
+    original = bus.publish
+
+    async def publish(channel, type_, data, *, version=None):
+        seen.append((channel, type_, data))
+        return await original(channel, type_, data, version=version)
+
+    monkeypatch.setattr(bus, "publish", publish)
+    return seen
 
 
 @pytest.fixture(name="signup")

@@ -5,15 +5,13 @@ makes a calendar feed link that reads back with icalendar and turns off."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import time
-from pathlib import Path
 
 import icalendar
 import pytest
 
 from tests.browser.conftest import open_path, sign_up_and_log_in
+from tests.conftest import calendars_from_mail
 
 pytestmark = pytest.mark.browser
 
@@ -26,18 +24,6 @@ def _api(page, method: str, path: str, body: dict) -> dict:
     response = page.request.fetch(path, method=method, data=body, headers={"X-CSRF-Token": csrf})
     assert response.ok, response.text()
     return response.json()
-
-
-def _calendars(data_dir: Path, to: str) -> list[icalendar.Calendar]:
-    found = []
-    for path in sorted((data_dir / "mail").glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["To"] != to:
-            continue
-        for part in message.walk():
-            if part.get_content_type() == "text/calendar":
-                found.append(icalendar.Calendar.from_ical(part.get_payload(decode=True).decode()))
-    return found
 
 
 def _eventually(check, bound_s: float = 30.0) -> None:
@@ -78,8 +64,8 @@ def test_book_invite_answer_live_and_cancel(new_page, live_server):
     booked.wait_for()
     assert "Planning" in booked.inner_text()
 
-    _eventually(lambda: len(_calendars(live_server.data_dir, bob.email)) == 1)  # mailed just after the answer
-    (invitation,) = _calendars(live_server.data_dir, bob.email)
+    _eventually(lambda: len(calendars_from_mail(live_server.data_dir, bob.email)) == 1)  # mailed just after the answer
+    (invitation,) = calendars_from_mail(live_server.data_dir, bob.email)
     assert str(invitation["METHOD"]) == "REQUEST"
     (event,) = invitation.walk("VEVENT")
     assert str(event["SUMMARY"]) == "Planning" and int(event["SEQUENCE"]) == 0
@@ -95,8 +81,8 @@ def test_book_invite_answer_live_and_cancel(new_page, live_server):
     alice_page.click('.meeting button[data-action="change-meeting"]')
     alice_page.fill(".meeting-change input[name=start]", "2027-03-08T11:00")
     alice_page.click('.meeting button[data-action="save-meeting"]')
-    _eventually(lambda: len(_calendars(live_server.data_dir, bob.email)) == 2)
-    (update,) = _calendars(live_server.data_dir, bob.email)[1].walk("VEVENT")
+    _eventually(lambda: len(calendars_from_mail(live_server.data_dir, bob.email)) == 2)
+    (update,) = calendars_from_mail(live_server.data_dir, bob.email)[1].walk("VEVENT")
     assert (str(update["UID"]), int(update["SEQUENCE"])) == (str(event["UID"]), 1)
     assert update.decoded("DTSTART").isoformat() == "2027-03-08T02:00:00+00:00"
 
@@ -110,7 +96,7 @@ def test_book_invite_answer_live_and_cancel(new_page, live_server):
     alice_page.locator(".meeting-list .empty").wait_for()
     bob_page.locator(".dash-meetings .dash-meeting").wait_for(state="detached")  # gone live from the dashboard too
     methods = ["REQUEST", "REQUEST", "CANCEL"]
-    _eventually(lambda: [str(c["METHOD"]) for c in _calendars(live_server.data_dir, bob.email)] == methods)
+    _eventually(lambda: [str(c["METHOD"]) for c in calendars_from_mail(live_server.data_dir, bob.email)] == methods)
 
 
 def test_the_profile_makes_a_feed_link_that_reads_back_and_turns_off(new_page, live_server):

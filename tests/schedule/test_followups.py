@@ -3,34 +3,19 @@ taken out of future meetings (CANCEL mailed to them, answer gone), each once eve
 
 from __future__ import annotations
 
-import email
-import email.policy
 import time
-from pathlib import Path
 
-import icalendar
 import sqlalchemy as sa
 
 from services.schedule import followups
 from services.schedule.tables import meeting_answers, meetings
+from tests.conftest import calendars_from_mail
 
 WAIT_S = 30.0  # an upper bound for a background follow-up on a loaded machine, not a speed requirement
 
 
-def _calendars(data_dir: str, to: str) -> list[icalendar.Calendar]:
-    found = []
-    for path in sorted((Path(data_dir) / "mail").glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["To"] != to:
-            continue
-        for part in message.walk():
-            if part.get_content_type() == "text/calendar":
-                found.append(icalendar.Calendar.from_ical(part.get_payload(decode=True).decode()))
-    return found
-
-
 def _methods(data_dir: str, to: str) -> list[str]:
-    return [str(c["METHOD"]) for c in _calendars(data_dir, to)]
+    return [str(c["METHOD"]) for c in calendars_from_mail(data_dir, to)]
 
 
 def _wait_for(check) -> None:
@@ -62,7 +47,7 @@ def test_a_leaving_member_gets_a_cancel_and_loses_their_answer(client, environ, 
     assert _methods(data_dir, "bob@example.com") == ["REQUEST"]
     assert client.delete(f"/api/v1/teams/{team.id}/members/{bob.id}/", headers=bob.headers).status_code in (200, 204)
     _wait_for(lambda: _methods(data_dir, "bob@example.com") == ["REQUEST", "CANCEL"])
-    (event,) = _calendars(data_dir, "bob@example.com")[-1].walk("VEVENT")
+    (event,) = calendars_from_mail(data_dir, "bob@example.com")[-1].walk("VEVENT")
     assert str(event["UID"]) == meeting["uid"] and [str(a) for a in [event["ATTENDEE"]]] == ["mailto:bob@example.com"]
     db = _schedule_db(client)
     query = sa.select(meeting_answers).where(meeting_answers.c.user_id == bob.id)
@@ -98,7 +83,7 @@ def test_deleting_the_team_cancels_its_meetings_once(client, environ, signup, ma
     _wait_for(lambda: [(r.id, r.status) for r in _run(client, db.fetch_all(query))] == cancelled)
     _wait_for(lambda: _methods(data_dir, "bob@example.com") == ["REQUEST", "CANCEL"])
     assert _methods(data_dir, "alice@example.com") == ["REQUEST", "CANCEL"]
-    (event,) = _calendars(data_dir, "bob@example.com")[-1].walk("VEVENT")
+    (event,) = calendars_from_mail(data_dir, "bob@example.com")[-1].walk("VEVENT")
     assert (str(event["UID"]), int(event["SEQUENCE"]), str(event["STATUS"])) == (booked["uid"], 1, "CANCELLED")
     state = client.app.apps["schedule"].state
     again = followups.team_disbanded(db=db, mailer=state.mailer, peers=state.peers, site="http://x", team_id=team.id)

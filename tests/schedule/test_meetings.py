@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import spy_on_events
 from tests.teams.conftest import at_once
 
 WEEK = "2027-03-08"  # a Monday; the US changes to daylight time on Sunday 2027-03-14
@@ -18,16 +19,7 @@ def fx_trio(signup, make_team):
 @pytest.fixture(name="events")
 def fx_events(client, monkeypatch) -> list[tuple[str, str, dict]]:
     """Every event the schedule service publishes from now on (the real bus still publishes them)."""
-    bus = client.app.apps["schedule"].state.events
-    seen: list[tuple[str, str, dict]] = []
-    original = bus.publish
-
-    async def publish(channel, type_, data, *, version=None):
-        seen.append((channel, type_, data))
-        return await original(channel, type_, data, version=version)
-
-    monkeypatch.setattr(bus, "publish", publish)
-    return seen
+    return spy_on_events(client.app.apps["schedule"], monkeypatch)
 
 
 def _book(client, team, user, **fields):

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from services.kit.peers import SERVICE_TOKEN_HEADER
+from tests.conftest import spy_on_events
 
 TEAM_PASSWORD = "team-pass-1"
 API = "/api/v1/teams/"
@@ -99,16 +100,7 @@ def fx_queries(client):
 @pytest.fixture(name="events")
 def fx_events(client, monkeypatch) -> list[tuple[str, str, dict]]:
     """Every event the teams service publishes from now on, as (channel, type, data)."""
-    bus = teams_app(client).state.events
-    seen: list[tuple[str, str, dict]] = []
-    original = bus.publish
-
-    async def publish(channel, type_, data, *, version=None):
-        seen.append((channel, type_, data))
-        return await original(channel, type_, data, version=version)
-
-    monkeypatch.setattr(bus, "publish", publish)
-    return seen
+    return spy_on_events(teams_app(client), monkeypatch)
 
 
 def types_of(events: list[tuple[str, str, dict]]) -> list[str]:
